@@ -1,0 +1,33 @@
+// Storage back-end "global": W, V and the finalize scratch of each matrix live in a storage
+// buffer `work` (WORK_STRIDE elements per matrix), for matrices too large for workgroup memory.
+// One workgroup still owns one matrix; columns are contiguous so the lanes of a team read
+// consecutive rows (coalesced on real GPUs).
+
+@group(0) @binding(6) var<storage, read_write> work: array<real>;
+
+const WORK_W: u32 = 0u;
+const WORK_V: u32 = LDW * N;
+const WORK_SIG: u32 = WORK_V + V_LEN;
+const WORK_PERM: u32 = WORK_SIG + N;
+const WORK_STRIDE: u32 = WORK_PERM + N;
+
+var<private> wb: u32;
+
+fn bind_matrix(mat: u32) { wb = mat * WORK_STRIDE; }
+
+fn w_get(j: u32, i: u32) -> real { return work[wb + WORK_W + j * LDW + i]; }
+fn w_set(j: u32, i: u32, x: real) { work[wb + WORK_W + j * LDW + i] = x; }
+fn v_get(j: u32, i: u32) -> real { return work[wb + WORK_V + j * N + i]; }
+fn v_set(j: u32, i: u32, x: real) { work[wb + WORK_V + j * N + i] = x; }
+fn sig_get(j: u32) -> real { return work[wb + WORK_SIG + j]; }
+fn sig_set(j: u32, x: real) { work[wb + WORK_SIG + j] = x; }
+// Column indices are stored as reals: exact up to 2^24 in f32.
+fn perm_get(r: u32) -> u32 { return u32(work[wb + WORK_PERM + r]); }
+fn perm_set(r: u32, j: u32) { work[wb + WORK_PERM + r] = real(j); }
+
+// Storage writes need storageBarrier to be visible to the other invocations; the workgroup
+// barrier covers the reduction scratch and flags in workgroup memory.
+fn sync() {
+    storageBarrier();
+    workgroupBarrier();
+}

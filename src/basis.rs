@@ -1,0 +1,192 @@
+//! Completing an orthonormal basis: the host-side finalize step.
+//!
+//! Singular vectors belonging to a zero singular value are not determined by the matrix, and
+//! full U (`m×m` for a tall matrix) needs `m − k` vectors that the Jacobi sweeps never produce.
+//! Both are filled here with an orthonormal basis of the orthogonal complement of the known
+//! vectors, computed in f64 from a Householder QR of the known vectors:
+//! with `G = Q·R` (`Q = H₀H₁…H_{r−1}`), the columns `Q·e_r, Q·e_{r+1}, …` are orthonormal and
+//! orthogonal to `span(G)` to f64 rounding, so the completed matrix is orthonormal to the
+//! accuracy of the known vectors. Cost: `O(rows·r·(r + missing))` per matrix.
+
+use crate::options::Vectors;
+
+/// A column of U (or row of Vᵀ) counts as missing when its squared norm is below this: real
+/// singular vectors have norm 1 ± O(ε), missing ones are written as exact zeros.
+const MISSING_NORM_SQ: f64 = 0.25;
+
+/// A strided `rows×cols` matrix of f32 inside a slice: element `(i, j)` at `i·rs + j·cs`.
+struct Strided<'a> {
+    data: &'a mut [f32],
+    rows: usize,
+    cols: usize,
+    rs: usize,
+    cs: usize,
+}
+
+impl Strided<'_> {
+    #[inline]
+    fn get(&self, i: usize, j: usize) -> f64 {
+        f64::from(self.data[i * self.rs + j * self.cs])
+    }
+
+    #[inline]
+    fn set(&mut self, i: usize, j: usize, x: f64) {
+        self.data[i * self.rs + j * self.cs] = x as f32;
+    }
+
+    fn column_norm_sq(&self, j: usize) -> f64 {
+        (0..self.rows).map(|i| self.get(i, j).powi(2)).sum()
+    }
+}
+
+/// Fills the missing columns of U and rows of Vᵀ of one matrix so that both are orthonormal.
+///
+/// `u` is `m×u_cols` row-major and `vt` is `vt_rows×n` row-major (the [`SvdOutput`] layout).
+/// A vector is missing when it lies beyond `k = min(m, n)` (full output; whatever those slots
+/// hold is overwritten) or is (near) zero among the first `k` (the kernel writes zeros for
+/// vectors of negligible singular values). Returns the number of vectors filled.
+///
+/// [`SvdOutput`]: crate::SvdOutput
+pub(crate) fn complete_vectors(
+    u: &mut [f32],
+    vt: &mut [f32],
+    m: usize,
+    n: usize,
+    vectors: Vectors,
+) -> usize {
+    if !vectors.wanted() {
+        return 0;
+    }
+    let u_cols = vectors.u_cols(m, n);
+    let vt_rows = vectors.vt_rows(m, n);
+    let k = m.min(n);
+    let mut filled = complete_columns(
+        Strided {
+            data: u,
+            rows: m,
+            cols: u_cols,
+            rs: u_cols,
+            cs: 1,
+        },
+        k,
+    );
+    // The rows of Vᵀ are the columns of V: vector index i, slot j at j·n + i.
+    filled += complete_columns(
+        Strided {
+            data: vt,
+            rows: n,
+            cols: vt_rows,
+            rs: 1,
+            cs: n,
+        },
+        k,
+    );
+    filled
+}
+
+/// Replaces every column of `a` from `known_cols` on, and every (near) zero column before it,
+/// by unit vectors orthogonal to each other and to the remaining columns.
+fn complete_columns(mut a: Strided<'_>, known_cols: usize) -> usize {
+    let missing: Vec<usize> = (0..a.cols)
+        .filter(|&j| j >= known_cols || a.column_norm_sq(j) < MISSING_NORM_SQ)
+        .collect();
+    if missing.is_empty() {
+        return 0;
+    }
+    let known: Vec<usize> = (0..a.cols).filter(|j| !missing.contains(j)).collect();
+    let rows = a.rows;
+    // Householder QR of the known columns, in f64. `reflectors[j]` is a unit vector v with
+    // H_j = I − 2vvᵀ, zero above row j (or empty when the column was already reduced).
+    let mut g: Vec<Vec<f64>> = known
+        .iter()
+        .map(|&j| (0..rows).map(|i| a.get(i, j)).collect())
+        .collect();
+    let mut reflectors: Vec<Vec<f64>> = Vec::with_capacity(known.len());
+    for j in 0..g.len() {
+        let norm = g[j][j..].iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm == 0.0 {
+            reflectors.push(Vec::new());
+            continue;
+        }
+        let mut v = vec![0.0; rows];
+        v[j..].copy_from_slice(&g[j][j..]);
+        // v = x + sign(x₀)‖x‖e₀ avoids cancellation.
+        v[j] += norm.copysign(g[j][j]);
+        let vnorm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        v.iter_mut().for_each(|x| *x /= vnorm);
+        for col in g.iter_mut().skip(j) {
+            apply_reflector(&v, col);
+        }
+        reflectors.push(v);
+    }
+    // Q·e_{r+t} for the t-th missing slot: apply H_{r−1}, …, H₀ to a standard basis vector.
+    for (t, &slot) in missing.iter().enumerate() {
+        let mut q = vec![0.0; rows];
+        q[known.len() + t] = 1.0;
+        for v in reflectors.iter().rev().filter(|v| !v.is_empty()) {
+            apply_reflector(v, &mut q);
+        }
+        for (i, &x) in q.iter().enumerate() {
+            a.set(i, slot, x);
+        }
+    }
+    missing.len()
+}
+
+/// `x ← (I − 2vvᵀ)·x` for a unit vector v.
+#[inline]
+fn apply_reflector(v: &[f64], x: &mut [f64]) {
+    let d: f64 = v.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
+    x.iter_mut().zip(v).for_each(|(xi, vi)| *xi -= 2.0 * d * vi);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gram_error(a: &[f32], rows: usize, cols: usize) -> f64 {
+        let mut worst: f64 = 0.0;
+        for p in 0..cols {
+            for q in 0..cols {
+                let d: f64 = (0..rows)
+                    .map(|i| f64::from(a[i * cols + p]) * f64::from(a[i * cols + q]))
+                    .sum();
+                let target = if p == q { 1.0 } else { 0.0 };
+                worst = worst.max((d - target).abs());
+            }
+        }
+        worst
+    }
+
+    #[test]
+    fn fills_zero_and_extra_columns() {
+        // 4×3 input, full U (4×4): known columns 0 and 2, column 1 zero (negligible σ),
+        // column 3 beyond k = 3 holds garbage that must be replaced.
+        let s = std::f32::consts::FRAC_1_SQRT_2;
+        #[rustfmt::skip]
+        let mut u = vec![
+            s,   0.0, 0.0, 9.0,
+            s,   0.0, 0.0, 9.0,
+            0.0, 0.0, 1.0, 9.0,
+            0.0, 0.0, 0.0, 9.0,
+        ];
+        let mut vt = vec![1.0f32, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0];
+        let filled = complete_vectors(&mut u, &mut vt, 4, 3, Vectors::Full);
+        assert_eq!(filled, 2);
+        assert!(gram_error(&u, 4, 4) < 1e-6, "{u:?}");
+        // Known columns untouched.
+        assert_eq!((u[0], u[4], u[10]), (s, s, 1.0));
+    }
+
+    #[test]
+    fn zero_matrix_vectors_become_a_basis() {
+        let (m, n) = (3, 5);
+        let mut u = vec![0.0f32; m * m];
+        let mut vt = vec![0.0f32; n * n];
+        complete_vectors(&mut u, &mut vt, m, n, Vectors::Full);
+        assert!(gram_error(&u, m, m) < 1e-6);
+        // Vᵀ rows orthonormal ⇔ Vᵀ·V = I; check via the transpose.
+        let v: Vec<f32> = (0..n * n).map(|e| vt[(e % n) * n + e / n]).collect();
+        assert!(gram_error(&v, n, n) < 1e-6);
+    }
+}

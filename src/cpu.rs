@@ -1,0 +1,167 @@
+//! The CPU path: nalgebra's SVD in f64, with the same inputs and outputs as the GPU path.
+//!
+//! It is the reference the tests hold the GPU kernels against (tests use their own f64
+//! nalgebra oracle as well) and the fallback when no GPU adapter exists. Each matrix is
+//! converted to `DMatrix<f64>` (dynamic dimensions bypass nalgebra's special 2×2 and 3×3 code,
+//! whose 3×3 path forms AᵀA), decomposed by Golub–Kahan bidiagonalisation with implicit-shift
+//! QR, rounded to f32 and completed to full U/V where asked. The batch is split over the
+//! available cores with scoped threads.
+//!
+//! Differences from the GPU path: [`SvdOptions::tolerance`] and [`SvdOptions::max_sweeps`]
+//! do not apply (nalgebra iterates to f64 precision; a matrix it cannot decompose within its
+//! iteration cap is reported [`Status::NotConverged`] with NaN outputs), [`SvdOptions::sort`]
+//! is ignored (values always descend), and the reported sweeps and off-diagonal measure are 0.
+
+use std::time::Instant;
+
+use nalgebra::SVD;
+
+use crate::basis::complete_vectors;
+use crate::batch::MatrixBatch;
+use crate::error::Result;
+use crate::options::{SvdOptions, Vectors};
+use crate::output::{Engine, MatrixInfo, Status, SvdOutput};
+
+/// nalgebra's implicit-QR iteration cap per matrix, per unit of `m + n`.
+const NALGEBRA_ITERATIONS_PER_DIM: usize = 1000;
+
+/// Decomposes every matrix of `batch` on the CPU with nalgebra (f64 internally), on all cores.
+///
+/// Output shapes, layouts and status codes are those of [`SvdOutput`].
+///
+/// # Errors
+/// [`Error::InvalidOption`](crate::Error::InvalidOption) for invalid options. Numerical
+/// trouble is reported per matrix, not as an error.
+pub fn svd(batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    svd_with_threads(batch, opts, threads)
+}
+
+/// As [`svd`], on at most `threads` threads (`1` runs on the calling thread).
+///
+/// # Errors
+/// As [`svd`].
+pub fn svd_with_threads(
+    batch: &MatrixBatch<'_>,
+    opts: &SvdOptions,
+    threads: usize,
+) -> Result<SvdOutput> {
+    opts.validate()?;
+    let start = Instant::now();
+    let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
+    let mut out = SvdOutput::allocate(count, m, n, opts.vectors, Engine::Cpu);
+    let k = out.k();
+    let (uc, vr) = (out.u_cols(), out.vt_rows());
+    let per_thread = count.div_ceil(threads.max(1));
+    {
+        let s_parts = out.singular_values.chunks_mut(per_thread * k);
+        let info_parts = out.info.chunks_mut(per_thread);
+        // Values-only output has empty U and Vᵀ: give each thread an empty slice.
+        let mut u_parts = split_or_empty(&mut out.u, per_thread * m * uc);
+        let mut vt_parts = split_or_empty(&mut out.vt, per_thread * vr * n);
+        std::thread::scope(|scope| {
+            for (t, (s, info)) in s_parts.zip(info_parts).enumerate() {
+                let u = u_parts.next().unwrap_or_default();
+                let vt = vt_parts.next().unwrap_or_default();
+                let first = t * per_thread;
+                if threads <= 1 {
+                    solve_range(batch, opts.vectors, first, s, u, vt, info);
+                } else {
+                    scope.spawn(move || solve_range(batch, opts.vectors, first, s, u, vt, info));
+                }
+            }
+        });
+    }
+    out.timings.compute = start.elapsed().as_secs_f64();
+    Ok(out)
+}
+
+fn split_or_empty(data: &mut [f32], chunk: usize) -> Box<dyn Iterator<Item = &mut [f32]> + '_> {
+    if chunk == 0 || data.is_empty() {
+        Box::new(std::iter::empty())
+    } else {
+        Box::new(data.chunks_mut(chunk))
+    }
+}
+
+/// Decomposes matrices `first..first + info.len()` into the given output slices.
+fn solve_range(
+    batch: &MatrixBatch<'_>,
+    vectors: Vectors,
+    first: usize,
+    s: &mut [f32],
+    u: &mut [f32],
+    vt: &mut [f32],
+    info: &mut [MatrixInfo],
+) {
+    let (m, n) = (batch.rows(), batch.cols());
+    let k = m.min(n);
+    let (uc, vr) = (vectors.u_cols(m, n), vectors.vt_rows(m, n));
+    let want = vectors.wanted();
+    for (local, info) in info.iter_mut().enumerate() {
+        let b = first + local;
+        let s = &mut s[local * k..(local + 1) * k];
+        let (u, vt) = if want {
+            (
+                &mut u[local * m * uc..(local + 1) * m * uc],
+                &mut vt[local * vr * n..(local + 1) * vr * n],
+            )
+        } else {
+            (&mut [][..], &mut [][..])
+        };
+        let a = batch.to_dmatrix_f64(b);
+        let decomposed = if a.iter().all(|x| x.is_finite()) {
+            SVD::try_new(
+                a,
+                want,
+                want,
+                f64::EPSILON,
+                NALGEBRA_ITERATIONS_PER_DIM * (m + n),
+            )
+            .ok_or(Status::NotConverged)
+        } else {
+            Err(Status::NonFinite)
+        };
+        match decomposed {
+            Ok(svd) => {
+                for (dst, src) in s.iter_mut().zip(svd.singular_values.iter()) {
+                    *dst = *src as f32;
+                }
+                if let (Some(su), Some(svt)) = (&svd.u, &svd.v_t) {
+                    u.fill(0.0);
+                    vt.fill(0.0);
+                    for i in 0..m {
+                        for j in 0..k {
+                            u[i * uc + j] = su[(i, j)] as f32;
+                        }
+                    }
+                    for j in 0..k {
+                        for c in 0..n {
+                            vt[j * n + c] = svt[(j, c)] as f32;
+                        }
+                    }
+                    complete_vectors(u, vt, m, n, vectors);
+                }
+                *info = MatrixInfo {
+                    status: Status::Converged,
+                    sweeps: 0,
+                    off_diagonal: 0.0,
+                };
+            }
+            Err(status) => {
+                s.fill(f32::NAN);
+                u.fill(f32::NAN);
+                vt.fill(f32::NAN);
+                *info = MatrixInfo {
+                    status,
+                    sweeps: 0,
+                    off_diagonal: if status == Status::NonFinite {
+                        f32::NAN
+                    } else {
+                        0.0
+                    },
+                };
+            }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The one error type of the crate.
+//!
+//! Every fallible entry point returns [`Result<T>`](crate::Result). Bad input is reported as a
+//! value, never as a panic. Per-matrix numerical trouble (a NaN in one matrix, a matrix that did
+//! not converge) is *not* an error: it is reported per matrix through
+//! [`Status`](crate::Status) so that the rest of the batch is still returned.
+
+/// Errors returned by batched-svd.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The flat data slice does not hold `count·m·n` elements.
+    #[error("data length mismatch: count·m·n = {expected} elements expected, {actual} given")]
+    LengthMismatch {
+        /// `count·m·n`.
+        expected: usize,
+        /// Length of the slice that was given.
+        actual: usize,
+    },
+    /// A dimension (`count`, `m` or `n`) is zero.
+    #[error("zero dimension: count = {count}, m = {m}, n = {n} (all must be at least 1)")]
+    ZeroDimension {
+        /// Number of matrices.
+        count: usize,
+        /// Rows per matrix.
+        m: usize,
+        /// Columns per matrix.
+        n: usize,
+    },
+    /// The matrices of a batch do not all have the same shape.
+    #[error("shape mismatch: matrix {index} is {found_m}×{found_n}, expected {m}×{n}")]
+    ShapeMismatch {
+        /// Index of the first offending matrix.
+        index: usize,
+        /// Expected rows.
+        m: usize,
+        /// Expected columns.
+        n: usize,
+        /// Rows found.
+        found_m: usize,
+        /// Columns found.
+        found_n: usize,
+    },
+    /// `count·m·n` (or a derived buffer size) does not fit in `usize`/`u64`.
+    #[error("batch too large: {0}")]
+    TooLarge(String),
+    /// An option has a value outside its domain (for example a negative tolerance).
+    #[error("invalid option: {0}")]
+    InvalidOption(String),
+    /// No GPU adapter was found (or the one named by `WGPU_ADAPTER_NAME` does not exist).
+    #[error("no GPU adapter found: {0}")]
+    NoAdapter(String),
+    /// The device lacks a feature this operation needs.
+    #[error("missing device feature: {0}")]
+    MissingFeature(String),
+    /// A single matrix needs more of a device limit than the device offers.
+    #[error("device limit exceeded: {limit} needs {required}, the device offers {available}")]
+    LimitExceeded {
+        /// Name of the `wgpu::Limits` field.
+        limit: &'static str,
+        /// What one matrix (the smallest possible chunk) needs.
+        required: u64,
+        /// What the device offers.
+        available: u64,
+    },
+    /// The device could not allocate a buffer.
+    #[error("GPU out of memory: {0}")]
+    OutOfMemory(String),
+    /// The device was lost (driver reset, device removed, or destroyed).
+    #[error("GPU device lost: {0}")]
+    DeviceLost(String),
+    /// Mapping a read-back buffer failed.
+    #[error("GPU buffer map failed: {0}")]
+    BufferMap(String),
+    /// Waiting for the device (`Device::poll`) failed.
+    #[error("GPU poll failed: {0}")]
+    Poll(String),
+    /// wgpu reported a validation or internal error. This is a bug in batched-svd (or the
+    /// driver), never a consequence of input values; please report it.
+    #[error("GPU error (please report this as a bug): {0}")]
+    Gpu(String),
+}
+
+/// Shorthand for `std::result::Result<T, batched_svd::Error>`.
+pub type Result<T> = std::result::Result<T, Error>;

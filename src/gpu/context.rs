@@ -1,0 +1,131 @@
+//! Finding an adapter and creating a device, or adopting the caller's.
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::{Error, Result};
+
+/// A short description of an adapter, as `batched-svd info` prints it.
+#[derive(Clone, Debug)]
+pub struct AdapterSummary {
+    /// Adapter name (e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`).
+    pub name: String,
+    /// Backend (Vulkan, Metal, Dx12, Gl).
+    pub backend: wgpu::Backend,
+    /// Discrete, integrated, virtual, CPU or other.
+    pub device_type: wgpu::DeviceType,
+    /// Driver name and version as reported.
+    pub driver: String,
+    /// Whether it can run compute shaders at all.
+    pub compute: bool,
+}
+
+impl AdapterSummary {
+    pub(crate) fn of(adapter: &wgpu::Adapter) -> Self {
+        let info = adapter.get_info();
+        Self::from_info(
+            &info,
+            adapter
+                .get_downlevel_capabilities()
+                .flags
+                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS),
+        )
+    }
+
+    pub(crate) fn from_info(info: &wgpu::AdapterInfo, compute: bool) -> Self {
+        Self {
+            name: info.name.clone(),
+            backend: info.backend,
+            device_type: info.device_type,
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
+            compute,
+        }
+    }
+}
+
+/// The instance the library uses: backends from `WGPU_BACKEND` (all by default).
+pub(crate) fn instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+/// Every adapter the instance finds.
+pub async fn list_adapters() -> Vec<AdapterSummary> {
+    let instance = instance();
+    instance
+        .enumerate_adapters(wgpu::Backends::all())
+        .await
+        .iter()
+        .map(AdapterSummary::of)
+        .collect()
+}
+
+/// Preference order: real GPUs before software ones; among equals, native compute APIs before
+/// GL (whose compute support is emulated through GLES 3.1).
+fn rank(adapter: &wgpu::Adapter) -> (u8, u8) {
+    let info = adapter.get_info();
+    let device = match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    };
+    let backend = match info.backend {
+        wgpu::Backend::Vulkan | wgpu::Backend::Metal | wgpu::Backend::Dx12 => 0,
+        _ => 1,
+    };
+    (device, backend)
+}
+
+/// The adapter to use: the one named by `WGPU_ADAPTER_NAME` if set, else the best-ranked
+/// adapter that supports compute shaders (within the backends of `WGPU_BACKEND`).
+pub(crate) async fn select_adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter> {
+    if let Ok(name) = std::env::var("WGPU_ADAPTER_NAME") {
+        return wgpu::util::initialize_adapter_from_env(instance, None)
+            .await
+            .map_err(|e| Error::NoAdapter(format!("WGPU_ADAPTER_NAME={name}: {e}")));
+    }
+    let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+    let found = adapters.len();
+    adapters
+        .into_iter()
+        .filter(|a| {
+            a.get_downlevel_capabilities()
+                .flags
+                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+        })
+        .min_by_key(rank)
+        .ok_or_else(|| {
+            Error::NoAdapter(format!(
+                "{found} adapter(s) found, none with compute shaders (WGPU_BACKEND={}); \
+                 without a GPU install Mesa's software Vulkan driver \
+                 (apt-get install mesa-vulkan-drivers libvulkan1) or use the CPU path",
+                std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "all".into())
+            ))
+        })
+}
+
+/// A device of our own on `adapter`, with the adapter's full limits (larger buffers and
+/// workgroup memory than the WebGPU defaults let bigger chunks and matrices run).
+pub(crate) async fn request_device(
+    adapter: &wgpu::Adapter,
+) -> Result<(wgpu::Device, wgpu::Queue, Arc<Mutex<Option<String>>>)> {
+    let (device, queue) = adapter
+        .request_device(&wgpu::DeviceDescriptor {
+            label: Some("batched-svd"),
+            required_features: wgpu::Features::empty(),
+            required_limits: adapter.limits(),
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Error::NoAdapter(format!("request_device failed: {e}")))?;
+    let lost = Arc::new(Mutex::new(None));
+    let flag = Arc::clone(&lost);
+    device.set_device_lost_callback(move |reason, message| {
+        if let Ok(mut slot) = flag.lock() {
+            *slot = Some(format!("{reason:?}: {message}"));
+        }
+    });
+    Ok((device, queue, lost))
+}

@@ -1,0 +1,217 @@
+//! The GPU path: a context (device, queue, cached pipelines) and the batched SVD on it.
+
+mod context;
+mod errors;
+mod pipelines;
+mod plan;
+mod scheduler;
+mod shader;
+
+use std::sync::{Arc, Mutex};
+
+pub use context::{AdapterSummary, list_adapters};
+pub use plan::{DEFAULT_MAX_CHUNK_BYTES, PlanLimits};
+
+use crate::batch::MatrixBatch;
+use crate::error::{Error, Result};
+use crate::options::SvdOptions;
+use crate::output::SvdOutput;
+
+struct Shared {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    pipelines: pipelines::PipelineCache,
+    /// Set by the device-lost callback, for devices the library created itself.
+    lost: Option<Arc<Mutex<Option<String>>>>,
+}
+
+/// A GPU context: a wgpu device and queue plus the pipelines compiled for them.
+///
+/// Create it once and reuse it: pipelines are compiled on first use of each kernel and shape
+/// and cached here. Cloning is cheap (the context is reference-counted) and a `Gpu` can be
+/// shared between threads.
+///
+/// ```no_run
+/// use batched_svd::{Gpu, MatrixBatch, SvdOptions};
+/// let gpu = Gpu::new()?;
+/// let data = vec![3.0f32, 1.0, 1.0, 3.0]; // one 2×2 matrix, row-major
+/// let batch = MatrixBatch::row_major(&data, 1, 2, 2)?;
+/// let out = gpu.svd(&batch, &SvdOptions::default())?;
+/// assert!((out.singular_values(0)[0] - 4.0).abs() < 1e-5);
+/// # Ok::<(), batched_svd::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Gpu {
+    shared: Arc<Shared>,
+    plan_limits: PlanLimits,
+}
+
+impl std::fmt::Debug for Gpu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gpu")
+            .field("adapter", &self.shared.info.name)
+            .field("backend", &self.shared.info.backend)
+            .field("plan_limits", &self.plan_limits)
+            .finish()
+    }
+}
+
+impl Gpu {
+    /// A context on the best adapter, blocking until it is ready.
+    ///
+    /// The adapter is the one named by `WGPU_ADAPTER_NAME` if that is set; otherwise the
+    /// best-ranked adapter with compute shaders (discrete before integrated before software;
+    /// Vulkan, Metal or DX12 before GL) among the backends allowed by `WGPU_BACKEND`
+    /// (e.g. `vulkan`, `gl`; all by default). The device gets the adapter's full limits.
+    ///
+    /// # Errors
+    /// [`Error::NoAdapter`] if there is no usable adapter or the device request fails.
+    pub fn new() -> Result<Self> {
+        pollster::block_on(Self::new_async())
+    }
+
+    /// As [`Gpu::new`], as a future.
+    ///
+    /// # Errors
+    /// As [`Gpu::new`].
+    pub async fn new_async() -> Result<Self> {
+        let instance = context::instance();
+        let adapter = context::select_adapter(&instance).await?;
+        let info = adapter.get_info();
+        let (device, queue, lost) = context::request_device(&adapter).await?;
+        Ok(Self::build(device, queue, info, Some(lost)))
+    }
+
+    /// A context on the caller's own device and queue (for example a game engine's).
+    ///
+    /// The library never takes ownership of the device: it only creates its own buffers and
+    /// pipelines on it, catches its own errors with error scopes (the caller's
+    /// uncaptured-error handler and device-lost callback are left alone), and works within
+    /// the device's limits, whatever they are.
+    #[must_use]
+    pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Self {
+        let info = device.adapter_info();
+        Self::build(device, queue, info, None)
+    }
+
+    fn build(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: wgpu::AdapterInfo,
+        lost: Option<Arc<Mutex<Option<String>>>>,
+    ) -> Self {
+        let plan_limits = PlanLimits::from_device_limits(&device.limits());
+        Self {
+            shared: Arc::new(Shared {
+                device,
+                queue,
+                info,
+                pipelines: pipelines::PipelineCache::default(),
+                lost,
+            }),
+            plan_limits,
+        }
+    }
+
+    /// The same context planning chunks with `limits`, each field capped at the device's own.
+    /// Lower limits split batches into more, smaller chunks (less memory at once).
+    #[must_use]
+    pub fn with_plan_limits(&self, limits: PlanLimits) -> Self {
+        let device = PlanLimits::from_device_limits(&self.shared.device.limits());
+        Self {
+            shared: Arc::clone(&self.shared),
+            plan_limits: limits.min(PlanLimits {
+                max_chunk_bytes: u64::MAX,
+                ..device
+            }),
+        }
+    }
+
+    /// The limits chunks are planned with.
+    #[inline]
+    #[must_use]
+    pub fn plan_limits(&self) -> PlanLimits {
+        self.plan_limits
+    }
+
+    /// Singular value decomposition of every matrix of `batch`, blocking until done.
+    ///
+    /// Returns σ (descending unless `opts.sort` is off), U and Vᵀ as [`SvdOutput`] describes,
+    /// and a [`Status`](crate::Status) per matrix. A matrix holding NaN or ±∞ gets NaN
+    /// outputs and [`Status::NonFinite`](crate::Status::NonFinite) without affecting the
+    /// others.
+    ///
+    /// Accuracy (tested against nalgebra in f64 on random, rank-deficient, graded κ ≤ 10⁶,
+    /// Hilbert, Kahan, repeated-σ and extreme-scale matrices), with ε = 2⁻²³:
+    /// `|σᵢ − σ̂ᵢ| ≤ 16·max(m, n)·ε·σ₁`, `‖UᵀU − I‖max ≤ 16·m·ε`, `‖VᵀV − I‖max ≤ 16·n·ε`,
+    /// `‖A − UΣVᵀ‖F ≤ 16·max(m, n)·ε·‖A‖F`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for bad options; [`Error::LimitExceeded`] if one matrix does
+    /// not fit the device; [`Error::OutOfMemory`], [`Error::DeviceLost`],
+    /// [`Error::BufferMap`], [`Error::Poll`] for device failures.
+    pub fn svd(&self, batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
+        pollster::block_on(self.svd_async(batch, opts))
+    }
+
+    /// As [`Gpu::svd`], as a future. On native backends waiting for the GPU blocks the thread
+    /// that polls the future (wgpu's `Device::poll`).
+    ///
+    /// # Errors
+    /// As [`Gpu::svd`].
+    pub async fn svd_async(&self, batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
+        scheduler::svd(self, batch, opts).await
+    }
+
+    /// The wgpu device.
+    #[inline]
+    #[must_use]
+    pub fn device(&self) -> &wgpu::Device {
+        &self.shared.device
+    }
+
+    /// The wgpu queue.
+    #[inline]
+    #[must_use]
+    pub fn queue(&self) -> &wgpu::Queue {
+        &self.shared.queue
+    }
+
+    /// The adapter the device runs on.
+    #[inline]
+    #[must_use]
+    pub fn adapter_info(&self) -> &wgpu::AdapterInfo {
+        &self.shared.info
+    }
+
+    /// Number of distinct pipelines compiled so far on this context.
+    #[must_use]
+    pub fn compiled_pipelines(&self) -> usize {
+        self.shared.pipelines.len()
+    }
+
+    fn pipelines(&self) -> &pipelines::PipelineCache {
+        &self.shared.pipelines
+    }
+
+    fn lost_message(&self) -> Option<String> {
+        self.shared
+            .lost
+            .as_ref()
+            .and_then(|l| l.lock().ok().and_then(|g| g.clone()))
+    }
+
+    /// [`Error::DeviceLost`] if the device is known to be lost.
+    fn check_lost(&self) -> Result<()> {
+        match self.lost_message() {
+            Some(msg) => Err(Error::DeviceLost(msg)),
+            None => Ok(()),
+        }
+    }
+
+    /// `err`, unless the device was lost, which is then the better explanation.
+    fn lost_or(&self, err: Error) -> Error {
+        self.lost_message().map_or(err, Error::DeviceLost)
+    }
+}

@@ -1,0 +1,60 @@
+//! # batched-svd
+//!
+//! The singular value decomposition `A = U·Σ·Vᵀ` of every matrix of a batch of same-shaped
+//! real f32 matrices, on the GPU through [wgpu] (WGSL compute shaders running parallel
+//! one-sided Jacobi sweeps), with an [nalgebra] CPU path producing the same output type.
+//!
+//! ## The decomposition
+//!
+//! For `A` of shape `m×n` and `k = min(m, n)`:
+//! * `σ₁ ≥ σ₂ ≥ … ≥ σ_k ≥ 0` are the singular values;
+//! * `U` (`m×k` thin, `m×m` full) and `V` (`n×k` thin, `n×n` full) have orthonormal columns,
+//!   and `A = Σᵢ σᵢ·uᵢ·vᵢᵀ`.
+//!
+//! Singular vectors are unique only up to sign (and up to rotation within repeated singular
+//! values); for zero singular values and for the extra columns of full U/V the library returns
+//! an orthonormal completion.
+//!
+//! ## Method
+//!
+//! One-sided (Hestenes) Jacobi: column pairs of `W = A` (or `Aᵀ` when `A` is wide) are
+//! rotated until all columns are mutually orthogonal; then `σⱼ = ‖wⱼ‖`, `uⱼ = wⱼ/σⱼ`, and V
+//! is the product of the rotations. It never forms `AᵀA`, so small singular values keep
+//! their accuracy relative to `σ₁`. Each matrix is first scaled by a power of two (exact) so
+//! that any finite f32 input works. See [`Gpu::svd`] for the tested accuracy bounds.
+//!
+//! ## Example
+//!
+//! ```no_run
+//! use batched_svd::{Gpu, MatrixBatch, SvdOptions, Vectors};
+//! let gpu = Gpu::new()?;                                  // best adapter
+//! let data: Vec<f32> = (0..1000 * 4 * 3).map(|i| (i as f32).sin()).collect();
+//! let batch = MatrixBatch::row_major(&data, 1000, 4, 3)?; // 1000 matrices, 4×3, numpy order
+//! let out = gpu.svd(&batch, &SvdOptions::default().with_vectors(Vectors::Thin))?;
+//! println!("σ of matrix 7: {:?}, status {:?}", out.singular_values(7), out.status(7));
+//! let reference = batched_svd::cpu::svd(&batch, &SvdOptions::default())?; // nalgebra
+//! # Ok::<(), batched_svd::Error>(())
+//! ```
+//!
+//! [wgpu]: https://docs.rs/wgpu
+//! [nalgebra]: https://docs.rs/nalgebra
+
+#![warn(missing_docs)]
+
+mod basis;
+mod batch;
+pub mod cpu;
+mod error;
+mod gpu;
+mod options;
+mod output;
+
+pub use batch::{Layout, MatrixBatch};
+pub use error::{Error, Result};
+pub use gpu::{AdapterSummary, DEFAULT_MAX_CHUNK_BYTES, Gpu, PlanLimits, list_adapters};
+pub use options::{DEFAULT_MAX_SWEEPS, F32_EPSILON, SvdOptions, Vectors, default_tolerance};
+pub use output::{Engine, MatrixInfo, Status, SvdOutput, Timings};
+
+/// Re-export of the wgpu version this crate is built against, so callers sharing a device
+/// use the same types.
+pub use wgpu;
