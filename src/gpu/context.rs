@@ -86,24 +86,33 @@ pub(crate) async fn select_adapter(instance: &wgpu::Instance) -> Result<wgpu::Ad
             .await
             .map_err(|e| Error::NoAdapter(format!("WGPU_ADAPTER_NAME={name}: {e}")));
     }
-    let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
-    let found = adapters.len();
-    adapters
-        .into_iter()
-        .filter(|a| {
-            a.get_downlevel_capabilities()
-                .flags
-                .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
-        })
-        .min_by_key(rank)
-        .ok_or_else(|| {
-            Error::NoAdapter(format!(
-                "{found} adapter(s) found, none with compute shaders (WGPU_BACKEND={}); \
+    // Native compute APIs first; GL (EGL) is only probed when none of them has an adapter,
+    // which also keeps EGL's start-up chatter out of the common case.
+    let mut found = 0;
+    let mut best = None;
+    for backends in [wgpu::Backends::PRIMARY, wgpu::Backends::SECONDARY] {
+        let adapters = instance.enumerate_adapters(backends).await;
+        found += adapters.len();
+        best = adapters
+            .into_iter()
+            .filter(|a| {
+                a.get_downlevel_capabilities()
+                    .flags
+                    .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+            })
+            .min_by_key(rank);
+        if best.is_some() {
+            break;
+        }
+    }
+    best.ok_or_else(|| {
+        Error::NoAdapter(format!(
+            "{found} adapter(s) found, none with compute shaders (WGPU_BACKEND={}); \
                  without a GPU install Mesa's software Vulkan driver \
                  (apt-get install mesa-vulkan-drivers libvulkan1) or use the CPU path",
-                std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "all".into())
-            ))
-        })
+            std::env::var("WGPU_BACKEND").unwrap_or_else(|_| "all".into())
+        ))
+    })
 }
 
 /// A device of our own on `adapter`, with the adapter's full limits (larger buffers and

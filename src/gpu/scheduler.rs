@@ -187,8 +187,16 @@ pub(crate) async fn svd(
     gpu.check_lost()?;
     let device = gpu.device();
     let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
-    let kernel = JacobiKernel::choose(m, n, batch.layout(), opts.vectors, &device.limits())
-        .ok_or_else(|| Error::TooLarge(format!("{m}×{n} matrices exceed 2^28 elements each")))?;
+    let subgroup = gpu.adapter_info().subgroup_max_size;
+    let kernel = JacobiKernel::choose(
+        m,
+        n,
+        batch.layout(),
+        opts.vectors,
+        &device.limits(),
+        subgroup,
+    )
+    .ok_or_else(|| Error::TooLarge(format!("{m}×{n} matrices exceed 2^28 elements each")))?;
     let elem = kernel.scalar.size();
     let sizes = Sizes::new(&kernel, m, n, opts.vectors);
     let plan = ChunkPlan::new(count, &sizes.per_matrix_bytes(elem), &gpu.plan_limits())?;

@@ -55,6 +55,10 @@ const ROWS_PER_LANE: u32 = 8;
 /// occupancy point on real GPUs (several workgroups per compute unit).
 const MAX_WORKGROUP: u32 = 256;
 
+/// Workgroups are rounded up to whole subgroups of at most this many invocations (adapters
+/// that do not report their subgroup size report 128).
+const MAX_SUBGROUP_GRANULE: u32 = 64;
+
 /// One specialised one-sided Jacobi kernel: everything that changes the generated WGSL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct JacobiKernel {
@@ -74,13 +78,15 @@ pub(crate) struct JacobiKernel {
 
 impl JacobiKernel {
     /// Chooses storage, team and workgroup size for `m×n` matrices on a device with these
-    /// limits. Returns `None` when the shape cannot be indexed with 32-bit offsets.
+    /// limits, whose subgroups are `subgroup` invocations wide (at most). Returns `None` when
+    /// the shape cannot be indexed with 32-bit offsets.
     pub(crate) fn choose(
         m: usize,
         n: usize,
         layout: Layout,
         vectors: Vectors,
         limits: &wgpu::Limits,
+        subgroup: u32,
     ) -> Option<Self> {
         let a_m = u32::try_from(m).ok()?;
         let a_n = u32::try_from(n).ok()?;
@@ -100,7 +106,11 @@ impl JacobiKernel {
         while team > 1 && team * npairs > max_wg {
             team /= 2;
         }
-        let workgroup = (team * npairs).min(max_wg);
+        // Whole subgroups only. On real GPUs a partial warp costs a full one anyway; on Mesa's
+        // lavapipe (22.3) a workgroup that ends in a partial subgroup loses barrier visibility
+        // for that subgroup's writes (regression test `partial_subgroup_barrier`).
+        let granule = prev_pow2(subgroup.clamp(1, MAX_SUBGROUP_GRANULE));
+        let workgroup = (team * npairs).next_multiple_of(granule).min(max_wg);
         let mut kernel = Self {
             a_m,
             a_n,
@@ -256,7 +266,7 @@ mod tests {
         ] {
             for layout in [Layout::RowMajor, Layout::ColMajor] {
                 for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
-                    let mut k = JacobiKernel::choose(m, n, layout, vectors, &limits).unwrap();
+                    let mut k = JacobiKernel::choose(m, n, layout, vectors, &limits, 8).unwrap();
                     for storage in [Storage::Workgroup, Storage::Global] {
                         if storage == Storage::Workgroup
                             && k.workgroup_bytes()
@@ -283,15 +293,19 @@ mod tests {
     #[test]
     fn team_and_workgroup_fit_limits() {
         let limits = wgpu::Limits::default();
-        let k = JacobiKernel::choose(32, 32, Layout::RowMajor, Vectors::Thin, &limits).unwrap();
-        assert_eq!(
-            (k.team, k.workgroup, k.storage),
-            (4, 64, Storage::Workgroup)
-        );
-        let k = JacobiKernel::choose(2048, 2048, Layout::RowMajor, Vectors::Thin, &limits).unwrap();
+        let choose = |m, n, sub| {
+            JacobiKernel::choose(m, n, Layout::RowMajor, Vectors::Thin, &limits, sub).unwrap()
+        };
+        let k = choose(32, 32, 32);
+        assert_eq!((k.team, k.workgroup, k.storage), (4, 64, Storage::Workgroup));
+        let k = choose(2048, 2048, 32);
         assert_eq!((k.team, k.workgroup, k.storage), (1, 256, Storage::Global));
-        let k = JacobiKernel::choose(3, 3, Layout::ColMajor, Vectors::None, &limits).unwrap();
-        assert_eq!((k.team, k.workgroup), (1, 2));
+        // 9×17: 5 pairs × 2 lanes = 10 invocations, rounded up to whole subgroups.
+        let k = choose(9, 17, 8);
+        assert_eq!((k.team, k.workgroup), (2, 16));
+        // Unknown subgroup size (reported as 128): rounded to 64.
+        let k = choose(3, 3, 128);
+        assert_eq!((k.team, k.workgroup), (1, 64));
         assert_eq!(prev_pow2(1), 1);
         assert_eq!(prev_pow2(255), 128);
     }

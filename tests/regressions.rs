@@ -1,0 +1,22 @@
+//! Regression tests, each named after the bug it pins.
+
+mod common;
+
+use batched_svd::{MatrixBatch, SvdOptions};
+
+/// Mesa lavapipe 22.3: in a workgroup of 10 invocations (9×17 → 5 pairs × 2 lanes) the writes
+/// of the trailing partial subgroup (invocations 8–9) were not visible after a barrier, so the
+/// ranking of a zero matrix's (all-equal) singular values read a stale σ and U came out as a
+/// permutation with a repeated column. Workgroups are now whole subgroups.
+#[test]
+fn partial_subgroup_barrier() {
+    let Some(gpu) = common::gpu() else { return };
+    let (m, n) = (9, 17);
+    let mut data: Vec<f32> = (0..m * n).map(|i| ((i * 7919) % 13) as f32 - 6.0).collect();
+    data.extend(vec![0.0f32; m * n]);
+    let batch = MatrixBatch::row_major(&data, 2, m, n).unwrap();
+    for _ in 0..5 {
+        let out = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+        common::assert_accurate("9×17 with a zero matrix", &batch, &out);
+    }
+}
