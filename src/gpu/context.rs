@@ -82,9 +82,21 @@ fn rank(adapter: &wgpu::Adapter) -> (u8, u8) {
 /// adapter that supports compute shaders (within the backends of `WGPU_BACKEND`).
 pub(crate) async fn select_adapter(instance: &wgpu::Instance) -> Result<wgpu::Adapter> {
     if let Ok(name) = std::env::var("WGPU_ADAPTER_NAME") {
-        return wgpu::util::initialize_adapter_from_env(instance, None)
-            .await
-            .map_err(|e| Error::NoAdapter(format!("WGPU_ADAPTER_NAME={name}: {e}")));
+        // wgpu's `initialize_adapter_from_env` panics when nothing matches; match here
+        // instead, with its rule (case-insensitive substring of the adapter name).
+        let adapters = instance.enumerate_adapters(wgpu::Backends::all()).await;
+        let needle = name.to_lowercase();
+        let names: Vec<String> = adapters.iter().map(|a| a.get_info().name).collect();
+        return adapters
+            .into_iter()
+            .find(|a| a.get_info().name.to_lowercase().contains(&needle))
+            .ok_or_else(|| {
+                Error::NoAdapter(format!(
+                    "WGPU_ADAPTER_NAME={name} matches none of the {} adapter(s) found ({})",
+                    names.len(),
+                    names.join("; ")
+                ))
+            });
     }
     // Native compute APIs first; GL (EGL) is only probed when none of them has an adapter,
     // which also keeps EGL's start-up chatter out of the common case.
