@@ -297,7 +297,10 @@ mod tests {
             JacobiKernel::choose(m, n, Layout::RowMajor, Vectors::Thin, &limits, sub).unwrap()
         };
         let k = choose(32, 32, 32);
-        assert_eq!((k.team, k.workgroup, k.storage), (4, 64, Storage::Workgroup));
+        assert_eq!(
+            (k.team, k.workgroup, k.storage),
+            (4, 64, Storage::Workgroup)
+        );
         let k = choose(2048, 2048, 32);
         assert_eq!((k.team, k.workgroup, k.storage), (1, 256, Storage::Global));
         // 9×17: 5 pairs × 2 lanes = 10 invocations, rounded up to whole subgroups.

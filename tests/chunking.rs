@@ -1,0 +1,50 @@
+//! The scheduler splits batches that exceed a binding, a buffer or the dispatch grid into
+//! chunks; the results do not depend on the split.
+
+mod common;
+
+use batched_svd::{MatrixBatch, PlanLimits, SvdOptions, Vectors};
+use common::matrices::gaussian_row_major;
+
+#[test]
+fn chunked_results_equal_unchunked() {
+    let Some(gpu) = common::gpu() else { return };
+    let (count, m, n) = (1000, 6, 5);
+    let data = gaussian_row_major(count, m, n, 21);
+    let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
+    for vectors in [Vectors::Thin, Vectors::Full] {
+        let opts = SvdOptions::default().with_vectors(vectors);
+        let whole = gpu.svd(&batch, &opts).unwrap();
+        // A 64-matrix binding cap (one input matrix is 120 bytes) and a 5-wide grid: 16 chunks
+        // (the last one partial), each dispatched as a 2-D grid.
+        let lowered = gpu.with_plan_limits(PlanLimits {
+            max_binding_bytes: 64 * (m * n * 4) as u64,
+            max_buffer_bytes: u64::MAX,
+            max_workgroups_per_dimension: 5,
+            max_chunk_bytes: u64::MAX,
+        });
+        assert_eq!(lowered.plan_limits().max_workgroups_per_dimension, 5);
+        let chunked = lowered.svd(&batch, &opts).unwrap();
+        assert_eq!(whole.all_singular_values(), chunked.all_singular_values());
+        assert_eq!(whole.all_u(), chunked.all_u());
+        assert_eq!(whole.all_vt(), chunked.all_vt());
+        assert_eq!(whole.infos(), chunked.infos());
+        common::assert_accurate("chunked", &batch, &chunked);
+    }
+}
+
+/// More matrices than one grid dimension holds (65535) run as a 2-D grid.
+#[test]
+fn more_than_65535_matrices() {
+    let Some(gpu) = common::gpu() else { return };
+    let (count, m, n) = (70_000, 2, 2);
+    let data = gaussian_row_major(count, m, n, 22);
+    let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
+    let out = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    assert!(out.all_converged());
+    for i in [0, 65_534, 65_535, 65_536, count - 1] {
+        let a = batch.to_dmatrix_f64(i);
+        let acc = common::accuracy(&out, i, &a);
+        assert!(acc.worst() <= 1.0, "matrix {i}: {acc:?}");
+    }
+}
