@@ -1,7 +1,7 @@
 // Storage back-end "global": W, V and the finalize scratch of each matrix live in a storage
-// buffer `work` (WORK_STRIDE elements per matrix), for matrices too large for workgroup memory.
-// One workgroup still owns one matrix; columns are contiguous so the lanes of a team read
-// consecutive rows (coalesced on real GPUs).
+// buffer `work` (WORK_STRIDE elements per matrix), used by the multi-dispatch family. Columns
+// are contiguous, so invocations working down a column read consecutive addresses (coalesced
+// on real GPUs).
 
 @group(0) @binding(6) var<storage, read_write> work: array<real>;
 

@@ -53,7 +53,7 @@ pub use batch::{Layout, MatrixBatch};
 pub use error::{Error, Result};
 pub use gpu::{AdapterSummary, DEFAULT_MAX_CHUNK_BYTES, Gpu, PlanLimits, list_adapters};
 pub use options::{DEFAULT_MAX_SWEEPS, F32_EPSILON, SvdOptions, Vectors, default_tolerance};
-pub use output::{Engine, MatrixInfo, Status, SvdOutput, Timings};
+pub use output::{Engine, MatrixInfo, Status, SvdOutput, Timings, WorkCounts};
 
 /// Re-export of the wgpu version this crate is built against, so callers sharing a device
 /// use the same types.

@@ -67,6 +67,24 @@ pub struct Timings {
     pub download: f64,
 }
 
+/// Work a GPU call performed, counted by the scheduler (all zero on the CPU path). These are
+/// the figures that carry over from a software device to a real GPU, unlike seconds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkCounts {
+    /// Compute dispatches recorded.
+    pub dispatches: u64,
+    /// Queue submissions.
+    pub submissions: u64,
+    /// Times the host waited for the device to read results or convergence state back.
+    pub host_round_trips: u64,
+    /// Bytes written to the device (input matrices and parameters).
+    pub bytes_uploaded: u64,
+    /// Bytes read back from the device.
+    pub bytes_downloaded: u64,
+    /// Chunks the batch was split into.
+    pub chunks: u64,
+}
+
 /// Which engine produced an [`SvdOutput`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Engine {
@@ -99,6 +117,7 @@ pub struct SvdOutput {
     pub(crate) info: Vec<MatrixInfo>,
     pub(crate) engine: Engine,
     pub(crate) timings: Timings,
+    pub(crate) work: WorkCounts,
 }
 
 impl SvdOutput {
@@ -129,6 +148,7 @@ impl SvdOutput {
             ],
             engine,
             timings: Timings::default(),
+            work: WorkCounts::default(),
         }
     }
 
@@ -299,6 +319,13 @@ impl SvdOutput {
     #[must_use]
     pub fn timings(&self) -> Timings {
         self.timings
+    }
+
+    /// Dispatches, submissions, host round trips and bytes moved by the call.
+    #[inline]
+    #[must_use]
+    pub fn work(&self) -> WorkCounts {
+        self.work
     }
 }
 

@@ -48,3 +48,43 @@ fn more_than_65535_matrices() {
         assert!(acc.worst() <= 1.0, "matrix {i}: {acc:?}");
     }
 }
+
+/// The multi-dispatch family puts the matrix index on the grid's y axis: a lowered grid limit
+/// splits the batch into chunks of at most that many matrices.
+#[test]
+fn multi_dispatch_chunks() {
+    let Some(gpu) = common::gpu() else { return };
+    let (count, m, n) = (10, 80, 70);
+    let data = gaussian_row_major(count, m, n, 23);
+    let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
+    let opts = SvdOptions::default();
+    let whole = gpu.svd(&batch, &opts).unwrap();
+    let lowered = gpu.with_plan_limits(PlanLimits {
+        max_workgroups_per_dimension: 3,
+        ..gpu.plan_limits()
+    });
+    let chunked = lowered.svd(&batch, &opts).unwrap();
+    assert_eq!(chunked.work().chunks, 4);
+    assert_eq!(whole.all_singular_values(), chunked.all_singular_values());
+    assert_eq!(whole.all_u(), chunked.all_u());
+    assert_eq!(whole.infos(), chunked.infos());
+    common::assert_accurate("multi-dispatch chunked", &batch, &chunked);
+}
+
+/// Both kernel families meet the bounds on the same matrices: a sweep cap too large for the
+/// single-dispatch loop budget moves a 16×16 batch to the multi-dispatch family.
+#[test]
+fn both_families_agree() {
+    let Some(gpu) = common::gpu() else { return };
+    let (count, m, n) = (40, 16, 12);
+    let data = gaussian_row_major(count, m, n, 24);
+    let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
+    let single = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    let multi = gpu
+        .svd(&batch, &SvdOptions::default().with_max_sweeps(100_000))
+        .unwrap();
+    assert_eq!(single.work().dispatches, 1);
+    assert!(multi.work().dispatches > 10, "{:?}", multi.work());
+    common::assert_accurate("single-dispatch", &batch, &single);
+    common::assert_accurate("multi-dispatch", &batch, &multi);
+}

@@ -20,3 +20,18 @@ fn partial_subgroup_barrier() {
         common::assert_accurate("9×17 with a zero matrix", &batch, &out);
     }
 }
+
+/// Mesa llvmpipe (lavapipe and GL) force-exits every loop of an invocation once it has run
+/// ~65535 loop iterations in total. A 1024×64 solve in one dispatch needs ~17 000 iterations
+/// per sweep per invocation, so the sweeps stopped after four with garbage and "not converged".
+/// Large matrices now run one dispatch per round (bounded work per invocation).
+#[test]
+fn llvmpipe_loop_limiter() {
+    let Some(gpu) = common::gpu() else { return };
+    let (m, n) = (1024, 64);
+    let data = common::matrices::gaussian_row_major(1, m, n, 41);
+    let batch = MatrixBatch::row_major(&data, 1, m, n).unwrap();
+    let out = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    assert!(out.info(0).sweeps > 4, "{:?}", out.info(0));
+    common::assert_accurate("1024×64", &batch, &out);
+}

@@ -4,13 +4,37 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::errors::ErrorCatcher;
-use super::shader::{JacobiKernel, Storage};
+use super::shader::{Family, JacobiKernel};
 use crate::error::Result;
+
+/// Entry points of the multi-dispatch family, in `jacobi_global.wgsl`.
+pub(crate) const MULTI_ENTRY_POINTS: [&str; 7] = [
+    "jacobi_scan",
+    "jacobi_load",
+    "jacobi_round",
+    "jacobi_sweep_end",
+    "jacobi_norms",
+    "jacobi_rank",
+    "jacobi_write",
+];
 
 /// A compiled Jacobi kernel and the layout its bind groups must follow.
 pub(crate) struct JacobiPipeline {
-    pub pipeline: wgpu::ComputePipeline,
+    /// One pipeline (`main`) for the single-dispatch family; one per entry of
+    /// [`MULTI_ENTRY_POINTS`] for the multi-dispatch family.
+    pub pipelines: Vec<wgpu::ComputePipeline>,
     pub layout: wgpu::BindGroupLayout,
+}
+
+impl JacobiPipeline {
+    /// The pipeline of a multi-dispatch entry point.
+    pub(crate) fn entry(&self, name: &str) -> &wgpu::ComputePipeline {
+        let index = MULTI_ENTRY_POINTS
+            .iter()
+            .position(|&e| e == name)
+            .expect("known entry point");
+        &self.pipelines[index]
+    }
 }
 
 /// Cache of compiled pipelines keyed by everything that changes the WGSL.
@@ -66,27 +90,22 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
 
 fn build_jacobi(device: &wgpu::Device, kernel: &JacobiKernel) -> JacobiPipeline {
     let source = kernel.source();
-    // Bindings: 0 params (uniform), 1 input, 2 σ, 3 U, 4 Vᵀ, 5 info, 6 work (global only).
-    let mut entries = vec![
-        wgpu::BindGroupLayoutEntry {
-            binding: 0,
-            visibility: wgpu::ShaderStages::COMPUTE,
-            ty: wgpu::BindingType::Buffer {
-                ty: wgpu::BufferBindingType::Uniform,
-                has_dynamic_offset: false,
-                min_binding_size: None,
-            },
-            count: None,
+    let multi = kernel.family == Family::MultiDispatch;
+    // Bindings: 0 params (uniform; one entry per round, dynamic offset, in the multi-dispatch
+    // family), 1 input, 2 σ, 3 U, 4 Vᵀ, 5 info; multi-dispatch adds 6 work, 7 state, 8 active.
+    let mut entries = vec![wgpu::BindGroupLayoutEntry {
+        binding: 0,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty: wgpu::BufferBindingType::Uniform,
+            has_dynamic_offset: multi,
+            min_binding_size: None,
         },
-        storage_entry(1, true),
-        storage_entry(2, false),
-        storage_entry(3, false),
-        storage_entry(4, false),
-        storage_entry(5, false),
-    ];
-    if kernel.storage == Storage::Global {
-        entries.push(storage_entry(6, false));
-    }
+        count: None,
+    }];
+    entries.push(storage_entry(1, true));
+    let last = if multi { 8 } else { 5 };
+    entries.extend((2..=last).map(|b| storage_entry(b, false)));
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
         label: Some("jacobi bindings"),
         entries: &entries,
@@ -100,17 +119,27 @@ fn build_jacobi(device: &wgpu::Device, kernel: &JacobiKernel) -> JacobiPipeline 
         label: Some("jacobi"),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
-    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-        label: Some("jacobi"),
-        layout: Some(&pipeline_layout),
-        module: &module,
-        entry_point: Some("main"),
-        compilation_options: wgpu::PipelineCompilationOptions {
-            constants: &[],
-            // Every workgroup variable is written before it is read.
-            zero_initialize_workgroup_memory: false,
-        },
-        cache: None,
-    });
-    JacobiPipeline { pipeline, layout }
+    let entry_points: &[&str] = if multi {
+        &MULTI_ENTRY_POINTS
+    } else {
+        &["main"]
+    };
+    let pipelines = entry_points
+        .iter()
+        .map(|entry| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: &[],
+                    // Every workgroup variable is written before it is read.
+                    zero_initialize_workgroup_memory: false,
+                },
+                cache: None,
+            })
+        })
+        .collect();
+    JacobiPipeline { pipelines, layout }
 }

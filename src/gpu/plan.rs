@@ -54,8 +54,8 @@ impl PlanLimits {
 /// Bytes one matrix needs in each buffer of a chunk.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct PerMatrixBytes {
-    /// Storage bindings (input, outputs, work), each bound whole.
-    pub bindings: [u64; 6],
+    /// Storage bindings (input, σ, U, Vᵀ, info, work, state), each bound whole.
+    pub bindings: [u64; 7],
     /// The read-back buffer holding all outputs.
     pub staging: u64,
 }
@@ -70,11 +70,17 @@ pub(crate) struct ChunkPlan {
 }
 
 impl ChunkPlan {
-    /// Plans `count` matrices.
+    /// Plans `count` matrices, at most `max_per_chunk` per chunk (what the dispatch grid of
+    /// the kernel family can address).
     ///
     /// # Errors
     /// [`Error::LimitExceeded`] when a single matrix does not fit.
-    pub(crate) fn new(count: usize, per: &PerMatrixBytes, limits: &PlanLimits) -> Result<Self> {
+    pub(crate) fn new(
+        count: usize,
+        per: &PerMatrixBytes,
+        limits: &PlanLimits,
+        max_per_chunk: u64,
+    ) -> Result<Self> {
         let binding_cap = limits
             .max_binding_bytes
             .min(limits.max_buffer_bytes)
@@ -100,8 +106,7 @@ impl ChunkPlan {
         }
         per_chunk = per_chunk
             .min((limits.max_buffer_bytes.min(limits.max_chunk_bytes) / per.staging.max(1)).max(1));
-        let grid = u64::from(limits.max_workgroups_per_dimension);
-        per_chunk = per_chunk.min(grid * grid).min(count as u64).max(1);
+        per_chunk = per_chunk.min(max_per_chunk).min(count as u64).max(1);
         let per_chunk = per_chunk as usize;
         Ok(Self {
             per_chunk,
@@ -139,10 +144,10 @@ mod tests {
     #[test]
     fn splits_by_the_tightest_limit() {
         let per = PerMatrixBytes {
-            bindings: [64, 16, 64, 64, 16, 0],
+            bindings: [64, 16, 64, 64, 16, 0, 0],
             staging: 160,
         };
-        let p = ChunkPlan::new(1000, &per, &limits(6400, 1 << 30, 65535)).unwrap();
+        let p = ChunkPlan::new(1000, &per, &limits(6400, 1 << 30, 65535), 1 << 32).unwrap();
         assert_eq!(
             p,
             ChunkPlan {
@@ -150,9 +155,9 @@ mod tests {
                 chunks: 10
             }
         );
-        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1600, 65535)).unwrap();
+        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1600, 65535), 1 << 32).unwrap();
         assert_eq!(p.per_chunk, 10);
-        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1 << 30, 7)).unwrap();
+        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1 << 30, 7), 49).unwrap();
         assert_eq!(
             p,
             ChunkPlan {
@@ -166,11 +171,11 @@ mod tests {
     #[test]
     fn refuses_a_matrix_that_cannot_fit() {
         let per = PerMatrixBytes {
-            bindings: [4096, 16, 0, 0, 16, 0],
+            bindings: [4096, 16, 0, 0, 16, 0, 0],
             staging: 32,
         };
         assert!(matches!(
-            ChunkPlan::new(3, &per, &limits(1024, 1 << 30, 65535)),
+            ChunkPlan::new(3, &per, &limits(1024, 1 << 30, 65535), 1 << 32),
             Err(Error::LimitExceeded { required: 4096, .. })
         ));
     }

@@ -1,4 +1,5 @@
-//! Building the WGSL of a kernel: scalar prelude + shape constants + storage back-end + body.
+//! Choosing a Jacobi kernel for a shape and device, and building its WGSL:
+//! scalar prelude + shape constants + storage back-end + shared helpers + kernel body.
 //!
 //! Every pipeline is specialised to one input shape and layout by `const` declarations, so the
 //! shader compiler sees fixed trip counts (loops unroll, divisions by constants become
@@ -13,7 +14,9 @@ use crate::options::Vectors;
 const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
 const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
 const STORAGE_GLOBAL: &str = include_str!("../../shaders/storage_global.wgsl");
-const JACOBI: &str = include_str!("../../shaders/jacobi.wgsl");
+const COMMON: &str = include_str!("../../shaders/jacobi_common.wgsl");
+const SINGLE_DISPATCH: &str = include_str!("../../shaders/jacobi_workgroup.wgsl");
+const MULTI_DISPATCH: &str = include_str!("../../shaders/jacobi_global.wgsl");
 
 /// Element type a kernel is built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -37,27 +40,38 @@ impl Scalar {
     }
 }
 
-/// Where the working matrix W and V live while a workgroup sweeps over them.
+/// The two kernel families.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Storage {
-    /// Workgroup (shared) memory: fastest, limited by `max_compute_workgroup_storage_size`.
-    Workgroup,
-    /// A global storage buffer, one region per matrix: any size.
-    Global,
+pub(crate) enum Family {
+    /// One workgroup per matrix, W and V in workgroup memory, every sweep in one dispatch
+    /// (`jacobi_workgroup.wgsl`). Fastest; needs W and V to fit workgroup memory and the
+    /// whole solve to fit the loop budget.
+    SingleDispatch,
+    /// W and V in a global `work` buffer; one dispatch per round with a workgroup per column
+    /// pair, plus scan/load/finalize dispatches (`jacobi_global.wgsl`). Any size.
+    MultiDispatch,
 }
 
-/// Largest team of invocations sharing one column pair. Past 32 rows per pass the partial-sum
-/// reduction costs more than it saves.
+/// Largest team of invocations sharing one column pair in the single-dispatch family.
 const MAX_TEAM: u32 = 32;
 /// Rows each lane of a team should handle at least, so the reduction amortises.
 const ROWS_PER_LANE: u32 = 8;
 /// Invocations per workgroup we aim for at most: 256 is the WebGPU default limit and a good
 /// occupancy point on real GPUs (several workgroups per compute unit).
 const MAX_WORKGROUP: u32 = 256;
-
 /// Workgroups are rounded up to whole subgroups of at most this many invocations (adapters
 /// that do not report their subgroup size report 128).
 const MAX_SUBGROUP_GRANULE: u32 = 64;
+/// Loop iterations one invocation may run in one dispatch (counting every loop).
+///
+/// Mesa's llvmpipe (lavapipe and GL) force-exits all loops of an invocation once it has run
+/// 65535 loop iterations in total (gallivm's `LP_MAX_TGSI_LOOP_ITERATIONS`), silently; this
+/// budget stays well below that. On real GPUs it bounds a dispatch's duration, which keeps
+/// clear of driver watchdogs (TDR) for large matrices.
+pub(crate) const LOOP_BUDGET: u64 = 40_000;
+/// Upper bound on workgroups along x for element-parallel dispatches (scan, load, write): each
+/// invocation then loops over at most ⌈elements / (MAX_TILES·WG)⌉ elements.
+pub(crate) const MAX_TILES: u32 = 1024;
 
 /// One specialised one-sided Jacobi kernel: everything that changes the generated WGSL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -68,8 +82,8 @@ pub(crate) struct JacobiKernel {
     pub a_n: u32,
     pub layout: Layout,
     pub vectors: Vectors,
-    pub storage: Storage,
-    /// Invocations per column pair.
+    pub family: Family,
+    /// Invocations per column pair (the whole workgroup in the multi-dispatch family).
     pub team: u32,
     /// Invocations per workgroup.
     pub workgroup: u32,
@@ -77,9 +91,10 @@ pub(crate) struct JacobiKernel {
 }
 
 impl JacobiKernel {
-    /// Chooses storage, team and workgroup size for `m×n` matrices on a device with these
-    /// limits, whose subgroups are `subgroup` invocations wide (at most). Returns `None` when
-    /// the shape cannot be indexed with 32-bit offsets.
+    /// Chooses the family, team and workgroup size for `m×n` matrices on a device with these
+    /// limits, whose subgroups are `subgroup` invocations wide (at most), for solves of up to
+    /// `max_sweeps` sweeps. Returns `None` when the shape cannot be indexed with 32-bit offsets
+    /// (more than 2²⁸ elements per matrix, or more than 2²² rows).
     pub(crate) fn choose(
         m: usize,
         n: usize,
@@ -87,11 +102,11 @@ impl JacobiKernel {
         vectors: Vectors,
         limits: &wgpu::Limits,
         subgroup: u32,
+        max_sweeps: u32,
     ) -> Option<Self> {
         let a_m = u32::try_from(m).ok()?;
         let a_n = u32::try_from(n).ok()?;
-        // Keep every per-matrix offset well inside u32.
-        if u64::from(a_m) * u64::from(a_n) > (1 << 28) {
+        if u64::from(a_m) * u64::from(a_n) > (1 << 28) || a_m.max(a_n) > (1 << 22) {
             return None;
         }
         let (wm, wn) = (a_m.max(a_n), a_m.min(a_n));
@@ -102,29 +117,38 @@ impl JacobiKernel {
                 .min(MAX_WORKGROUP),
         )
         .min(prev_pow2(limits.max_compute_workgroup_size_x));
+        // Whole subgroups only. On real GPUs a partial warp costs a full one anyway; on Mesa's
+        // lavapipe (22.3) a workgroup that ends in a partial subgroup loses barrier visibility
+        // for that subgroup's writes (regression test `partial_subgroup_barrier`).
+        let granule = prev_pow2(subgroup.clamp(1, MAX_SUBGROUP_GRANULE)).min(max_wg);
         let mut team = prev_pow2((wm / ROWS_PER_LANE).clamp(1, MAX_TEAM));
         while team > 1 && team * npairs > max_wg {
             team /= 2;
         }
-        // Whole subgroups only. On real GPUs a partial warp costs a full one anyway; on Mesa's
-        // lavapipe (22.3) a workgroup that ends in a partial subgroup loses barrier visibility
-        // for that subgroup's writes (regression test `partial_subgroup_barrier`).
-        let granule = prev_pow2(subgroup.clamp(1, MAX_SUBGROUP_GRANULE));
-        let workgroup = (team * npairs).next_multiple_of(granule).min(max_wg);
-        let mut kernel = Self {
+        let single = Self {
             a_m,
             a_n,
             layout,
             vectors,
-            storage: Storage::Workgroup,
+            family: Family::SingleDispatch,
             team,
-            workgroup,
+            workgroup: (team * npairs).next_multiple_of(granule).min(max_wg),
             scalar: Scalar::F32,
         };
-        if kernel.workgroup_bytes() > u64::from(limits.max_compute_workgroup_storage_size) {
-            kernel.storage = Storage::Global;
+        if single.workgroup_bytes() <= u64::from(limits.max_compute_workgroup_storage_size)
+            && single.loop_iterations(max_sweeps) <= LOOP_BUDGET
+        {
+            return Some(single);
         }
-        Some(kernel)
+        // Multi-dispatch: a workgroup per column pair reduces down the M rows; about four rows
+        // per invocation, between 32 (or one subgroup) and 256 invocations.
+        let workgroup = (wm.next_power_of_two() / 4).clamp(granule.max(32).min(max_wg), max_wg);
+        Some(Self {
+            family: Family::MultiDispatch,
+            team: workgroup,
+            workgroup,
+            ..single
+        })
     }
 
     /// `(M, N)`: the working matrix W is A (tall or square) or Aᵀ (wide), M ≥ N.
@@ -138,10 +162,27 @@ impl JacobiKernel {
         self.a_m < self.a_n
     }
 
+    /// Column pairs per round (including the padding pair of an odd N).
+    #[inline]
+    pub(crate) fn pairs(&self) -> u32 {
+        self.work_shape().1.div_ceil(2)
+    }
+
+    /// Rounds per sweep (N2 − 1).
+    #[inline]
+    pub(crate) fn rounds(&self) -> u32 {
+        2 * self.pairs() - 1
+    }
+
     fn ldw(&self) -> u32 {
         let (m, _) = self.work_shape();
-        // Odd leading dimension: see storage_workgroup.wgsl.
-        if m % 2 == 0 { m + 1 } else { m }
+        match self.family {
+            // Odd leading dimension: see storage_workgroup.wgsl.
+            Family::SingleDispatch => m | 1,
+            // Columns start on 32-element (128-byte) boundaries: whole memory transactions on
+            // real GPUs.
+            Family::MultiDispatch => m.next_multiple_of(32),
+        }
     }
 
     fn v_len(&self) -> u32 {
@@ -150,45 +191,77 @@ impl JacobiKernel {
     }
 
     fn red_len(&self) -> u32 {
-        if self.team > 1 { 3 * self.workgroup } else { 1 }
+        match self.family {
+            Family::SingleDispatch if self.team == 1 => 1,
+            _ => 3 * self.workgroup,
+        }
     }
 
     /// Workgroup memory this kernel declares, in bytes.
     pub(crate) fn workgroup_bytes(&self) -> u64 {
         let (_, n) = self.work_shape();
         let s = self.scalar.size();
-        let fixed = 4 * 4 + 8; // exp_max, flags, off_bits, bcast
+        let fixed = 4 * 4 + 8; // atomics and broadcast slots
         let red = u64::from(self.red_len()) * s;
-        match self.storage {
-            Storage::Workgroup => {
+        match self.family {
+            Family::SingleDispatch => {
                 let w = u64::from(self.ldw()) * u64::from(n);
                 (w + u64::from(self.v_len()) + u64::from(n)) * s + 4 * u64::from(n) + red + fixed
             }
-            Storage::Global => red + fixed,
+            Family::MultiDispatch => red + fixed,
         }
     }
 
-    /// Elements of the `work` buffer per matrix (global storage only).
+    /// Loop iterations one invocation of the single-dispatch kernel runs for a solve of
+    /// `sweeps` sweeps, counting every loop (the quantity llvmpipe limits; see [`LOOP_BUDGET`]).
+    pub(crate) fn loop_iterations(&self, sweeps: u32) -> u64 {
+        let (m, n) = self.work_shape();
+        let (m, n, wg, team) = (
+            u64::from(m),
+            u64::from(n),
+            u64::from(self.workgroup),
+            u64::from(self.team),
+        );
+        let per = |x: u64, by: u64| x.div_ceil(by) + 1;
+        let passes = u64::from(self.pairs()).div_ceil(wg / team);
+        let reduction = if team > 1 { team } else { 0 };
+        let load = 2 * per(m * n, wg) + per(n * n, wg);
+        let pair = 2 * per(m, team) + per(n, team) + reduction + 1;
+        let sweep = 1 + u64::from(self.rounds()) * (1 + passes * pair);
+        let out_len = n + m * n + n * n;
+        let finalize = per(n, wg) * (m + 2) + per(n, wg) * (n + 2) + per(out_len, wg) + n;
+        load + u64::from(sweeps) * sweep + finalize
+    }
+
+    /// Elements of the `work` buffer per matrix (multi-dispatch only).
     pub(crate) fn work_elems(&self) -> u64 {
-        match self.storage {
-            Storage::Workgroup => 0,
-            Storage::Global => {
+        match self.family {
+            Family::SingleDispatch => 0,
+            Family::MultiDispatch => {
                 let (_, n) = self.work_shape();
                 u64::from(self.ldw()) * u64::from(n) + u64::from(self.v_len()) + 2 * u64::from(n)
             }
         }
     }
 
+    /// Workgroups along x for an element-parallel dispatch over `elements` per matrix.
+    pub(crate) fn tiles(&self, elements: u64) -> u32 {
+        elements
+            .div_ceil(u64::from(self.workgroup))
+            .clamp(1, u64::from(MAX_TILES)) as u32
+    }
+
     /// The complete WGSL source.
     pub(crate) fn source(&self) -> String {
         let (m, n) = self.work_shape();
         let n2 = n + n % 2;
-        let mut s = String::with_capacity(16 * 1024);
+        let mut s = String::with_capacity(24 * 1024);
         s.push_str(self.scalar.prelude());
         s.push_str("\n// ---- shape constants (generated) ----\n");
         let mut konst = |name: &str, ty: &str, value: String| {
             let _ = writeln!(s, "const {name}: {ty} = {value};");
         };
+        let (am, an) = (self.a_m as usize, self.a_n as usize);
         konst("A_M", "u32", format!("{}u", self.a_m));
         konst("A_N", "u32", format!("{}u", self.a_n));
         konst(
@@ -207,34 +280,29 @@ impl JacobiKernel {
         konst(
             "U_COLS",
             "u32",
-            format!(
-                "{}u",
-                self.vectors
-                    .u_cols(self.a_m as usize, self.a_n as usize)
-                    .max(1)
-            ),
+            format!("{}u", self.vectors.u_cols(am, an).max(1)),
         );
         konst(
             "VT_ROWS",
             "u32",
-            format!(
-                "{}u",
-                self.vectors
-                    .vt_rows(self.a_m as usize, self.a_n as usize)
-                    .max(1)
-            ),
+            format!("{}u", self.vectors.vt_rows(am, an).max(1)),
         );
         konst("WG", "u32", format!("{}u", self.workgroup));
         konst("TEAM", "u32", format!("{}u", self.team));
         konst("TEAMS", "u32", format!("{}u", self.workgroup / self.team));
         konst("RED_LEN", "u32", format!("{}u", self.red_len()));
-        s.push_str("\n// ---- storage back-end ----\n");
-        s.push_str(match self.storage {
-            Storage::Workgroup => STORAGE_WORKGROUP,
-            Storage::Global => STORAGE_GLOBAL,
-        });
-        s.push_str("\n// ---- kernel ----\n");
-        s.push_str(JACOBI);
+        let (storage, body) = match self.family {
+            Family::SingleDispatch => (STORAGE_WORKGROUP, SINGLE_DISPATCH),
+            Family::MultiDispatch => (STORAGE_GLOBAL, MULTI_DISPATCH),
+        };
+        for (title, part) in [
+            ("storage back-end", storage),
+            ("shared", COMMON),
+            ("kernel", body),
+        ] {
+            let _ = writeln!(s, "\n// ---- {title} ----");
+            s.push_str(part);
+        }
         s
     }
 }
@@ -249,10 +317,15 @@ fn prev_pow2(x: u32) -> u32 {
 mod tests {
     use super::*;
 
+    fn choose(m: usize, n: usize, subgroup: u32) -> JacobiKernel {
+        let limits = wgpu::Limits::default();
+        JacobiKernel::choose(m, n, Layout::RowMajor, Vectors::Thin, &limits, subgroup, 30).unwrap()
+    }
+
     #[test]
     fn every_kernel_variant_is_valid_wgsl() {
         // Parse and validate with naga (what wgpu does before handing the shader to a driver),
-        // for both storage back-ends, both layouts, all vector modes and awkward shapes.
+        // for both families, both layouts, all vector modes and awkward shapes.
         let limits = wgpu::Limits::default();
         for (m, n) in [
             (1, 1),
@@ -266,15 +339,12 @@ mod tests {
         ] {
             for layout in [Layout::RowMajor, Layout::ColMajor] {
                 for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
-                    let mut k = JacobiKernel::choose(m, n, layout, vectors, &limits, 8).unwrap();
-                    for storage in [Storage::Workgroup, Storage::Global] {
-                        if storage == Storage::Workgroup
-                            && k.workgroup_bytes()
-                                > u64::from(limits.max_compute_workgroup_storage_size)
-                        {
-                            continue;
-                        }
-                        k.storage = storage;
+                    let k = JacobiKernel::choose(m, n, layout, vectors, &limits, 8, 30).unwrap();
+                    let multi = JacobiKernel {
+                        family: Family::MultiDispatch,
+                        ..k
+                    };
+                    for k in [k, multi] {
                         let src = k.source();
                         let module = naga::front::wgsl::parse_str(&src)
                             .unwrap_or_else(|e| panic!("{k:?}: {}", e.emit_to_string(&src)));
@@ -291,25 +361,41 @@ mod tests {
     }
 
     #[test]
-    fn team_and_workgroup_fit_limits() {
-        let limits = wgpu::Limits::default();
-        let choose = |m, n, sub| {
-            JacobiKernel::choose(m, n, Layout::RowMajor, Vectors::Thin, &limits, sub).unwrap()
-        };
+    fn family_team_and_workgroup() {
         let k = choose(32, 32, 32);
         assert_eq!(
-            (k.team, k.workgroup, k.storage),
-            (4, 64, Storage::Workgroup)
+            (k.family, k.team, k.workgroup),
+            (Family::SingleDispatch, 4, 64)
         );
-        let k = choose(2048, 2048, 32);
-        assert_eq!((k.team, k.workgroup, k.storage), (1, 256, Storage::Global));
         // 9×17: 5 pairs × 2 lanes = 10 invocations, rounded up to whole subgroups.
         let k = choose(9, 17, 8);
         assert_eq!((k.team, k.workgroup), (2, 16));
         // Unknown subgroup size (reported as 128): rounded to 64.
         let k = choose(3, 3, 128);
         assert_eq!((k.team, k.workgroup), (1, 64));
+        // Too big for 16 KiB of workgroup memory.
+        let k = choose(2048, 2048, 32);
+        assert_eq!((k.family, k.workgroup), (Family::MultiDispatch, 256));
+        let k = choose(64, 64, 8);
+        assert_eq!((k.family, k.workgroup), (Family::MultiDispatch, 32));
         assert_eq!(prev_pow2(1), 1);
         assert_eq!(prev_pow2(255), 128);
+    }
+
+    #[test]
+    fn loop_budget_picks_the_family() {
+        // Mid sizes that fit workgroup memory stay single-dispatch for the default sweep cap …
+        let mut limits = wgpu::Limits::default();
+        limits.max_compute_workgroup_storage_size = 32 << 10;
+        for (m, n) in [(2, 2), (8, 8), (16, 16), (32, 32), (100, 30), (300, 20)] {
+            let k = JacobiKernel::choose(m, n, Layout::RowMajor, Vectors::Thin, &limits, 8, 30)
+                .unwrap();
+            assert_eq!(k.family, Family::SingleDispatch, "{m}×{n}");
+            assert!(k.loop_iterations(30) <= LOOP_BUDGET);
+        }
+        // … but a sweep cap whose solve would exceed the budget moves them to multi-dispatch.
+        let k = JacobiKernel::choose(32, 32, Layout::RowMajor, Vectors::Thin, &limits, 8, 10_000)
+            .unwrap();
+        assert_eq!(k.family, Family::MultiDispatch);
     }
 }

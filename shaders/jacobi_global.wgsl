@@ -1,0 +1,261 @@
+// Batched one-sided Jacobi SVD, multi-dispatch family: for matrices whose W and V do not fit
+// workgroup memory, or whose whole solve would be too much work for one dispatch.
+//
+// W and V live in the `work` buffer (storage_global.wgsl). Every step is its own dispatch, and
+// every invocation does a bounded amount of loop work per dispatch. That matters twice:
+// real GPUs reset drivers whose dispatches run for seconds (TDR), and Mesa's llvmpipe
+// silently force-exits all loops of an invocation after ~65535 iterations in total.
+//
+// Per chunk the host records:
+//   jacobi_scan                grid (tiles, count)  finiteness + largest exponent per matrix
+//   jacobi_load                grid (tiles, count)  W = A·2^-e (scaled), V = I, status
+//   repeat per sweep:
+//     jacobi_round, r = 0…N2−2 grid (NPAIRS, count) one workgroup per column pair
+//     jacobi_sweep_end         grid (⌈count/WG⌉, 1) converged? sweep cap? count active
+//   (the host reads the active count every few sweeps and stops when it is zero)
+//   jacobi_norms               grid (N, count)      σ_j = ‖w_j‖, one workgroup per column
+//   jacobi_rank                grid (⌈N/WG⌉, count) sort permutation
+//   jacobi_write               grid (tiles, count)  σ, U, Vᵀ, info in the numpy layout
+//
+// A workgroup per column pair reduces over the M rows with all WG invocations: consecutive
+// invocations read consecutive rows of a column (coalesced), and many pairs of many matrices
+// are in flight at once, which is the occupancy real GPUs need.
+
+// Status values while running (0, 1, 2 are the final MatrixInfo codes).
+const RUNNING: u32 = 3u;
+
+struct MatrixState {
+    status: u32,
+    exp_biased: atomic<u32>,  // largest exponent + 1000 (0: all entries zero)
+    non_finite: atomic<u32>,
+    sweeps: u32,
+    rotated: atomic<u32>,     // a rotation happened in the current sweep
+    off_bits: atomic<u32>,    // max |cos| of the current sweep (f32 bits)
+    last_off: u32,            // max |cos| of the last finished sweep (f32 bits)
+    pad: u32,
+}
+
+@group(0) @binding(7) var<storage, read_write> state: array<MatrixState>;
+@group(0) @binding(8) var<storage, read_write> active_count: atomic<u32>;
+
+var<workgroup> red: array<real, RED_LEN>;
+var<workgroup> wg_exp: atomic<u32>;
+var<workgroup> wg_bad: atomic<u32>;
+var<workgroup> bcast: u32;
+
+const EXP_BIAS: i32 = 1000;
+
+// e1, e2 with e1 + e2 = the matrix's exponent, each a safe power-of-two exponent.
+fn split_exponent(mat: u32) -> vec2<i32> {
+    let biased = atomicLoad(&state[mat].exp_biased);
+    let e = select(i32(biased) - EXP_BIAS, 0, biased == 0u);
+    return vec2<i32>(e / 2, e - e / 2);
+}
+
+@compute @workgroup_size(WG)
+fn jacobi_scan(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32,
+        @builtin(num_workgroups) groups: vec3<u32>) {
+    let mat = wid.y;
+    if tid == 0u {
+        atomicStore(&wg_exp, 0u);
+        atomicStore(&wg_bad, 0u);
+    }
+    workgroupBarrier();
+    var my_exp = 0u;
+    var my_bad = false;
+    let base = mat * A_M * A_N;
+    for (var e = wid.x * WG + tid; e < M * N; e += groups.x * WG) {
+        let x = a_in[base + e];
+        my_bad = my_bad || !is_finite_real(x);
+        my_exp = max(my_exp, u32(exponent_of(x) + EXP_BIAS));
+    }
+    atomicMax(&wg_exp, my_exp);
+    if my_bad {
+        atomicOr(&wg_bad, 1u);
+    }
+    workgroupBarrier();
+    // One global atomic per workgroup instead of one per invocation.
+    if tid == 0u {
+        atomicMax(&state[mat].exp_biased, atomicLoad(&wg_exp));
+        atomicOr(&state[mat].non_finite, atomicLoad(&wg_bad));
+    }
+}
+
+@compute @workgroup_size(WG)
+fn jacobi_load(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32,
+        @builtin(num_workgroups) groups: vec3<u32>) {
+    let mat = wid.y;
+    bind_matrix(mat);
+    let non_finite = atomicLoad(&state[mat].non_finite) != 0u;
+    if wid.x == 0u && tid == 0u {
+        // The state buffer is cleared by the host before `scan`.
+        var status = RUNNING;
+        if non_finite {
+            status = 2u;
+        } else if atomicLoad(&state[mat].exp_biased) == 0u {
+            status = 0u; // zero matrix: nothing to rotate
+        }
+        state[mat].status = status;
+    }
+    if non_finite {
+        return;
+    }
+    let ex = split_exponent(mat);
+    let down1 = pow2(-ex.x);
+    let down2 = pow2(-ex.y);
+    let base = mat * A_M * A_N;
+    for (var e = wid.x * WG + tid; e < M * N; e += groups.x * WG) {
+        let ij = work_coords(e);
+        w_set(ij.y, ij.x, (a_in[base + e] * down1) * down2);
+    }
+    if WANT_VECTORS {
+        for (var e = wid.x * WG + tid; e < N * N; e += groups.x * WG) {
+            v_set(e / N, e % N, select(real(0.0), real(1.0), e / N == e % N));
+        }
+    }
+}
+
+// Tree reduction of the three partial sums over the workgroup; every invocation returns the
+// totals. log2(WG) barriers.
+fn reduce3(tid: u32, x: vec3<real>) -> vec3<real> {
+    red[3u * tid] = x.x;
+    red[3u * tid + 1u] = x.y;
+    red[3u * tid + 2u] = x.z;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half /= 2u) {
+        if tid < half {
+            red[3u * tid] += red[3u * (tid + half)];
+            red[3u * tid + 1u] += red[3u * (tid + half) + 1u];
+            red[3u * tid + 2u] += red[3u * (tid + half) + 2u];
+        }
+        workgroupBarrier();
+    }
+    return vec3<real>(red[0], red[1], red[2]);
+}
+
+@compute @workgroup_size(WG)
+fn jacobi_round(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let mat = wid.y;
+    if tid == 0u {
+        bcast = state[mat].status;
+    }
+    if workgroupUniformLoad(&bcast) != RUNNING {
+        return;
+    }
+    let pq = pair_of(params.round, wid.x);
+    if pq.y >= N {
+        return;
+    }
+    bind_matrix(mat);
+    var part = vec3<real>(0.0, 0.0, 0.0);
+    for (var i = tid; i < M; i += WG) {
+        let x = w_get(pq.x, i);
+        let y = w_get(pq.y, i);
+        part = vec3<real>(fma(x, x, part.x), fma(y, y, part.y), fma(x, y, part.z));
+    }
+    let sums = reduce3(tid, part);
+    let rel = relative_gamma(sums.x, sums.y, sums.z);
+    if rel < 0.0 {
+        return;
+    }
+    if tid == 0u {
+        atomicMax(&state[mat].off_bits, bitcast<u32>(f32(rel)));
+    }
+    if rel <= real(params.tol) {
+        return;
+    }
+    let cs = rotation(sums.x, sums.y, sums.z);
+    for (var i = tid; i < M; i += WG) {
+        let x = w_get(pq.x, i);
+        let y = w_get(pq.y, i);
+        w_set(pq.x, i, cs.x * x - cs.y * y);
+        w_set(pq.y, i, cs.y * x + cs.x * y);
+    }
+    if WANT_VECTORS {
+        for (var i = tid; i < N; i += WG) {
+            let x = v_get(pq.x, i);
+            let y = v_get(pq.y, i);
+            v_set(pq.x, i, cs.x * x - cs.y * y);
+            v_set(pq.y, i, cs.y * x + cs.x * y);
+        }
+    }
+    if tid == 0u {
+        atomicOr(&state[mat].rotated, 1u);
+    }
+}
+
+@compute @workgroup_size(WG)
+fn jacobi_sweep_end(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let mat = gid.x;
+    if mat >= params.count || state[mat].status != RUNNING {
+        return;
+    }
+    let sweeps = state[mat].sweeps + 1u;
+    state[mat].sweeps = sweeps;
+    state[mat].last_off = atomicLoad(&state[mat].off_bits);
+    if atomicLoad(&state[mat].rotated) == 0u {
+        state[mat].status = 0u;
+    } else if sweeps >= params.max_sweeps {
+        state[mat].status = 1u;
+    } else {
+        atomicAdd(&active_count, 1u);
+    }
+    atomicStore(&state[mat].rotated, 0u);
+    atomicStore(&state[mat].off_bits, 0u);
+}
+
+@compute @workgroup_size(WG)
+fn jacobi_norms(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let mat = wid.y;
+    if tid == 0u {
+        bcast = state[mat].status;
+    }
+    if workgroupUniformLoad(&bcast) == 2u {
+        return;
+    }
+    bind_matrix(mat);
+    let j = wid.x;
+    var part = vec3<real>(0.0, 0.0, 0.0);
+    for (var i = tid; i < M; i += WG) {
+        let x = w_get(j, i);
+        part.x = fma(x, x, part.x);
+    }
+    let sums = reduce3(tid, part);
+    if tid == 0u {
+        sig_set(j, sqrt(sums.x));
+    }
+}
+
+@compute @workgroup_size(WG)
+fn jacobi_rank(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let mat = wid.y;
+    let j = wid.x * WG + tid;
+    if j >= N || state[mat].status == 2u {
+        return;
+    }
+    bind_matrix(mat);
+    perm_set(rank_of(j), j);
+}
+
+@compute @workgroup_size(WG)
+fn jacobi_write(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32,
+         @builtin(num_workgroups) groups: vec3<u32>) {
+    let mat = wid.y;
+    bind_matrix(mat);
+    let status = state[mat].status;
+    let non_finite = status == 2u;
+    let ex = split_exponent(mat);
+    let up1 = pow2(ex.x);
+    let up2 = pow2(ex.y);
+    for (var e = wid.x * WG + tid; e < OUT_LEN; e += groups.x * WG) {
+        write_output(mat, e, non_finite, up1, up2);
+    }
+    if wid.x == 0u && tid == 0u {
+        if non_finite {
+            info_out[mat] = MatrixInfo(2u, 0u, bitcast<f32>(0x7fc00000u), 0u);
+        } else {
+            info_out[mat] = MatrixInfo(status, state[mat].sweeps, bitcast<f32>(state[mat].last_off),
+                                       negligible_columns());
+        }
+    }
+}
