@@ -1,0 +1,108 @@
+//! The public API: the caller's own device, pipeline reuse, async entry points, nalgebra input.
+
+mod common;
+
+use batched_svd::{Gpu, MatrixBatch, SvdOptions, Vectors};
+use common::matrices::gaussian_row_major;
+use nalgebra::Matrix3x2;
+
+/// A device the caller created (as a game engine would) works, and the library leaves it usable.
+#[test]
+fn caller_owned_device() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let instance =
+        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+    let adapter =
+        pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+            .expect("an adapter exists since common::gpu() found one");
+    // WebGPU default limits, not the adapter's: the library must plan within them.
+    let (device, queue) =
+        pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor::default())).unwrap();
+    let gpu = Gpu::from_device(device.clone(), queue.clone());
+    assert_eq!(
+        gpu.plan_limits().max_binding_bytes,
+        device.limits().max_storage_buffer_binding_size
+    );
+    let (count, m, n) = (64, 12, 10);
+    let data = gaussian_row_major(count, m, n, 51);
+    let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
+    let out = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    common::assert_accurate("caller device", &batch, &out);
+    // The caller's device still works for its own purposes.
+    let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+        label: None,
+        size: 16,
+        usage: wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    });
+    queue.write_buffer(&buffer, 0, &[0u8; 16]);
+    queue.submit([]);
+    device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+}
+
+/// Pipelines are compiled once per kernel and shape, then reused.
+#[test]
+fn pipelines_are_reused() {
+    let Some(shared) = common::gpu() else { return };
+    // A fresh context on the same device so other tests' pipelines do not count.
+    let gpu = Gpu::from_device(shared.device().clone(), shared.queue().clone());
+    let data = gaussian_row_major(8, 5, 5, 52);
+    let batch = MatrixBatch::row_major(&data, 8, 5, 5).unwrap();
+    assert_eq!(gpu.compiled_pipelines(), 0);
+    gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    assert_eq!(gpu.compiled_pipelines(), 1);
+    gpu.svd(&batch, &SvdOptions::values_only()).unwrap();
+    assert_eq!(gpu.compiled_pipelines(), 2);
+    let col = MatrixBatch::col_major(&data, 8, 5, 5).unwrap();
+    gpu.svd(&col, &SvdOptions::default()).unwrap();
+    gpu.svd(&col, &SvdOptions::default().with_tolerance(1e-3))
+        .unwrap();
+    assert_eq!(gpu.compiled_pipelines(), 3);
+    // Clones share the cache.
+    gpu.clone().svd(&col, &SvdOptions::default()).unwrap();
+    assert_eq!(gpu.compiled_pipelines(), 3);
+}
+
+/// The async entry point gives the same result as the blocking one.
+#[test]
+fn async_entry_point() {
+    let Some(gpu) = common::gpu() else { return };
+    let data = gaussian_row_major(16, 6, 4, 53);
+    let batch = MatrixBatch::row_major(&data, 16, 6, 4).unwrap();
+    let blocking = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    let asynchronous =
+        futures::executor::block_on(gpu.svd_async(&batch, &SvdOptions::default())).unwrap();
+    assert_eq!(
+        blocking.all_singular_values(),
+        asynchronous.all_singular_values()
+    );
+    assert_eq!(blocking.all_u(), asynchronous.all_u());
+}
+
+/// A slice of nalgebra matrices is used without copying, and a transposed view decomposes to
+/// the transposed factors.
+#[test]
+fn nalgebra_input_and_transpose() {
+    let Some(gpu) = common::gpu() else { return };
+    let ms: Vec<Matrix3x2<f32>> = (0..10)
+        .map(|i| Matrix3x2::new(1.0 + i as f32, 2.0, -3.0, 0.5, 4.0, i as f32 * 0.1))
+        .collect();
+    let batch = MatrixBatch::from_matrices(&ms).unwrap();
+    assert_eq!((batch.rows(), batch.cols()), (3, 2));
+    let opts = SvdOptions::default().with_vectors(Vectors::Full);
+    let out = gpu.svd(&batch, &opts).unwrap();
+    common::assert_accurate("nalgebra 3×2", &batch, &out);
+    let t = batch.transpose();
+    let out_t = gpu.svd(&t, &opts).unwrap();
+    common::assert_accurate("transposed 2×3", &t, &out_t);
+    for i in 0..10 {
+        let a = out.singular_values(i);
+        let b = out_t.singular_values(i);
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() <= 1e-5 * a[0], "σ(A) = {a:?}, σ(Aᵀ) = {b:?}");
+        }
+    }
+}
