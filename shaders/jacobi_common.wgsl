@@ -1,9 +1,8 @@
-// Shared by both Jacobi kernel families: bindings, the input mapping, the pair ordering,
-// the rotation, and the per-element output formulas.
+// Shared by every Jacobi kernel family: bindings, the input mapping, the pair ordering and
+// the rotation.
 //
-// Prepended by the host (src/gpu/shader.rs): the scalar prelude (`real`, NEGLIGIBLE_SQ, …),
-// the shape constants below, and a storage back-end (w_get/w_set, v_get/v_set, sig_*, perm_*,
-// bind_matrix, sync) that keeps W and V in workgroup or global memory.
+// Prepended by the host (src/gpu/shader.rs): the scalar prelude (`real`, NEGLIGIBLE_SQ, …) and
+// the shape constants below.
 //
 //   A_M, A_N        shape of the input matrices A (m×n)
 //   A_ROW_MAJOR     input layout
@@ -22,7 +21,7 @@ struct Params {
     tol: f32,
     sort: u32,        // 1: sort descending
     round: u32,       // round of the sweep (multi-dispatch family only)
-    pad1: u32,
+    rounds: u32,      // rounds per sweep, N2 − 1 (a uniform so loops over it are not unrolled)
     pad2: u32,
 }
 
@@ -90,93 +89,5 @@ fn relative_gamma(alpha: real, beta: real, gamma: real) -> real {
         return -1.0;
     }
     return abs(gamma) / (sqrt(alpha) * sqrt(beta));
-}
-
-// Element (i, r) of the sorted U_W = W·diag(1/σ): column r is W's column perm[r], normalised.
-// Negligible columns are written as zeros; the host completes them to an orthonormal basis.
-fn u_work(r: u32, i: u32) -> real {
-    let j = perm_get(r);
-    let sg = sig_get(j);
-    if sg * sg <= NEGLIGIBLE_SQ {
-        return 0.0;
-    }
-    return w_get(j, i) / sg;
-}
-
-// Output element e of matrix `mat`, in the order σ (K), U (A_M×U_COLS), Vᵀ (VT_ROWS×A_N):
-// consecutive e are consecutive addresses of one output array (coalesced writes).
-const OUT_U0: u32 = N;
-const OUT_V0: u32 = OUT_U0 + select(0u, A_M * U_COLS, WANT_VECTORS);
-const OUT_LEN: u32 = OUT_V0 + select(0u, VT_ROWS * A_N, WANT_VECTORS);
-
-// Writes output element e: NaN for a non-finite matrix, else σ (unscaled by 2^e1·2^e2), U or Vᵀ
-// in sorted order. Columns of U (rows of Vᵀ) beyond K (full output) are left for the host.
-fn write_output(mat: u32, e: u32, non_finite: bool, up1: real, up2: real) {
-    if e < OUT_U0 {
-        s_out[mat * N + e] = select((sig_get(perm_get(e)) * up1) * up2, nan_real(), non_finite);
-    } else if e < OUT_V0 {
-        let i = (e - OUT_U0) / U_COLS;
-        let r = (e - OUT_U0) % U_COLS;
-        var x = nan_real();
-        if !non_finite {
-            if r >= N {
-                return;
-            }
-            if TRANSPOSED {
-                // U (N×U_COLS) column r = V_W column perm[r].
-                x = v_get(perm_get(r), i);
-            } else {
-                // U (M×U_COLS) column r = U_W column r.
-                x = u_work(r, i);
-            }
-        }
-        u_out[mat * A_M * U_COLS + (e - OUT_U0)] = x;
-    } else {
-        let r = (e - OUT_V0) / A_N;
-        let i = (e - OUT_V0) % A_N;
-        var x = nan_real();
-        if !non_finite {
-            if r >= N {
-                return;
-            }
-            if TRANSPOSED {
-                // Vᵀ (VT_ROWS×M) row r = U_W column r.
-                x = u_work(r, i);
-            } else {
-                // Vᵀ (VT_ROWS×N) row r = V_W column perm[r].
-                x = v_get(perm_get(r), i);
-            }
-        }
-        vt_out[mat * VT_ROWS * A_N + (e - OUT_V0)] = x;
-    }
-}
-
-// Position of column j in the output: its rank by σ (descending, ties by index) when sorting,
-// else j itself.
-fn rank_of(j: u32) -> u32 {
-    if params.sort == 0u {
-        return j;
-    }
-    let sj = sig_get(j);
-    var r = 0u;
-    for (var i = 0u; i < N; i += 1u) {
-        let si = sig_get(i);
-        if si > sj || (si == sj && i < j) {
-            r += 1u;
-        }
-    }
-    return r;
-}
-
-// Number of negligible columns (their U_W column is written as zeros).
-fn negligible_columns() -> u32 {
-    var count = 0u;
-    for (var j = 0u; j < N; j += 1u) {
-        let sg = sig_get(j);
-        if sg * sg <= NEGLIGIBLE_SQ {
-            count += 1u;
-        }
-    }
-    return count;
 }
 

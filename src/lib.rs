@@ -51,7 +51,9 @@ mod output;
 
 pub use batch::{Layout, MatrixBatch};
 pub use error::{Error, Result};
-pub use gpu::{AdapterSummary, DEFAULT_MAX_CHUNK_BYTES, Gpu, PlanLimits, list_adapters};
+pub use gpu::{
+    AdapterSummary, CACHE_DIR_VAR, DEFAULT_MAX_CHUNK_BYTES, Gpu, PlanLimits, list_adapters,
+};
 pub use options::{DEFAULT_MAX_SWEEPS, F32_EPSILON, SvdOptions, Vectors, default_tolerance};
 pub use output::{Engine, MatrixInfo, Status, SvdOutput, Timings, WorkCounts};
 

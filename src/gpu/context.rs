@@ -135,7 +135,8 @@ pub(crate) async fn request_device(
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("batched-svd"),
-            required_features: wgpu::Features::empty(),
+            // Pipeline caches persist compiled kernels across processes (faster start-up).
+            required_features: adapter.features() & wgpu::Features::PIPELINE_CACHE,
             required_limits: adapter.limits(),
             ..Default::default()
         })

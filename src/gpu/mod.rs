@@ -1,15 +1,18 @@
 //! The GPU path: a context (device, queue, cached pipelines) and the batched SVD on it.
 
 mod context;
+mod disk_cache;
 mod errors;
 mod pipelines;
 mod plan;
 mod scheduler;
 mod shader;
+mod unrolled;
 
 use std::sync::{Arc, Mutex};
 
 pub use context::{AdapterSummary, list_adapters};
+pub use disk_cache::CACHE_DIR_VAR;
 pub use plan::{DEFAULT_MAX_CHUNK_BYTES, PlanLimits};
 
 use crate::batch::MatrixBatch;
@@ -22,6 +25,8 @@ struct Shared {
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     pipelines: pipelines::PipelineCache,
+    /// Compiled pipelines persisted across processes, where the device supports it.
+    disk_cache: Option<disk_cache::DiskCache>,
     /// Set by the device-lost callback, for devices the library created itself.
     lost: Option<Arc<Mutex<Option<String>>>>,
 }
@@ -60,6 +65,10 @@ impl std::fmt::Debug for Gpu {
 impl Gpu {
     /// A context on the best adapter, blocking until it is ready.
     ///
+    /// Compiled pipelines are persisted across processes where the backend supports pipeline
+    /// caches (Vulkan), in `$BATCHED_SVD_CACHE_DIR` (`off` disables), else
+    /// `$XDG_CACHE_HOME/batched-svd` or `~/.cache/batched-svd`.
+    ///
     /// The adapter is the one named by `WGPU_ADAPTER_NAME` if that is set; otherwise the
     /// best-ranked adapter with compute shaders (discrete before integrated before software;
     /// Vulkan, Metal or DX12 before GL) among the backends allowed by `WGPU_BACKEND`
@@ -88,7 +97,8 @@ impl Gpu {
     /// The library never takes ownership of the device: it only creates its own buffers and
     /// pipelines on it, catches its own errors with error scopes (the caller's
     /// uncaptured-error handler and device-lost callback are left alone), and works within
-    /// the device's limits, whatever they are.
+    /// the device's limits, whatever they are. If the caller enabled
+    /// `Features::PIPELINE_CACHE`, compiled pipelines are persisted as for [`Gpu::new`].
     #[must_use]
     pub fn from_device(device: wgpu::Device, queue: wgpu::Queue) -> Self {
         let info = device.adapter_info();
@@ -102,12 +112,15 @@ impl Gpu {
         lost: Option<Arc<Mutex<Option<String>>>>,
     ) -> Self {
         let plan_limits = PlanLimits::from_device_limits(&device.limits());
+        let disk_cache = disk_cache::dir_from_env()
+            .and_then(|dir| disk_cache::DiskCache::open(&device, &info, &dir));
         Self {
             shared: Arc::new(Shared {
                 device,
                 queue,
                 info,
                 pipelines: pipelines::PipelineCache::default(),
+                disk_cache,
                 lost,
             }),
             plan_limits,
@@ -193,6 +206,17 @@ impl Gpu {
 
     fn pipelines(&self) -> &pipelines::PipelineCache {
         &self.shared.pipelines
+    }
+
+    fn disk_cache(&self) -> Option<&disk_cache::DiskCache> {
+        self.shared.disk_cache.as_ref()
+    }
+
+    /// Whether compiled pipelines are persisted on disk (the device supports pipeline caches
+    /// and [`CACHE_DIR_VAR`] does not disable them).
+    #[must_use]
+    pub fn has_pipeline_cache(&self) -> bool {
+        self.shared.disk_cache.is_some()
     }
 
     fn lost_message(&self) -> Option<String> {

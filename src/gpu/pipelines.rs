@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use super::disk_cache::DiskCache;
 use super::errors::ErrorCatcher;
 use super::shader::{Family, JacobiKernel};
 use crate::error::Result;
@@ -48,14 +49,18 @@ impl PipelineCache {
     pub(crate) async fn jacobi(
         &self,
         device: &wgpu::Device,
+        disk: Option<&DiskCache>,
         kernel: &JacobiKernel,
     ) -> Result<Arc<JacobiPipeline>> {
         if let Some(p) = self.lock().get(kernel) {
             return Ok(Arc::clone(p));
         }
         let catcher = ErrorCatcher::push(device);
-        let built = build_jacobi(device, kernel);
+        let built = build_jacobi(device, disk.map(|d| &d.cache), kernel);
         catcher.check().await?;
+        if let Some(disk) = disk {
+            disk.save();
+        }
         let built = Arc::new(built);
         self.lock().insert(*kernel, Arc::clone(&built));
         Ok(built)
@@ -88,7 +93,11 @@ fn storage_entry(binding: u32, read_only: bool) -> wgpu::BindGroupLayoutEntry {
     }
 }
 
-fn build_jacobi(device: &wgpu::Device, kernel: &JacobiKernel) -> JacobiPipeline {
+fn build_jacobi(
+    device: &wgpu::Device,
+    cache: Option<&wgpu::PipelineCache>,
+    kernel: &JacobiKernel,
+) -> JacobiPipeline {
     let source = kernel.source();
     let multi = kernel.family == Family::MultiDispatch;
     // Bindings: 0 params (uniform; one entry per round, dynamic offset, in the multi-dispatch
@@ -137,7 +146,7 @@ fn build_jacobi(device: &wgpu::Device, kernel: &JacobiKernel) -> JacobiPipeline 
                     // Every workgroup variable is written before it is read.
                     zero_initialize_workgroup_memory: false,
                 },
-                cache: None,
+                cache,
             })
         })
         .collect();

@@ -36,7 +36,8 @@ struct Params {
     tol: f32,
     sort: u32,
     round: u32,
-    pad: [u32; 2],
+    rounds: u32,
+    pad: u32,
 }
 
 /// Per-matrix report written by the kernels (mirrors `MatrixInfo` in jacobi_common.wgsl).
@@ -272,7 +273,7 @@ pub(crate) async fn svd(
         batch.layout(),
         opts.vectors,
         &device.limits(),
-        gpu.adapter_info().subgroup_max_size,
+        gpu.adapter_info(),
         opts.max_sweeps,
     )
     .ok_or_else(|| {
@@ -287,11 +288,15 @@ pub(crate) async fn svd(
     // Single-dispatch chunks use a 2-D grid of matrices; multi-dispatch ones put the matrix
     // index on y (x indexes pairs, columns or element tiles).
     let max_per_chunk = match kernel.family {
+        Family::PerInvocation => grid * grid * u64::from(kernel.workgroup),
         Family::SingleDispatch => grid * grid,
         Family::MultiDispatch => grid,
     };
     let plan = ChunkPlan::new(count, &sizes.per_matrix_bytes(elem), &limits, max_per_chunk)?;
-    let pipeline = gpu.pipelines().jacobi(device, &kernel).await?;
+    let pipeline = gpu
+        .pipelines()
+        .jacobi(device, gpu.disk_cache(), &kernel)
+        .await?;
 
     let catcher = ErrorCatcher::push(device);
     let bufs = ChunkBuffers::new(device, &kernel, &pipeline, &sizes, plan.per_chunk as u64);
@@ -339,10 +344,11 @@ async fn run_chunk(
         tol: job.tol,
         sort: u32::from(job.opts.sort),
         round: 0,
-        pad: [0; 2],
+        rounds: job.kernel.rounds(),
+        pad: 0,
     };
     let entries = match job.kernel.family {
-        Family::SingleDispatch => 1,
+        Family::PerInvocation | Family::SingleDispatch => 1,
         Family::MultiDispatch => job.kernel.rounds(),
     };
     let mut param_bytes = vec![0u8; (bufs.params_stride * u64::from(entries)) as usize];
@@ -357,11 +363,17 @@ async fn run_chunk(
 
     let mut encoder = new_encoder(device);
     match job.kernel.family {
-        Family::SingleDispatch => {
+        Family::PerInvocation | Family::SingleDispatch => {
+            let (x, y) = if job.kernel.family == Family::PerInvocation {
+                let groups = chunk.div_ceil(job.kernel.workgroup as usize);
+                grid_2d(groups, job.gpu.plan_limits().max_workgroups_per_dimension)
+            } else {
+                (gx, gy)
+            };
             let mut pass = encoder.begin_compute_pass(&Default::default());
             pass.set_pipeline(&job.pipeline.pipelines[0]);
             pass.set_bind_group(0, &bufs.bind_group, &[]);
-            pass.dispatch_workgroups(gx, gy, 1);
+            pass.dispatch_workgroups(x, y, 1);
             out.work.dispatches += 1;
         }
         Family::MultiDispatch => {

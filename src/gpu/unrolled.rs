@@ -1,0 +1,282 @@
+//! Generating the one-invocation-per-matrix kernel: straight-line WGSL in which every element
+//! of W and V is its own variable, so a shader compiler keeps them all in registers.
+//!
+//! Indices must be compile-time constants for that, yet a sweep visits every column pair. The
+//! round-robin (circle) ordering makes this possible: in every round the pairs sit in fixed
+//! slots `(k, N2−1−k)`, and between rounds the columns in positions `1…N2−1` shift by one
+//! place. One round's code is therefore the same for all rounds, and the kernel loops over
+//! `N2−1` rounds per sweep with a body of constant indices. The shift is a renaming of
+//! variables (register moves). After a full sweep every column is back in its position.
+//! An odd N gets a phantom zero column, which is never rotated (its norm is negligible).
+//!
+//! Loop work per invocation is `sweeps·(N2−1)` iterations, far below llvmpipe's limit, and
+//! the invocation never waits on a barrier: on a CPU device (lavapipe) each SIMD instruction
+//! advances 8 matrices at once. On a real GPU the registers per invocation limit this family
+//! to tiny matrices (see `JacobiKernel::choose`).
+
+use std::fmt::Write as _;
+
+use super::shader::JacobiKernel;
+
+/// Name of element `(row, column position)` of W.
+fn w(pos: u32, row: u32) -> String {
+    format!("w{pos}_{row}")
+}
+
+/// Name of element `(row, column position)` of V.
+fn v(pos: u32, row: u32) -> String {
+    format!("v{pos}_{row}")
+}
+
+/// Writes one line of code at the given indentation (4 spaces per level).
+struct Code {
+    s: String,
+    level: usize,
+}
+
+impl Code {
+    fn line(&mut self, text: impl AsRef<str>) {
+        for _ in 0..self.level {
+            self.s.push_str("    ");
+        }
+        self.s.push_str(text.as_ref());
+        self.s.push('\n');
+    }
+
+    fn open(&mut self, text: impl AsRef<str>) {
+        self.line(text);
+        self.level += 1;
+    }
+
+    fn close(&mut self) {
+        self.level -= 1;
+        self.line("}");
+    }
+}
+
+/// The entry point `main` of the per-invocation kernel for `kernel`'s shape.
+pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
+    let (m, n) = kernel.work_shape();
+    let n2 = n + n % 2;
+    let vectors = kernel.vectors.wanted();
+    let (am, an) = (kernel.a_m, kernel.a_n);
+    let row_major = kernel.layout == crate::batch::Layout::RowMajor;
+    // Offset of W(i, j) inside one input matrix.
+    let offset = |i: u32, j: u32| {
+        let (r, c) = if kernel.transposed() { (j, i) } else { (i, j) };
+        if row_major { r * an + c } else { r + c * am }
+    };
+    let mut c = Code {
+        s: String::with_capacity(64 * 1024),
+        level: 0,
+    };
+    c.line("@compute @workgroup_size(WG)");
+    c.open("fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {");
+    c.line("let mat = gid.x + gid.y * groups.x * WG;");
+    c.open("if mat >= params.count {");
+    c.line("return;");
+    c.close();
+    c.line("let base = mat * A_M * A_N;");
+
+    c.line("// ---- 1. load, finiteness check, power-of-two scaling ----");
+    c.line("var bad = false;");
+    c.line("var ex = EXP_ZERO;");
+    for j in 0..n {
+        for i in 0..m {
+            let name = w(j, i);
+            c.line(format!("var {name} = a_in[base + {}u];", offset(i, j)));
+            c.line(format!("bad = bad || !is_finite_real({name});"));
+            c.line(format!("ex = max(ex, exponent_of({name}));"));
+        }
+    }
+    c.open("if bad {");
+    c.line("write_non_finite(mat);");
+    c.line("return;");
+    c.close();
+    c.line("let zero = ex == EXP_ZERO;");
+    c.line("let e_all = select(ex, 0, zero);");
+    c.line("let e1 = e_all / 2;");
+    c.line("let e2 = e_all - e1;");
+    c.line("let down1 = pow2(-e1);");
+    c.line("let down2 = pow2(-e2);");
+    for j in 0..n {
+        for i in 0..m {
+            let name = w(j, i);
+            c.line(format!("{name} = ({name} * down1) * down2;"));
+        }
+    }
+    if n2 > n {
+        for i in 0..m {
+            c.line(format!("var {}: real = 0.0;", w(n, i)));
+        }
+    }
+    if vectors {
+        for j in 0..n2 {
+            for i in 0..n {
+                let one = if i == j { "1.0" } else { "0.0" };
+                c.line(format!("var {}: real = {one};", v(j, i)));
+            }
+        }
+    }
+
+    c.line("// ---- 2. sweeps: N2−1 rounds of fixed pair slots, then a shift of positions ----");
+    c.line("let tol = real(params.tol);");
+    c.line("var sweeps = 0u;");
+    c.line("var converged = zero;");
+    c.line("var off = 0.0f;");
+    c.open("if !zero {");
+    c.open("for (var sweep = 0u; sweep < params.max_sweeps; sweep += 1u) {");
+    c.line("var rotated = false;");
+    c.line("var off_sweep = 0.0f;");
+    c.open("for (var round = 0u; round < N2 - 1u; round += 1u) {");
+    for k in 0..n2 / 2 {
+        let (p, q) = (k, n2 - 1 - k);
+        c.open("{");
+        c.line(format!("var alpha = {} * {};", w(p, 0), w(p, 0)));
+        c.line(format!("var beta = {} * {};", w(q, 0), w(q, 0)));
+        c.line(format!("var gamma = {} * {};", w(p, 0), w(q, 0)));
+        for i in 1..m {
+            let (x, y) = (w(p, i), w(q, i));
+            c.line(format!("alpha = fma({x}, {x}, alpha);"));
+            c.line(format!("beta = fma({y}, {y}, beta);"));
+            c.line(format!("gamma = fma({x}, {y}, gamma);"));
+        }
+        c.line("let rel = relative_gamma(alpha, beta, gamma);");
+        c.line("off_sweep = max(off_sweep, f32(rel));");
+        c.open("if rel > tol {");
+        c.line("let cs = rotation(alpha, beta, gamma);");
+        let rows = |c: &mut Code, name: fn(u32, u32) -> String, count: u32| {
+            for i in 0..count {
+                let (x, y) = (name(p, i), name(q, i));
+                c.line(format!("let t{i} = {x};"));
+                c.line(format!("{x} = cs.x * t{i} - cs.y * {y};"));
+                c.line(format!("{y} = cs.y * t{i} + cs.x * {y};"));
+            }
+        };
+        rows(&mut c, w, m);
+        if vectors {
+            c.open("{");
+            rows(&mut c, v, n);
+            c.close();
+        }
+        c.line("rotated = true;");
+        c.close();
+        c.close();
+    }
+    // Shift positions 1…N2−1 by one place: position j takes the column of position j−1, and
+    // position 1 the column of position N2−1.
+    if n2 > 2 {
+        let shift = |c: &mut Code, name: fn(u32, u32) -> String, rows: u32| {
+            for i in 0..rows {
+                c.line(format!("let s{i} = {};", name(n2 - 1, i)));
+                for j in (2..n2).rev() {
+                    c.line(format!("{} = {};", name(j, i), name(j - 1, i)));
+                }
+                c.line(format!("{} = s{i};", name(1, i)));
+            }
+        };
+        c.open("{");
+        shift(&mut c, w, m);
+        c.close();
+        if vectors {
+            c.open("{");
+            shift(&mut c, v, n);
+            c.close();
+        }
+    }
+    c.close(); // rounds
+    c.line("sweeps = sweep + 1u;");
+    c.line("off = off_sweep;");
+    c.open("if !rotated {");
+    c.line("converged = true;");
+    c.line("break;");
+    c.close();
+    c.close(); // sweeps
+    c.close(); // if !zero
+
+    c.line("// ---- 3. finalize: norms, ranks, outputs ----");
+    for j in 0..n {
+        c.line(format!("var ss{j} = {} * {};", w(j, 0), w(j, 0)));
+        for i in 1..m {
+            c.line(format!("ss{j} = fma({x}, {x}, ss{j});", x = w(j, i)));
+        }
+        c.line(format!("let s{j} = sqrt(ss{j});"));
+    }
+    c.line("let by_size = params.sort != 0u;");
+    for j in 0..n {
+        let mut terms = Vec::new();
+        for i in 0..n {
+            if i == j {
+                continue;
+            }
+            // Ties go to the lower position, so ranks form a permutation.
+            let before = if i < j {
+                format!("s{i} >= s{j}")
+            } else {
+                format!("s{i} > s{j}")
+            };
+            terms.push(format!("select(0u, 1u, {before})"));
+        }
+        let sum = if terms.is_empty() {
+            "0u".to_string()
+        } else {
+            terms.join(" + ")
+        };
+        c.line(format!("let r{j} = select({j}u, {sum}, by_size);"));
+    }
+    c.line("let up1 = pow2(e1);");
+    c.line("let up2 = pow2(e2);");
+    c.line("var negligible = 0u;");
+    for j in 0..n {
+        c.line(format!("s_out[mat * N + r{j}] = (s{j} * up1) * up2;"));
+        c.line(format!("let small{j} = ss{j} <= NEGLIGIBLE_SQ;"));
+        c.line(format!("negligible += select(0u, 1u, small{j});"));
+        c.line(format!("let inv{j} = select(1.0 / s{j}, 0.0, small{j});"));
+    }
+    if vectors {
+        c.line("let u_base = mat * A_M * U_COLS;");
+        c.line("let vt_base = mat * VT_ROWS * A_N;");
+        for j in 0..n {
+            for i in 0..m {
+                // U_W column j (normalised W column) …
+                let target = if kernel.transposed() {
+                    format!("vt_out[vt_base + r{j} * A_N + {i}u]")
+                } else {
+                    format!("u_out[u_base + {i}u * U_COLS + r{j}]")
+                };
+                c.line(format!("{target} = {} * inv{j};", w(j, i)));
+            }
+            for i in 0..n {
+                // … and V_W column j.
+                let target = if kernel.transposed() {
+                    format!("u_out[u_base + {i}u * U_COLS + r{j}]")
+                } else {
+                    format!("vt_out[vt_base + r{j} * A_N + {i}u]")
+                };
+                c.line(format!("{target} = {};", v(j, i)));
+            }
+        }
+    }
+    c.line("info_out[mat] = MatrixInfo(select(1u, 0u, converged), sweeps, off, negligible);");
+    c.close();
+    let mut s = c.s;
+    let _ = writeln!(
+        s,
+        "\n// NaN outputs and status 2 for a matrix holding NaN or ±Inf.
+fn write_non_finite(mat: u32) {{
+    for (var r = 0u; r < N; r += 1u) {{
+        s_out[mat * N + r] = nan_real();
+    }}
+    if WANT_VECTORS {{
+        for (var e = 0u; e < A_M * U_COLS; e += 1u) {{
+            u_out[mat * A_M * U_COLS + e] = nan_real();
+        }}
+        for (var e = 0u; e < VT_ROWS * A_N; e += 1u) {{
+            vt_out[mat * VT_ROWS * A_N + e] = nan_real();
+        }}
+    }}
+    info_out[mat] = MatrixInfo(2u, 0u, bitcast<f32>(0x7fc00000u), 0u);
+}}"
+    );
+    s
+}
