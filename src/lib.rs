@@ -54,7 +54,9 @@ pub use error::{Error, Result};
 pub use gpu::{
     AdapterSummary, CACHE_DIR_VAR, DEFAULT_MAX_CHUNK_BYTES, Gpu, PlanLimits, list_adapters,
 };
-pub use options::{DEFAULT_MAX_SWEEPS, F32_EPSILON, SvdOptions, Vectors, default_tolerance};
+pub use options::{
+    DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SvdOptions, Vectors, default_tolerance,
+};
 pub use output::{Engine, MatrixInfo, Status, SvdOutput, Timings, WorkCounts};
 
 /// Re-export of the wgpu version this crate is built against, so callers sharing a device

@@ -46,6 +46,23 @@ impl Vectors {
     }
 }
 
+/// Which GPU kernel family runs the solve. [`KernelFamily::Auto`] (the default) picks by shape
+/// and device; forcing a family is for benchmarks and tests. All families compute the same
+/// decomposition to the same accuracy bounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum KernelFamily {
+    /// Chosen by shape and device (see the README's design section).
+    #[default]
+    Auto,
+    /// One invocation per matrix, every element in a register (tiny matrices on GPUs; up to
+    /// 16×16 on CPU devices such as lavapipe).
+    PerInvocation,
+    /// One workgroup per matrix, W and V in workgroup memory, all sweeps in one dispatch.
+    Workgroup,
+    /// W and V in global memory, one dispatch per round of every sweep (large matrices).
+    MultiDispatch,
+}
+
 /// Unit roundoff of f32 (`f32::EPSILON`, 2⁻²³).
 pub const F32_EPSILON: f32 = f32::EPSILON;
 
@@ -72,6 +89,8 @@ pub struct SvdOptions {
     /// Sort singular values in descending order, permuting U and V with them. Default `true`.
     /// When `false` they come in the order the Jacobi sweeps leave them.
     pub sort: bool,
+    /// GPU kernel family; default [`KernelFamily::Auto`]. Ignored by the CPU path.
+    pub kernel: KernelFamily,
 }
 
 impl Default for SvdOptions {
@@ -81,6 +100,7 @@ impl Default for SvdOptions {
             tolerance: None,
             max_sweeps: DEFAULT_MAX_SWEEPS,
             sort: true,
+            kernel: KernelFamily::Auto,
         }
     }
 }
@@ -117,6 +137,13 @@ impl SvdOptions {
     #[must_use]
     pub fn with_sort(mut self, sort: bool) -> Self {
         self.sort = sort;
+        self
+    }
+
+    /// Sets [`SvdOptions::kernel`].
+    #[must_use]
+    pub fn with_kernel(mut self, kernel: KernelFamily) -> Self {
+        self.kernel = kernel;
         self
     }
 

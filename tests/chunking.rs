@@ -3,7 +3,7 @@
 
 mod common;
 
-use batched_svd::{MatrixBatch, PlanLimits, SvdOptions, Vectors};
+use batched_svd::{KernelFamily, MatrixBatch, PlanLimits, SvdOptions, Vectors};
 use common::matrices::gaussian_row_major;
 
 #[test]
@@ -71,20 +71,38 @@ fn multi_dispatch_chunks() {
     common::assert_accurate("multi-dispatch chunked", &batch, &chunked);
 }
 
-/// Both kernel families meet the bounds on the same matrices: a sweep cap too large for the
-/// single-dispatch loop budget moves a 16×16 batch to the multi-dispatch family.
+/// Every kernel family meets the bounds on the same matrices (forced families; `Auto` picks
+/// one of them by shape and device).
 #[test]
-fn both_families_agree() {
+fn all_families_agree() {
     let Some(gpu) = common::gpu() else { return };
     let (count, m, n) = (40, 16, 12);
     let data = gaussian_row_major(count, m, n, 24);
     let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
-    let single = gpu.svd(&batch, &SvdOptions::default()).unwrap();
-    let multi = gpu
+    for vectors in [Vectors::Thin, Vectors::Full] {
+        for kernel in [
+            KernelFamily::PerInvocation,
+            KernelFamily::Workgroup,
+            KernelFamily::MultiDispatch,
+        ] {
+            let opts = SvdOptions::default()
+                .with_vectors(vectors)
+                .with_kernel(kernel);
+            let out = gpu.svd(&batch, &opts).unwrap();
+            let single = kernel != KernelFamily::MultiDispatch;
+            assert_eq!(
+                out.work().dispatches == 1,
+                single,
+                "{kernel:?}: {:?}",
+                out.work()
+            );
+            common::assert_accurate(&format!("{kernel:?} {vectors:?}"), &batch, &out);
+        }
+    }
+    // A sweep cap too large for one dispatch's loop budget moves the solve to multi-dispatch.
+    let out = gpu
         .svd(&batch, &SvdOptions::default().with_max_sweeps(100_000))
         .unwrap();
-    assert_eq!(single.work().dispatches, 1);
-    assert!(multi.work().dispatches > 10, "{:?}", multi.work());
-    common::assert_accurate("single-dispatch", &batch, &single);
-    common::assert_accurate("multi-dispatch", &batch, &multi);
+    assert!(out.work().dispatches > 10, "{:?}", out.work());
+    common::assert_accurate("auto, huge sweep cap", &batch, &out);
 }

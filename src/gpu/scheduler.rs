@@ -19,7 +19,7 @@ use super::Gpu;
 use super::errors::ErrorCatcher;
 use super::pipelines::JacobiPipeline;
 use super::plan::{ChunkPlan, PerMatrixBytes, grid_2d};
-use super::shader::{Family, JacobiKernel};
+use super::shader::{Family, JacobiKernel, KernelRequest};
 use crate::basis::complete_vectors;
 use crate::batch::MatrixBatch;
 use crate::error::{Error, Result};
@@ -267,20 +267,15 @@ pub(crate) async fn svd(
     gpu.check_lost()?;
     let device = gpu.device();
     let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
-    let kernel = JacobiKernel::choose(
+    let request = KernelRequest {
         m,
         n,
-        batch.layout(),
-        opts.vectors,
-        &device.limits(),
-        gpu.adapter_info(),
-        opts.max_sweeps,
-    )
-    .ok_or_else(|| {
-        Error::TooLarge(format!(
-            "{m}×{n} matrices exceed 2^28 elements or 2^22 rows"
-        ))
-    })?;
+        layout: batch.layout(),
+        vectors: opts.vectors,
+        max_sweeps: opts.max_sweeps,
+        wanted: opts.kernel,
+    };
+    let kernel = JacobiKernel::choose(&request, &device.limits(), gpu.adapter_info())?;
     let elem = kernel.scalar.size();
     let sizes = Sizes::new(&kernel, m, n, opts.vectors);
     let limits = gpu.plan_limits();

@@ -9,7 +9,8 @@
 use std::fmt::Write as _;
 
 use crate::batch::Layout;
-use crate::options::Vectors;
+use crate::error::{Error, Result};
+use crate::options::{KernelFamily, Vectors};
 
 const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
 const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
@@ -87,10 +88,23 @@ const PER_INVOCATION_WORKGROUP: u32 = 64;
 /// on how the driver unrolls.
 const PER_INVOCATION_VALUES_GPU: u32 = 64;
 const PER_INVOCATION_VALUES_CPU: u32 = 512;
+/// Largest per-invocation kernel that can be forced with [`KernelFamily::PerInvocation`].
+const MAX_FORCED_PER_INVOCATION_VALUES: u32 = 4096;
 
 /// Upper bound on workgroups along x for element-parallel dispatches (scan, load, write): each
 /// invocation then loops over at most ⌈elements / (MAX_TILES·WG)⌉ elements.
 pub(crate) const MAX_TILES: u32 = 1024;
+
+/// What a solve asks of a kernel: the shape and layout of its matrices and its options.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KernelRequest {
+    pub m: usize,
+    pub n: usize,
+    pub layout: Layout,
+    pub vectors: Vectors,
+    pub max_sweeps: u32,
+    pub wanted: KernelFamily,
+}
 
 /// One specialised one-sided Jacobi kernel: everything that changes the generated WGSL.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -111,23 +125,34 @@ pub(crate) struct JacobiKernel {
 
 impl JacobiKernel {
     /// Chooses the family, team and workgroup size for `m×n` matrices on a device with these
-    /// limits and adapter, for solves of up to `max_sweeps` sweeps. Returns `None` when the
-    /// shape cannot be indexed with 32-bit offsets (more than 2²⁸ elements per matrix, or more
-    /// than 2²² rows).
+    /// limits and adapter, for solves of up to `max_sweeps` sweeps, honouring a forced family.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when the shape cannot be indexed with 32-bit offsets (more than 2²⁸
+    /// elements per matrix, or more than 2²² rows); [`Error::InvalidOption`] when a forced
+    /// family cannot run this shape on this device.
     pub(crate) fn choose(
-        m: usize,
-        n: usize,
-        layout: Layout,
-        vectors: Vectors,
+        req: &KernelRequest,
         limits: &wgpu::Limits,
         adapter: &wgpu::AdapterInfo,
-        max_sweeps: u32,
-    ) -> Option<Self> {
-        let subgroup = adapter.subgroup_max_size;
-        let a_m = u32::try_from(m).ok()?;
-        let a_n = u32::try_from(n).ok()?;
+    ) -> Result<Self> {
+        let KernelRequest {
+            m,
+            n,
+            layout,
+            vectors,
+            max_sweeps,
+            wanted,
+        } = *req;
+        let too_large = || {
+            Error::TooLarge(format!(
+                "{m}×{n} matrices exceed 2^28 elements or 2^22 rows"
+            ))
+        };
+        let a_m = u32::try_from(m).map_err(|_| too_large())?;
+        let a_n = u32::try_from(n).map_err(|_| too_large())?;
         if u64::from(a_m) * u64::from(a_n) > (1 << 28) || a_m.max(a_n) > (1 << 22) {
-            return None;
+            return Err(too_large());
         }
         let (wm, wn) = (a_m.max(a_n), a_m.min(a_n));
         let npairs = wn.div_ceil(2);
@@ -140,11 +165,8 @@ impl JacobiKernel {
         // Whole subgroups only. On real GPUs a partial warp costs a full one anyway; on Mesa's
         // lavapipe (22.3) a workgroup that ends in a partial subgroup loses barrier visibility
         // for that subgroup's writes (regression test `partial_subgroup_barrier`).
-        let granule = prev_pow2(subgroup.clamp(1, MAX_SUBGROUP_GRANULE)).min(max_wg);
-        let mut team = prev_pow2((wm / ROWS_PER_LANE).clamp(1, MAX_TEAM));
-        while team > 1 && team * npairs > max_wg {
-            team /= 2;
-        }
+        let granule =
+            prev_pow2(adapter.subgroup_max_size.clamp(1, MAX_SUBGROUP_GRANULE)).min(max_wg);
         let per_invocation = Self {
             a_m,
             a_n,
@@ -155,13 +177,9 @@ impl JacobiKernel {
             workgroup: PER_INVOCATION_WORKGROUP.min(max_wg),
             scalar: Scalar::F32,
         };
-        let max_values = if adapter.device_type == wgpu::DeviceType::Cpu {
-            PER_INVOCATION_VALUES_CPU
-        } else {
-            PER_INVOCATION_VALUES_GPU
-        };
-        if per_invocation.private_values() <= max_values {
-            return Some(per_invocation);
+        let mut team = prev_pow2((wm / ROWS_PER_LANE).clamp(1, MAX_TEAM));
+        while team > 1 && team * npairs > max_wg {
+            team /= 2;
         }
         let single = Self {
             family: Family::SingleDispatch,
@@ -169,20 +187,65 @@ impl JacobiKernel {
             workgroup: (team * npairs).next_multiple_of(granule).min(max_wg),
             ..per_invocation
         };
-        if single.workgroup_bytes() <= u64::from(limits.max_compute_workgroup_storage_size)
-            && single.loop_iterations(max_sweeps) <= LOOP_BUDGET
-        {
-            return Some(single);
-        }
         // Multi-dispatch: a workgroup per column pair reduces down the M rows; about four rows
         // per invocation, between 32 (or one subgroup) and 256 invocations.
-        let workgroup = (wm.next_power_of_two() / 4).clamp(granule.max(32).min(max_wg), max_wg);
-        Some(Self {
+        let multi_wg = (wm.next_power_of_two() / 4).clamp(granule.max(32).min(max_wg), max_wg);
+        let multi = Self {
             family: Family::MultiDispatch,
-            team: workgroup,
-            workgroup,
-            ..single
-        })
+            team: multi_wg,
+            workgroup: multi_wg,
+            ..per_invocation
+        };
+        let max_values = if adapter.device_type == wgpu::DeviceType::Cpu {
+            PER_INVOCATION_VALUES_CPU
+        } else {
+            PER_INVOCATION_VALUES_GPU
+        };
+        let per_invocation_fits = per_invocation.loop_iterations(max_sweeps) <= LOOP_BUDGET;
+        let single_fits = single.workgroup_bytes()
+            <= u64::from(limits.max_compute_workgroup_storage_size)
+            && single.loop_iterations(max_sweeps) <= LOOP_BUDGET;
+        let refuse = |family: &str, why: String| {
+            Err(Error::InvalidOption(format!(
+                "the {family} kernel cannot run {m}×{n} matrices here: {why}"
+            )))
+        };
+        match wanted {
+            KernelFamily::Auto
+                if per_invocation_fits && per_invocation.private_values() <= max_values =>
+            {
+                Ok(per_invocation)
+            }
+            KernelFamily::Auto if single_fits => Ok(single),
+            KernelFamily::Auto | KernelFamily::MultiDispatch => Ok(multi),
+            KernelFamily::PerInvocation if !per_invocation_fits => refuse(
+                "per-invocation",
+                format!("{max_sweeps} sweeps exceed the loop budget"),
+            ),
+            KernelFamily::PerInvocation
+                if per_invocation.private_values() > MAX_FORCED_PER_INVOCATION_VALUES =>
+            {
+                refuse(
+                    "per-invocation",
+                    format!(
+                        "{} values per invocation exceed {MAX_FORCED_PER_INVOCATION_VALUES}",
+                        per_invocation.private_values()
+                    ),
+                )
+            }
+            KernelFamily::PerInvocation => Ok(per_invocation),
+            KernelFamily::Workgroup if !single_fits => refuse(
+                "workgroup",
+                format!(
+                    "needs {} bytes of workgroup memory (device: {}) and {} loop iterations \
+                     per invocation for {max_sweeps} sweeps (budget {LOOP_BUDGET})",
+                    single.workgroup_bytes(),
+                    limits.max_compute_workgroup_storage_size,
+                    single.loop_iterations(max_sweeps)
+                ),
+            ),
+            KernelFamily::Workgroup => Ok(single),
+        }
     }
 
     /// Elements of W (with the phantom column of an odd N) and V one invocation holds in the
@@ -257,10 +320,16 @@ impl JacobiKernel {
         }
     }
 
-    /// Loop iterations one invocation of the single-dispatch kernel runs for a solve of
-    /// `sweeps` sweeps, counting every loop (the quantity llvmpipe limits; see [`LOOP_BUDGET`]).
+    /// Loop iterations one invocation of a single-dispatch kernel (per-invocation or workgroup
+    /// family) runs for a solve of `sweeps` sweeps, counting every loop (the quantity
+    /// llvmpipe limits; see [`LOOP_BUDGET`]).
     pub(crate) fn loop_iterations(&self, sweeps: u32) -> u64 {
         let (m, n) = self.work_shape();
+        if self.family == Family::PerInvocation {
+            // The sweep loop and the round loop; the NaN path's output loops.
+            let outputs = u64::from(n) + u64::from(m) * u64::from(n) + u64::from(n) * u64::from(n);
+            return u64::from(sweeps) * (1 + u64::from(self.rounds())) + outputs;
+        }
         let (m, n, wg, team) = (
             u64::from(m),
             u64::from(n),
@@ -385,24 +454,55 @@ mod tests {
         info
     }
 
+    fn pick(
+        m: usize,
+        n: usize,
+        adapter: &wgpu::AdapterInfo,
+        sweeps: u32,
+        wanted: KernelFamily,
+    ) -> Result<JacobiKernel> {
+        let limits = wgpu::Limits {
+            max_compute_workgroup_storage_size: 32 << 10,
+            ..wgpu::Limits::default()
+        };
+        let req = request(m, n, Layout::RowMajor, Vectors::Thin, sweeps, wanted);
+        JacobiKernel::choose(&req, &limits, adapter)
+    }
+
+    fn request(
+        m: usize,
+        n: usize,
+        layout: Layout,
+        vectors: Vectors,
+        max_sweeps: u32,
+        wanted: KernelFamily,
+    ) -> KernelRequest {
+        KernelRequest {
+            m,
+            n,
+            layout,
+            vectors,
+            max_sweeps,
+            wanted,
+        }
+    }
+
     fn choose(m: usize, n: usize, subgroup: u32) -> JacobiKernel {
-        let limits = wgpu::Limits::default();
-        JacobiKernel::choose(
+        let req = request(
             m,
             n,
             Layout::RowMajor,
             Vectors::Thin,
-            &limits,
-            &gpu(subgroup),
             30,
-        )
-        .unwrap()
+            KernelFamily::Auto,
+        );
+        JacobiKernel::choose(&req, &wgpu::Limits::default(), &gpu(subgroup)).unwrap()
     }
 
     #[test]
     fn every_kernel_variant_is_valid_wgsl() {
         // Parse and validate with naga (what wgpu does before handing the shader to a driver),
-        // for both families, both layouts, all vector modes and awkward shapes.
+        // for every family, both layouts, all vector modes and awkward shapes.
         let limits = wgpu::Limits::default();
         for (m, n) in [
             (1, 1),
@@ -410,20 +510,31 @@ mod tests {
             (3, 3),
             (5, 2),
             (2, 7),
+            (9, 6),
             (32, 32),
             (40, 33),
-            (300, 8),
         ] {
             for layout in [Layout::RowMajor, Layout::ColMajor] {
                 for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
-                    let k =
-                        JacobiKernel::choose(m, n, layout, vectors, &limits, &gpu(8), 30).unwrap();
-                    let variants = [
-                        Family::PerInvocation,
-                        Family::SingleDispatch,
-                        Family::MultiDispatch,
-                    ]
-                    .map(|family| JacobiKernel { family, ..k });
+                    let req = request(m, n, layout, vectors, 30, KernelFamily::Auto);
+                    let k = JacobiKernel::choose(&req, &limits, &gpu(8)).unwrap();
+                    let mut variants = vec![
+                        JacobiKernel {
+                            family: Family::SingleDispatch,
+                            ..k
+                        },
+                        JacobiKernel {
+                            family: Family::MultiDispatch,
+                            ..k
+                        },
+                    ];
+                    // The generated code grows as N³·M: validate it on the small shapes.
+                    if m * n <= 64 {
+                        variants.push(JacobiKernel {
+                            family: Family::PerInvocation,
+                            ..k
+                        });
+                    }
                     for k in variants {
                         let src = k.source();
                         let module = naga::front::wgsl::parse_str(&src)
@@ -451,10 +562,10 @@ mod tests {
         let k = choose(3, 3, 32);
         assert_eq!((k.family, k.workgroup), (Family::PerInvocation, 64));
         // Mid sizes: per invocation on CPU devices only.
-        let limits = wgpu::Limits::default();
-        let k = JacobiKernel::choose(16, 16, Layout::RowMajor, Vectors::Thin, &limits, &cpu(), 30)
-            .unwrap();
+        let k = pick(16, 16, &cpu(), 30, KernelFamily::Auto).unwrap();
         assert_eq!(k.family, Family::PerInvocation);
+        let k = pick(16, 16, &gpu(32), 30, KernelFamily::Auto).unwrap();
+        assert_eq!(k.family, Family::SingleDispatch);
         // 9×17: 5 pairs × 2 lanes = 10 invocations, rounded up to whole subgroups.
         let k = choose(9, 17, 8);
         assert_eq!(
@@ -478,27 +589,42 @@ mod tests {
 
     #[test]
     fn loop_budget_picks_the_family() {
-        // Mid sizes that fit workgroup memory stay single-dispatch for the default sweep cap …
-        let mut limits = wgpu::Limits::default();
-        limits.max_compute_workgroup_storage_size = 32 << 10;
+        // Mid sizes that fit workgroup memory stay in a single dispatch for the default cap …
         for (m, n) in [(2, 2), (8, 8), (16, 16), (32, 32), (100, 30), (300, 20)] {
-            let k =
-                JacobiKernel::choose(m, n, Layout::RowMajor, Vectors::Thin, &limits, &gpu(8), 30)
-                    .unwrap();
+            let k = pick(m, n, &gpu(8), 30, KernelFamily::Auto).unwrap();
             assert_ne!(k.family, Family::MultiDispatch, "{m}×{n}");
             assert!(k.loop_iterations(30) <= LOOP_BUDGET);
         }
         // … but a sweep cap whose solve would exceed the budget moves them to multi-dispatch.
-        let k = JacobiKernel::choose(
-            32,
-            32,
-            Layout::RowMajor,
-            Vectors::Thin,
-            &limits,
-            &gpu(8),
-            10_000,
-        )
-        .unwrap();
+        for (m, n) in [(3, 3), (32, 32)] {
+            let k = pick(m, n, &cpu(), 100_000, KernelFamily::Auto).unwrap();
+            assert_eq!(k.family, Family::MultiDispatch, "{m}×{n}");
+        }
+    }
+
+    #[test]
+    fn forced_families() {
+        let k = pick(16, 16, &gpu(32), 30, KernelFamily::PerInvocation).unwrap();
+        assert_eq!(k.family, Family::PerInvocation);
+        let k = pick(3, 3, &gpu(32), 30, KernelFamily::MultiDispatch).unwrap();
         assert_eq!(k.family, Family::MultiDispatch);
+        let k = pick(3, 3, &gpu(32), 30, KernelFamily::Workgroup).unwrap();
+        assert_eq!(k.family, Family::SingleDispatch);
+        // Refused, not silently replaced: too much workgroup memory, too many values, too
+        // many sweeps for one dispatch.
+        for (m, n, sweeps, wanted) in [
+            (128, 128, 30, KernelFamily::Workgroup),
+            (64, 64, 30, KernelFamily::PerInvocation),
+            (8, 8, 100_000, KernelFamily::Workgroup),
+            (8, 8, 100_000, KernelFamily::PerInvocation),
+        ] {
+            assert!(
+                matches!(
+                    pick(m, n, &gpu(32), sweeps, wanted),
+                    Err(Error::InvalidOption(_))
+                ),
+                "{m}×{n} {wanted:?}"
+            );
+        }
     }
 }
