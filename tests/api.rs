@@ -106,3 +106,32 @@ fn nalgebra_input_and_transpose() {
         }
     }
 }
+
+/// Buffers are pooled: repeated calls of one shape reuse them, so memory does not grow.
+#[test]
+fn repeated_calls_reuse_buffers() {
+    let Some(shared) = common::gpu() else { return };
+    let gpu = Gpu::from_device(shared.device().clone(), shared.queue().clone());
+    let data = gaussian_row_major(500, 7, 5, 54);
+    let batch = MatrixBatch::row_major(&data, 500, 7, 5).unwrap();
+    assert_eq!(gpu.pooled_bytes(), 0);
+    let first = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    let after_first = gpu.pooled_bytes();
+    assert!(after_first > 0);
+    for _ in 0..5 {
+        let again = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+        assert_eq!(again.all_singular_values(), first.all_singular_values());
+        assert_eq!(gpu.pooled_bytes(), after_first);
+    }
+    // Chunked (two alternating buffer sets) calls are pooled too.
+    let chunked = gpu.with_plan_limits(batched_svd::PlanLimits {
+        max_chunk_bytes: 7 * 5 * 4 * 64,
+        ..gpu.plan_limits()
+    });
+    let out = chunked.svd(&batch, &SvdOptions::default()).unwrap();
+    assert!(out.work().chunks > 2, "{:?}", out.work());
+    assert_eq!(out.all_u(), first.all_u());
+    let with_chunked = gpu.pooled_bytes();
+    chunked.svd(&batch, &SvdOptions::default()).unwrap();
+    assert_eq!(gpu.pooled_bytes(), with_chunked);
+}

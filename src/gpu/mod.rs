@@ -1,5 +1,6 @@
 //! The GPU path: a context (device, queue, cached pipelines) and the batched SVD on it.
 
+mod buffers;
 mod context;
 mod disk_cache;
 mod errors;
@@ -25,6 +26,8 @@ struct Shared {
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     pipelines: pipelines::PipelineCache,
+    /// Buffer sets reused across calls.
+    buffers: buffers::BufferPool,
     /// Compiled pipelines persisted across processes, where the device supports it.
     disk_cache: Option<disk_cache::DiskCache>,
     /// Set by the device-lost callback, for devices the library created itself.
@@ -120,6 +123,7 @@ impl Gpu {
                 queue,
                 info,
                 pipelines: pipelines::PipelineCache::default(),
+                buffers: buffers::BufferPool::default(),
                 disk_cache,
                 lost,
             }),
@@ -206,6 +210,17 @@ impl Gpu {
 
     fn pipelines(&self) -> &pipelines::PipelineCache {
         &self.shared.pipelines
+    }
+
+    fn buffer_pool(&self) -> &buffers::BufferPool {
+        &self.shared.buffers
+    }
+
+    /// Device memory held for reuse by later calls (buffer sets of recent shapes), bytes.
+    /// Bounded by 8 sets and 1 GiB; repeated calls of one shape do not grow it.
+    #[must_use]
+    pub fn pooled_bytes(&self) -> u64 {
+        self.shared.buffers.bytes()
     }
 
     fn disk_cache(&self) -> Option<&disk_cache::DiskCache> {

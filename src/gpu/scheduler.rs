@@ -16,9 +16,10 @@ use std::time::Instant;
 use bytemuck::Zeroable as _;
 
 use super::Gpu;
+use super::buffers::{ChunkBuffers, INFO_BYTES, Params, PoolKey, RawInfo, Sizes};
 use super::errors::ErrorCatcher;
 use super::pipelines::JacobiPipeline;
-use super::plan::{ChunkPlan, PerMatrixBytes, grid_2d};
+use super::plan::{ChunkPlan, grid_2d};
 use super::shader::{Family, JacobiKernel, KernelRequest};
 use crate::basis::complete_vectors;
 use crate::batch::MatrixBatch;
@@ -26,33 +27,6 @@ use crate::error::{Error, Result};
 use crate::options::{SvdOptions, Vectors};
 use crate::output::{Engine, MatrixInfo, Status, SvdOutput};
 
-/// Uniform parameters of one dispatch (mirrors `Params` in jacobi_common.wgsl).
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    count: u32,
-    grid_x: u32,
-    max_sweeps: u32,
-    tol: f32,
-    sort: u32,
-    round: u32,
-    rounds: u32,
-    pad: u32,
-}
-
-/// Per-matrix report written by the kernels (mirrors `MatrixInfo` in jacobi_common.wgsl).
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct RawInfo {
-    status: u32,
-    sweeps: u32,
-    off: f32,
-    negligible: u32,
-}
-
-const INFO_BYTES: u64 = std::mem::size_of::<RawInfo>() as u64;
-/// Bytes of `MatrixState` in jacobi_global.wgsl.
-const STATE_BYTES: u64 = 32;
 /// At most this many dispatches per submission in the multi-dispatch family: enough to amortise
 /// a submission, few enough that convergence is checked every sweep or two on large matrices.
 const DISPATCHES_PER_SUBMISSION: u32 = 4096;
@@ -62,199 +36,24 @@ const DISPATCHES_PER_SUBMISSION: u32 = 4096;
 const SWEEPS_BEFORE_FIRST_CHECK: u32 = 6;
 const SWEEPS_BETWEEN_CHECKS: u32 = 2;
 
-/// Element counts per matrix of every buffer.
-#[derive(Clone, Copy, Debug)]
-struct Sizes {
-    input: u64,
-    s: u64,
-    u: u64,
-    vt: u64,
-    work: u64,
-    state_bytes: u64,
-}
-
-impl Sizes {
-    fn new(kernel: &JacobiKernel, m: usize, n: usize, vectors: Vectors) -> Self {
-        let (m64, n64) = (m as u64, n as u64);
-        Self {
-            input: m64 * n64,
-            s: m.min(n) as u64,
-            u: m64 * vectors.u_cols(m, n) as u64,
-            vt: vectors.vt_rows(m, n) as u64 * n64,
-            work: kernel.work_elems(),
-            state_bytes: if kernel.family == Family::MultiDispatch {
-                STATE_BYTES
-            } else {
-                0
-            },
-        }
-    }
-
-    fn per_matrix_bytes(&self, elem: u64) -> PerMatrixBytes {
-        PerMatrixBytes {
-            bindings: [
-                self.input * elem,
-                self.s * elem,
-                self.u * elem,
-                self.vt * elem,
-                INFO_BYTES,
-                self.work * elem,
-                self.state_bytes,
-            ],
-            staging: self.staging_bytes(elem),
-        }
-    }
-
-    fn staging_bytes(&self, elem: u64) -> u64 {
-        (self.s + self.u + self.vt) * elem + INFO_BYTES
-    }
-}
-
-/// The buffers of one chunk, sized for the largest chunk and reused for every chunk.
-struct ChunkBuffers {
-    params: wgpu::Buffer,
-    /// Stride of the per-round entries in `params` (multi-dispatch), bytes.
-    params_stride: u64,
-    input: wgpu::Buffer,
-    s: wgpu::Buffer,
-    u: wgpu::Buffer,
-    vt: wgpu::Buffer,
-    info: wgpu::Buffer,
-    /// Multi-dispatch only: per-matrix state and the active-matrix counter with its read-back.
-    state: Option<wgpu::Buffer>,
-    active: Option<(wgpu::Buffer, wgpu::Buffer)>,
-    staging: wgpu::Buffer,
-    bind_group: wgpu::BindGroup,
-}
-
-/// A storage buffer of at least 4 bytes (empty bindings are not allowed).
-fn storage_buffer(
-    device: &wgpu::Device,
-    label: &str,
-    bytes: u64,
-    usage: wgpu::BufferUsages,
-) -> wgpu::Buffer {
-    device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: bytes.max(4).next_multiple_of(4),
-        usage: wgpu::BufferUsages::STORAGE | usage,
-        mapped_at_creation: false,
-    })
-}
-
-fn read_back_buffer(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::Buffer {
-    device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some(label),
-        size: bytes.max(4),
-        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    })
-}
-
-impl ChunkBuffers {
-    fn new(
-        device: &wgpu::Device,
-        kernel: &JacobiKernel,
-        pipeline: &JacobiPipeline,
-        sizes: &Sizes,
-        per_chunk: u64,
-    ) -> Self {
-        let elem = kernel.scalar.size();
-        let multi = kernel.family == Family::MultiDispatch;
-        let src = wgpu::BufferUsages::COPY_SRC;
-        let params_stride = u64::from(device.limits().min_uniform_buffer_offset_alignment)
-            .max(std::mem::size_of::<Params>() as u64);
-        let params_entries = if multi { u64::from(kernel.rounds()) } else { 1 };
-        let params = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("params"),
-            size: params_stride * params_entries,
-            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let bytes = |per: u64| per * elem * per_chunk;
-        let input = storage_buffer(
-            device,
-            "input",
-            bytes(sizes.input),
-            wgpu::BufferUsages::COPY_DST,
-        );
-        let s = storage_buffer(device, "singular values", bytes(sizes.s), src);
-        let u = storage_buffer(device, "u", bytes(sizes.u), src);
-        let vt = storage_buffer(device, "vt", bytes(sizes.vt), src);
-        let info = storage_buffer(device, "info", INFO_BYTES * per_chunk, src);
-        let staging = read_back_buffer(device, "read-back", sizes.staging_bytes(elem) * per_chunk);
-        let mut resources = vec![
-            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
-                buffer: &params,
-                offset: 0,
-                size: wgpu::BufferSize::new(std::mem::size_of::<Params>() as u64),
-            }),
-            input.as_entire_binding(),
-            s.as_entire_binding(),
-            u.as_entire_binding(),
-            vt.as_entire_binding(),
-            info.as_entire_binding(),
-        ];
-        let (work, state, active) = if multi {
-            let clear = wgpu::BufferUsages::COPY_DST;
-            let work = storage_buffer(
-                device,
-                "work",
-                bytes(sizes.work),
-                wgpu::BufferUsages::empty(),
-            );
-            let state = storage_buffer(device, "state", STATE_BYTES * per_chunk, clear);
-            let active = storage_buffer(device, "active", 4, clear | src);
-            let active_read = read_back_buffer(device, "active read-back", 4);
-            (Some(work), Some(state), Some((active, active_read)))
-        } else {
-            (None, None, None)
-        };
-        if let (Some(work), Some(state), Some((active, _))) = (&work, &state, &active) {
-            resources.push(work.as_entire_binding());
-            resources.push(state.as_entire_binding());
-            resources.push(active.as_entire_binding());
-        }
-        let entries: Vec<wgpu::BindGroupEntry<'_>> = resources
-            .into_iter()
-            .enumerate()
-            .map(|(i, resource)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource,
-            })
-            .collect();
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("jacobi chunk"),
-            layout: &pipeline.layout,
-            entries: &entries,
-        });
-        drop(work); // kept alive by the bind group
-        Self {
-            params,
-            params_stride,
-            input,
-            s,
-            u,
-            vt,
-            info,
-            state,
-            active,
-            staging,
-            bind_group,
-        }
-    }
-}
-
 /// Everything a chunk needs that does not change between chunks.
 struct Job<'a> {
     gpu: &'a Gpu,
     kernel: JacobiKernel,
     pipeline: &'a JacobiPipeline,
-    bufs: &'a ChunkBuffers,
     sizes: Sizes,
     batch: &'a MatrixBatch<'a>,
     opts: &'a SvdOptions,
     tol: f32,
+}
+
+/// A chunk whose work has been submitted; its results are collected later.
+struct Submitted<'a> {
+    bufs: &'a ChunkBuffers,
+    range: std::ops::Range<usize>,
+    /// Bytes of results in the read-back buffer.
+    total: u64,
+    index: wgpu::SubmissionIndex,
 }
 
 /// Runs the batched SVD of `batch` on `gpu`.
@@ -293,35 +92,88 @@ pub(crate) async fn svd(
         .jacobi(device, gpu.disk_cache(), &kernel)
         .await?;
 
-    let catcher = ErrorCatcher::push(device);
-    let bufs = ChunkBuffers::new(device, &kernel, &pipeline, &sizes, plan.per_chunk as u64);
-    catcher.check().await?;
+    // Two buffer sets let chunk c+1 upload and compute while chunk c is read back. The
+    // multi-dispatch family reads convergence state mid-chunk, so it runs chunks in turn.
+    let set_count = if plan.chunks > 1 && kernel.family != Family::MultiDispatch {
+        2
+    } else {
+        1
+    };
+    let key = PoolKey {
+        kernel,
+        per_chunk: plan.per_chunk as u64,
+    };
+    let mut sets = Vec::with_capacity(set_count);
+    for _ in 0..set_count {
+        let set = match gpu.buffer_pool().take(&key) {
+            Some(set) => set,
+            None => {
+                let catcher = ErrorCatcher::push(device);
+                let set = ChunkBuffers::new(device, &kernel, &pipeline, &sizes, key.per_chunk);
+                catcher.check().await?;
+                set
+            }
+        };
+        sets.push(set);
+    }
 
     let mut out = SvdOutput::allocate(count, m, n, opts.vectors, Engine::Gpu);
     let job = Job {
         gpu,
         kernel,
         pipeline: &pipeline,
-        bufs: &bufs,
         sizes,
         batch,
         opts,
         tol: opts.effective_tolerance(m, n),
     };
-    for c in 0..plan.chunks {
-        run_chunk(&job, plan.range(c, count), &mut out).await?;
+    run_chunks(&job, &sets, &plan, &mut out).await?;
+    // Only sets of a successful call go back to the pool (a failed one may be left mapped).
+    for set in sets {
+        gpu.buffer_pool().give(key, set);
     }
     out.work.chunks = plan.chunks as u64;
     Ok(out)
 }
 
-async fn run_chunk(
+/// Submits every chunk and collects its results, overlapping the read-back of one chunk with
+/// the computation of the next when there are two buffer sets.
+async fn run_chunks(
     job: &Job<'_>,
-    range: std::ops::Range<usize>,
+    sets: &[ChunkBuffers],
+    plan: &ChunkPlan,
     out: &mut SvdOutput,
 ) -> Result<()> {
+    let count = job.batch.count();
+    let mut pending: Option<Submitted<'_>> = None;
+    for c in 0..plan.chunks {
+        let bufs = &sets[c % sets.len()];
+        if sets.len() == 1
+            && let Some(previous) = pending.take()
+        {
+            collect_chunk(job, previous, out).await?;
+        }
+        let submitted = submit_chunk(job, bufs, plan.range(c, count), out).await?;
+        // With two sets, chunk c computes while chunk c−1 is read back here.
+        if let Some(previous) = pending.replace(submitted) {
+            collect_chunk(job, previous, out).await?;
+        }
+    }
+    if let Some(last) = pending {
+        collect_chunk(job, last, out).await?;
+    }
+    Ok(())
+}
+
+/// Uploads a chunk, records its kernels and the copies of its results into the read-back
+/// buffer, and submits them.
+async fn submit_chunk<'a>(
+    job: &Job<'_>,
+    bufs: &'a ChunkBuffers,
+    range: std::ops::Range<usize>,
+    out: &mut SvdOutput,
+) -> Result<Submitted<'a>> {
     let (device, queue) = (job.gpu.device(), job.gpu.queue());
-    let bufs = job.bufs;
     let chunk = range.len();
 
     // Upload: the chunk's matrices are contiguous in the batch, in their own layout.
@@ -354,7 +206,7 @@ async fn run_chunk(
     }
     queue.write_buffer(&bufs.params, 0, &param_bytes);
     out.work.bytes_uploaded += (input.len() + param_bytes.len()) as u64;
-    let t1 = Instant::now();
+    out.timings.upload += t0.elapsed().as_secs_f64();
 
     let mut encoder = new_encoder(device);
     match job.kernel.family {
@@ -372,7 +224,9 @@ async fn run_chunk(
             out.work.dispatches += 1;
         }
         Family::MultiDispatch => {
-            encoder = run_sweeps(job, chunk as u32, encoder, out).await?;
+            let t = Instant::now();
+            encoder = run_sweeps(job, bufs, chunk as u32, encoder, out).await?;
+            out.timings.compute += t.elapsed().as_secs_f64();
         }
     }
 
@@ -392,21 +246,30 @@ async fn run_chunk(
         }
         offset += bytes;
     }
-    let total = offset;
-    queue.submit([encoder.finish()]);
+    let index = queue.submit([encoder.finish()]);
     out.work.submissions += 1;
     catcher.check().await?;
+    Ok(Submitted {
+        bufs,
+        range,
+        total: offset,
+        index,
+    })
+}
 
-    // Download: map the read-back buffer, waiting for the GPU.
-    let slice = bufs.staging.slice(..total);
-    map_and_wait(job.gpu, slice).await?;
+/// Waits for a submitted chunk, copies its results into `out` and finalizes them.
+async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -> Result<()> {
+    let t0 = Instant::now();
+    let slice = sub.bufs.staging.slice(..sub.total);
+    map_and_wait(job.gpu, slice, Some(sub.index)).await?;
     out.work.host_round_trips += 1;
-    out.work.bytes_downloaded += total;
-    let t2 = Instant::now();
+    out.work.bytes_downloaded += sub.total;
+    let t1 = Instant::now();
     {
         let view = slice
             .get_mapped_range()
             .map_err(|e| Error::BufferMap(e.to_string()))?;
+        let range = sub.range;
         let mut offset = 0usize;
         let k = out.k();
         let (uc, vr) = (out.u_cols(), out.vt_rows());
@@ -419,16 +282,15 @@ async fn run_chunk(
         take(&mut out.singular_values[range.start * k..range.end * k]);
         take(&mut out.u[range.start * m * uc..range.end * m * uc]);
         take(&mut out.vt[range.start * vr * n..range.end * vr * n]);
+        let chunk = range.len();
         let mut raw = vec![RawInfo::zeroed(); chunk];
         let info_bytes = chunk * INFO_BYTES as usize;
         bytemuck::cast_slice_mut(&mut raw).copy_from_slice(&view[offset..offset + info_bytes]);
         finalize(out, range.start, &raw);
     }
-    bufs.staging.unmap();
-    let t3 = Instant::now();
-    out.timings.upload += (t1 - t0).as_secs_f64();
-    out.timings.compute += (t2 - t1).as_secs_f64();
-    out.timings.download += (t3 - t2).as_secs_f64();
+    sub.bufs.staging.unmap();
+    out.timings.compute += (t1 - t0).as_secs_f64();
+    out.timings.download += t1.elapsed().as_secs_f64();
     Ok(())
 }
 
@@ -438,14 +300,22 @@ fn new_encoder(device: &wgpu::Device) -> wgpu::CommandEncoder {
     })
 }
 
-/// Maps `slice` for reading and blocks until the device has finished the work before it.
-async fn map_and_wait(gpu: &Gpu, slice: wgpu::BufferSlice<'_>) -> Result<()> {
+/// Maps `slice` for reading and blocks until the device has finished submission `index` (all
+/// submitted work if `None`), leaving later submissions running.
+async fn map_and_wait(
+    gpu: &Gpu,
+    slice: wgpu::BufferSlice<'_>,
+    index: Option<wgpu::SubmissionIndex>,
+) -> Result<()> {
     let (tx, rx) = futures::channel::oneshot::channel();
     slice.map_async(wgpu::MapMode::Read, move |r| {
         let _ = tx.send(r);
     });
     gpu.device()
-        .poll(wgpu::PollType::wait_indefinitely())
+        .poll(wgpu::PollType::Wait {
+            submission_index: index,
+            timeout: None,
+        })
         .map_err(|e| gpu.lost_or(Error::Poll(e.to_string())))?;
     rx.await
         .map_err(|_| gpu.lost_or(Error::BufferMap("map callback dropped".into())))?
@@ -456,12 +326,13 @@ async fn map_and_wait(gpu: &Gpu, slice: wgpu::BufferSlice<'_>) -> Result<()> {
 /// no matrix is active, norms, rank and write. Returns the encoder holding the unsubmitted tail.
 async fn run_sweeps(
     job: &Job<'_>,
+    bufs: &ChunkBuffers,
     chunk: u32,
     mut encoder: wgpu::CommandEncoder,
     out: &mut SvdOutput,
 ) -> Result<wgpu::CommandEncoder> {
     let device = job.gpu.device();
-    let (k, p, bufs) = (&job.kernel, job.pipeline, job.bufs);
+    let (k, p) = (&job.kernel, job.pipeline);
     let (state, (active, active_read)) = match (&bufs.state, &bufs.active) {
         (Some(s), Some(a)) => (s, a),
         _ => return Err(Error::Gpu("multi-dispatch buffers missing".into())),
@@ -517,7 +388,7 @@ async fn run_sweeps(
         job.gpu.queue().submit([encoder.finish()]);
         catcher.check().await?;
         out.work.submissions += 1;
-        map_and_wait(job.gpu, active_read.slice(..)).await?;
+        map_and_wait(job.gpu, active_read.slice(..), None).await?;
         out.work.host_round_trips += 1;
         out.work.bytes_downloaded += 4;
         let still_active = {

@@ -1,0 +1,280 @@
+//! Device buffers of a chunk, their sizes, and a pool that reuses them across calls.
+//!
+//! A call of a given kernel and chunk size takes its buffer sets from the pool and gives them
+//! back at the end, so repeated calls of the same shape allocate nothing and memory does not
+//! grow. The pool keeps the most recently used sets up to [`MAX_POOLED_SETS`] and
+//! [`MAX_POOLED_BYTES`].
+
+use std::sync::Mutex;
+
+use super::pipelines::JacobiPipeline;
+use super::plan::PerMatrixBytes;
+use super::shader::{Family, JacobiKernel};
+use crate::options::Vectors;
+
+/// Buffer sets kept for reuse at most.
+pub(crate) const MAX_POOLED_SETS: usize = 8;
+/// Bytes of device memory kept for reuse at most.
+pub(crate) const MAX_POOLED_BYTES: u64 = 1 << 30;
+
+/// Uniform parameters of one dispatch (mirrors `Params` in jacobi_common.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct Params {
+    pub count: u32,
+    pub grid_x: u32,
+    pub max_sweeps: u32,
+    pub tol: f32,
+    pub sort: u32,
+    pub round: u32,
+    pub rounds: u32,
+    pub pad: u32,
+}
+
+/// Per-matrix report written by the kernels (mirrors `MatrixInfo` in jacobi_common.wgsl).
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct RawInfo {
+    pub status: u32,
+    pub sweeps: u32,
+    pub off: f32,
+    pub negligible: u32,
+}
+
+pub(crate) const INFO_BYTES: u64 = std::mem::size_of::<RawInfo>() as u64;
+/// Bytes of `MatrixState` in jacobi_global.wgsl.
+pub(crate) const STATE_BYTES: u64 = 32;
+/// Element counts per matrix of every buffer.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Sizes {
+    pub input: u64,
+    pub s: u64,
+    pub u: u64,
+    pub vt: u64,
+    pub work: u64,
+    pub state_bytes: u64,
+}
+
+impl Sizes {
+    pub(crate) fn new(kernel: &JacobiKernel, m: usize, n: usize, vectors: Vectors) -> Self {
+        let (m64, n64) = (m as u64, n as u64);
+        Self {
+            input: m64 * n64,
+            s: m.min(n) as u64,
+            u: m64 * vectors.u_cols(m, n) as u64,
+            vt: vectors.vt_rows(m, n) as u64 * n64,
+            work: kernel.work_elems(),
+            state_bytes: if kernel.family == Family::MultiDispatch {
+                STATE_BYTES
+            } else {
+                0
+            },
+        }
+    }
+
+    pub(crate) fn per_matrix_bytes(&self, elem: u64) -> PerMatrixBytes {
+        PerMatrixBytes {
+            bindings: [
+                self.input * elem,
+                self.s * elem,
+                self.u * elem,
+                self.vt * elem,
+                INFO_BYTES,
+                self.work * elem,
+                self.state_bytes,
+            ],
+            staging: self.staging_bytes(elem),
+        }
+    }
+
+    pub(crate) fn staging_bytes(&self, elem: u64) -> u64 {
+        (self.s + self.u + self.vt) * elem + INFO_BYTES
+    }
+}
+
+/// The buffers of one chunk, sized for the largest chunk and reused for every chunk.
+pub(crate) struct ChunkBuffers {
+    pub params: wgpu::Buffer,
+    /// Stride of the per-round entries in `params` (multi-dispatch), bytes.
+    pub params_stride: u64,
+    pub input: wgpu::Buffer,
+    pub s: wgpu::Buffer,
+    pub u: wgpu::Buffer,
+    pub vt: wgpu::Buffer,
+    pub info: wgpu::Buffer,
+    /// Multi-dispatch only: per-matrix state and the active-matrix counter with its read-back.
+    pub state: Option<wgpu::Buffer>,
+    pub active: Option<(wgpu::Buffer, wgpu::Buffer)>,
+    pub staging: wgpu::Buffer,
+    pub bind_group: wgpu::BindGroup,
+    /// Device memory held, bytes.
+    pub bytes: u64,
+}
+
+/// A storage buffer of at least 4 bytes (empty bindings are not allowed).
+fn storage_buffer(
+    device: &wgpu::Device,
+    label: &str,
+    bytes: u64,
+    usage: wgpu::BufferUsages,
+) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.max(4).next_multiple_of(4),
+        usage: wgpu::BufferUsages::STORAGE | usage,
+        mapped_at_creation: false,
+    })
+}
+
+fn read_back_buffer(device: &wgpu::Device, label: &str, bytes: u64) -> wgpu::Buffer {
+    device.create_buffer(&wgpu::BufferDescriptor {
+        label: Some(label),
+        size: bytes.max(4),
+        usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+        mapped_at_creation: false,
+    })
+}
+
+impl ChunkBuffers {
+    pub(crate) fn new(
+        device: &wgpu::Device,
+        kernel: &JacobiKernel,
+        pipeline: &JacobiPipeline,
+        sizes: &Sizes,
+        per_chunk: u64,
+    ) -> Self {
+        let elem = kernel.scalar.size();
+        let multi = kernel.family == Family::MultiDispatch;
+        let src = wgpu::BufferUsages::COPY_SRC;
+        let params_stride = u64::from(device.limits().min_uniform_buffer_offset_alignment)
+            .max(std::mem::size_of::<Params>() as u64);
+        let params_entries = if multi { u64::from(kernel.rounds()) } else { 1 };
+        let params = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("params"),
+            size: params_stride * params_entries,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let bytes = |per: u64| per * elem * per_chunk;
+        let input = storage_buffer(
+            device,
+            "input",
+            bytes(sizes.input),
+            wgpu::BufferUsages::COPY_DST,
+        );
+        let s = storage_buffer(device, "singular values", bytes(sizes.s), src);
+        let u = storage_buffer(device, "u", bytes(sizes.u), src);
+        let vt = storage_buffer(device, "vt", bytes(sizes.vt), src);
+        let info = storage_buffer(device, "info", INFO_BYTES * per_chunk, src);
+        let staging = read_back_buffer(device, "read-back", sizes.staging_bytes(elem) * per_chunk);
+        let mut resources = vec![
+            wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: &params,
+                offset: 0,
+                size: wgpu::BufferSize::new(std::mem::size_of::<Params>() as u64),
+            }),
+            input.as_entire_binding(),
+            s.as_entire_binding(),
+            u.as_entire_binding(),
+            vt.as_entire_binding(),
+            info.as_entire_binding(),
+        ];
+        let (work, state, active) = if multi {
+            let clear = wgpu::BufferUsages::COPY_DST;
+            let work = storage_buffer(
+                device,
+                "work",
+                bytes(sizes.work),
+                wgpu::BufferUsages::empty(),
+            );
+            let state = storage_buffer(device, "state", STATE_BYTES * per_chunk, clear);
+            let active = storage_buffer(device, "active", 4, clear | src);
+            let active_read = read_back_buffer(device, "active read-back", 4);
+            (Some(work), Some(state), Some((active, active_read)))
+        } else {
+            (None, None, None)
+        };
+        if let (Some(work), Some(state), Some((active, _))) = (&work, &state, &active) {
+            resources.push(work.as_entire_binding());
+            resources.push(state.as_entire_binding());
+            resources.push(active.as_entire_binding());
+        }
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = resources
+            .into_iter()
+            .enumerate()
+            .map(|(i, resource)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource,
+            })
+            .collect();
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("jacobi chunk"),
+            layout: &pipeline.layout,
+            entries: &entries,
+        });
+        let bytes = [&params, &input, &s, &u, &vt, &info, &staging]
+            .iter()
+            .map(|b| b.size())
+            .chain(work.iter().chain(state.iter()).map(wgpu::Buffer::size))
+            .sum();
+        drop(work); // kept alive by the bind group
+        Self {
+            params,
+            params_stride,
+            input,
+            s,
+            u,
+            vt,
+            info,
+            state,
+            active,
+            staging,
+            bind_group,
+            bytes,
+        }
+    }
+}
+
+/// What a buffer set was made for: the same kernel and chunk size can reuse it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PoolKey {
+    pub kernel: JacobiKernel,
+    pub per_chunk: u64,
+}
+
+/// Buffer sets kept for reuse, most recently returned last.
+#[derive(Default)]
+pub(crate) struct BufferPool {
+    sets: Mutex<Vec<(PoolKey, ChunkBuffers)>>,
+}
+
+impl BufferPool {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(PoolKey, ChunkBuffers)>> {
+        self.sets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A pooled set for `key`, if one is free.
+    pub(crate) fn take(&self, key: &PoolKey) -> Option<ChunkBuffers> {
+        let mut sets = self.lock();
+        let i = sets.iter().rposition(|(k, _)| k == key)?;
+        Some(sets.remove(i).1)
+    }
+
+    /// Returns a set for reuse, dropping the least recently used sets beyond the pool's caps.
+    pub(crate) fn give(&self, key: PoolKey, set: ChunkBuffers) {
+        let mut sets = self.lock();
+        sets.push((key, set));
+        while sets.len() > MAX_POOLED_SETS
+            || sets.iter().map(|(_, s)| s.bytes).sum::<u64>() > MAX_POOLED_BYTES
+        {
+            sets.remove(0);
+        }
+    }
+
+    /// Device memory held by pooled sets, bytes.
+    pub(crate) fn bytes(&self) -> u64 {
+        self.lock().iter().map(|(_, s)| s.bytes).sum()
+    }
+}
