@@ -21,9 +21,9 @@ pub struct PlanLimits {
     pub max_chunk_bytes: u64,
 }
 
-/// Default soft cap per buffer: 64 MiB keeps peak device memory moderate while chunks stay
+/// Default soft cap per buffer: 16 MiB keeps peak device memory moderate while chunks stay
 /// large enough (millions of small matrices) that per-chunk overhead is negligible.
-pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 64 << 20;
+pub const DEFAULT_MAX_CHUNK_BYTES: u64 = 16 << 20;
 
 impl PlanLimits {
     /// The limits of a device.

@@ -96,6 +96,12 @@ fn compute(
         Err(e) => return Err(e.into()),
     };
     let setup = setup_start.elapsed().as_secs_f64();
+    // Small chunks keep the device-side copies (which on a software device are host memory)
+    // a small fraction of the input and output the process already holds.
+    let gpu = gpu.with_plan_limits(batched_svd::PlanLimits {
+        max_chunk_bytes: CLI_CHUNK_BYTES,
+        ..gpu.plan_limits()
+    });
     match gpu.svd(batch, opts) {
         Ok(output) => Ok(Computed {
             output,
@@ -110,6 +116,10 @@ fn compute(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Soft cap per device buffer for the command-line tool: with two buffer sets in flight, the
+/// device holds about 10 × 4 MiB beyond the input and output arrays.
+const CLI_CHUNK_BYTES: u64 = 4 << 20;
 
 /// Decomposes with nalgebra on all cores.
 fn compute_cpu(
