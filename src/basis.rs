@@ -133,6 +133,57 @@ fn complete_columns(mut a: Strided<'_>, known_cols: usize) -> usize {
     missing.len()
 }
 
+/// Switches one square `n×n` decomposition (σ, U row-major, Vᵀ row-major) from the
+/// non-negative to the rotation sign convention: det U = det V = +1, the last singular value
+/// taking the sign of det A. Flipping the last column of U (or row of Vᵀ) together with the
+/// sign of σₙ leaves U·Σ·Vᵀ unchanged.
+pub(crate) fn to_rotation_convention(s: &mut [f32], u: &mut [f32], vt: &mut [f32], n: usize) {
+    let mut flip = |m: &mut [f32], column: bool| {
+        let det = determinant(m, n);
+        if det < 0.0 {
+            for i in 0..n {
+                let at = if column {
+                    i * n + (n - 1)
+                } else {
+                    (n - 1) * n + i
+                };
+                m[at] = -m[at];
+            }
+            s[n - 1] = -s[n - 1];
+        }
+    };
+    flip(u, true);
+    flip(vt, false);
+}
+
+/// Determinant of a row-major `n×n` matrix by LU with partial pivoting, in f64.
+pub(crate) fn determinant(a: &[f32], n: usize) -> f64 {
+    let mut m: Vec<f64> = a.iter().map(|&x| f64::from(x)).collect();
+    let mut det = 1.0;
+    for k in 0..n {
+        let pivot = (k..n)
+            .max_by(|&i, &j| m[i * n + k].abs().total_cmp(&m[j * n + k].abs()))
+            .unwrap_or(k);
+        if m[pivot * n + k] == 0.0 {
+            return 0.0;
+        }
+        if pivot != k {
+            for j in 0..n {
+                m.swap(k * n + j, pivot * n + j);
+            }
+            det = -det;
+        }
+        det *= m[k * n + k];
+        for i in k + 1..n {
+            let f = m[i * n + k] / m[k * n + k];
+            for j in k..n {
+                m[i * n + j] -= f * m[k * n + j];
+            }
+        }
+    }
+    det
+}
+
 /// `x ← (I − 2vvᵀ)·x` for a unit vector v.
 #[inline]
 fn apply_reflector(v: &[f64], x: &mut [f64]) {

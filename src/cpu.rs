@@ -7,6 +7,8 @@
 //! QR, rounded to f32 and completed to full U/V where asked. The batch is split over the
 //! available cores with scoped threads.
 //!
+//! The rotation sign convention is applied after the fact (determinants of U and V in f64).
+//!
 //! Differences from the GPU path: [`SvdOptions::tolerance`] and [`SvdOptions::max_sweeps`]
 //! do not apply (nalgebra iterates to f64 precision; a matrix it cannot decompose within its
 //! iteration cap is reported [`Status::NotConverged`] with NaN outputs), [`SvdOptions::sort`]
@@ -16,10 +18,10 @@ use std::time::Instant;
 
 use nalgebra::SVD;
 
-use crate::basis::complete_vectors;
+use crate::basis::{complete_vectors, to_rotation_convention};
 use crate::batch::MatrixBatch;
 use crate::error::Result;
-use crate::options::{SvdOptions, Vectors};
+use crate::options::{SignConvention, SvdOptions};
 use crate::output::{Engine, MatrixInfo, Status, SvdOutput};
 
 /// nalgebra's implicit-QR iteration cap per matrix, per unit of `m + n`.
@@ -46,7 +48,7 @@ pub fn svd_with_threads(
     opts: &SvdOptions,
     threads: usize,
 ) -> Result<SvdOutput> {
-    opts.validate()?;
+    opts.validate_for(batch.rows(), batch.cols())?;
     let start = Instant::now();
     let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
     let mut out = SvdOutput::allocate(count, m, n, opts.vectors, Engine::Cpu);
@@ -65,9 +67,9 @@ pub fn svd_with_threads(
                 let vt = vt_parts.next().unwrap_or_default();
                 let first = t * per_thread;
                 if threads <= 1 {
-                    solve_range(batch, opts.vectors, first, s, u, vt, info);
+                    solve_range(batch, opts, first, s, u, vt, info);
                 } else {
-                    scope.spawn(move || solve_range(batch, opts.vectors, first, s, u, vt, info));
+                    scope.spawn(move || solve_range(batch, opts, first, s, u, vt, info));
                 }
             }
         });
@@ -87,7 +89,7 @@ fn split_or_empty(data: &mut [f32], chunk: usize) -> Box<dyn Iterator<Item = &mu
 /// Decomposes matrices `first..first + info.len()` into the given output slices.
 fn solve_range(
     batch: &MatrixBatch<'_>,
-    vectors: Vectors,
+    opts: &SvdOptions,
     first: usize,
     s: &mut [f32],
     u: &mut [f32],
@@ -96,6 +98,7 @@ fn solve_range(
 ) {
     let (m, n) = (batch.rows(), batch.cols());
     let k = m.min(n);
+    let vectors = opts.vectors;
     let (uc, vr) = (vectors.u_cols(m, n), vectors.vt_rows(m, n));
     let want = vectors.wanted();
     for (local, info) in info.iter_mut().enumerate() {
@@ -141,6 +144,9 @@ fn solve_range(
                         }
                     }
                     complete_vectors(u, vt, m, n, vectors);
+                    if opts.signs == SignConvention::Rotation {
+                        to_rotation_convention(s, u, vt, n);
+                    }
                 }
                 *info = MatrixInfo {
                     status: Status::Converged,

@@ -48,6 +48,7 @@ mod error;
 mod gpu;
 mod options;
 mod output;
+mod polar;
 
 pub use batch::{Layout, MatrixBatch};
 pub use error::{Error, Result};
@@ -55,9 +56,11 @@ pub use gpu::{
     AdapterSummary, CACHE_DIR_VAR, DEFAULT_MAX_CHUNK_BYTES, Gpu, PlanLimits, list_adapters,
 };
 pub use options::{
-    DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SvdOptions, Vectors, default_tolerance,
+    DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SignConvention, SvdOptions, Vectors,
+    default_tolerance,
 };
 pub use output::{Engine, MatrixInfo, Status, SvdOutput, Timings, WorkCounts};
+pub use polar::{PolarOptions, PolarOutput, polar_cpu};
 
 /// Re-export of the wgpu version this crate is built against, so callers sharing a device
 /// use the same types.

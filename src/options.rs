@@ -61,6 +61,21 @@ pub enum KernelFamily {
     Workgroup,
     /// W and V in global memory, one dispatch per round of every sweep (large matrices).
     MultiDispatch,
+    /// The dedicated 2×2 / 3×3 kernel (closed-form 2×2, fixed-order 3×3 Jacobi, one
+    /// invocation per matrix); square 2×2 and 3×3 only.
+    Small,
+}
+
+/// Sign convention of the factors.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SignConvention {
+    /// LAPACK and numpy: σ ≥ 0, descending; det U and det V may be −1.
+    #[default]
+    NonNegative,
+    /// NVIDIA Warp and Unreal Chaos: det U = det V = +1 and |σ| descending, the smallest
+    /// singular value carrying the sign of det A (negative for reflections and inverted
+    /// elements). Square matrices only.
+    Rotation,
 }
 
 /// Unit roundoff of f32 (`f32::EPSILON`, 2⁻²³).
@@ -91,6 +106,8 @@ pub struct SvdOptions {
     pub sort: bool,
     /// GPU kernel family; default [`KernelFamily::Auto`]. Ignored by the CPU path.
     pub kernel: KernelFamily,
+    /// Sign convention; default [`SignConvention::NonNegative`].
+    pub signs: SignConvention,
 }
 
 impl Default for SvdOptions {
@@ -101,6 +118,7 @@ impl Default for SvdOptions {
             max_sweeps: DEFAULT_MAX_SWEEPS,
             sort: true,
             kernel: KernelFamily::Auto,
+            signs: SignConvention::NonNegative,
         }
     }
 }
@@ -147,7 +165,32 @@ impl SvdOptions {
         self
     }
 
-    /// Checks the option values.
+    /// Sets [`SvdOptions::signs`].
+    #[must_use]
+    pub fn with_signs(mut self, signs: SignConvention) -> Self {
+        self.signs = signs;
+        self
+    }
+
+    /// Checks the option values for `m×n` matrices.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] if the tolerance is not finite or not in `(0, 1)`,
+    /// `max_sweeps` is zero, or the rotation sign convention is asked for non-square matrices
+    /// or without vectors.
+    pub fn validate_for(&self, m: usize, n: usize) -> Result<()> {
+        self.validate()?;
+        if self.signs == SignConvention::Rotation && (m != n || !self.vectors.wanted()) {
+            return Err(Error::InvalidOption(format!(
+                "the rotation sign convention needs square matrices and singular vectors \
+                 ({m}×{n}, vectors {:?})",
+                self.vectors
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the option values that do not depend on the shape.
     ///
     /// # Errors
     /// [`Error::InvalidOption`] if the tolerance is not finite or not in `(0, 1)`, or

@@ -181,6 +181,51 @@ impl Gpu {
         scheduler::svd(self, batch, opts).await
     }
 
+    /// Polar decomposition `A = R·S` of every square matrix of `batch` (see
+    /// [`PolarOutput`](crate::PolarOutput)), blocking until done. 2×2 and 3×3 matrices run
+    /// entirely in the dedicated kernel; larger ones take the SVD from the GPU and form R and
+    /// S on the host in f64.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for non-square matrices; device errors as for [`Gpu::svd`].
+    pub fn polar(
+        &self,
+        batch: &MatrixBatch<'_>,
+        opts: &crate::PolarOptions,
+    ) -> Result<crate::PolarOutput> {
+        pollster::block_on(self.polar_async(batch, opts))
+    }
+
+    /// As [`Gpu::polar`], as a future.
+    ///
+    /// # Errors
+    /// As [`Gpu::polar`].
+    pub async fn polar_async(
+        &self,
+        batch: &MatrixBatch<'_>,
+        opts: &crate::PolarOptions,
+    ) -> Result<crate::PolarOutput> {
+        let svd_opts = crate::polar::svd_options(batch)?;
+        let n = batch.rows();
+        if n == 2 || n == 3 {
+            let product = shader::Product::Polar {
+                with_s: !opts.rotation_only,
+            };
+            let mut kernel_opts = svd_opts;
+            if opts.rotation_only {
+                // R only: no second output matrix to allocate or read back.
+                kernel_opts.vectors = crate::Vectors::Full;
+            }
+            let out = scheduler::run(self, batch, &kernel_opts, product).await?;
+            return Ok(crate::PolarOutput::from_kernel_output(
+                out,
+                opts.rotation_only,
+            ));
+        }
+        let out = self.svd_async(batch, &svd_opts).await?;
+        Ok(crate::PolarOutput::from_svd(out, opts.rotation_only))
+    }
+
     /// The wgpu device.
     #[inline]
     #[must_use]

@@ -20,11 +20,11 @@ use super::buffers::{ChunkBuffers, INFO_BYTES, Params, PoolKey, RawInfo, Sizes};
 use super::errors::ErrorCatcher;
 use super::pipelines::JacobiPipeline;
 use super::plan::{ChunkPlan, grid_2d};
-use super::shader::{Family, JacobiKernel, KernelRequest};
-use crate::basis::complete_vectors;
+use super::shader::{Family, JacobiKernel, KernelRequest, Product};
+use crate::basis::{complete_vectors, to_rotation_convention};
 use crate::batch::MatrixBatch;
 use crate::error::{Error, Result};
-use crate::options::{SvdOptions, Vectors};
+use crate::options::{SignConvention, SvdOptions, Vectors};
 use crate::output::{Engine, MatrixInfo, Status, SvdOutput};
 
 /// At most this many dispatches per submission in the multi-dispatch family: enough to amortise
@@ -35,6 +35,8 @@ const DISPATCHES_PER_SUBMISSION: u32 = 4096;
 /// stop within two sweeps of convergence.
 const SWEEPS_BEFORE_FIRST_CHECK: u32 = 6;
 const SWEEPS_BETWEEN_CHECKS: u32 = 2;
+/// Sweeps the dedicated 2×2 / 3×3 kernel may use (`BSVD_MAX_SWEEPS` in small_svd.wgsl).
+const SMALL_KERNEL_SWEEPS: u32 = 8;
 
 /// Everything a chunk needs that does not change between chunks.
 struct Job<'a> {
@@ -62,7 +64,18 @@ pub(crate) async fn svd(
     batch: &MatrixBatch<'_>,
     opts: &SvdOptions,
 ) -> Result<SvdOutput> {
-    opts.validate()?;
+    run(gpu, batch, opts, Product::Svd).await
+}
+
+/// Runs the batched SVD (or, for 2×2 and 3×3, the polar decomposition, with R in the U slot
+/// and S in the Vᵀ slot of the output) of `batch` on `gpu`.
+pub(crate) async fn run(
+    gpu: &Gpu,
+    batch: &MatrixBatch<'_>,
+    opts: &SvdOptions,
+    product: Product,
+) -> Result<SvdOutput> {
+    opts.validate_for(batch.rows(), batch.cols())?;
     gpu.check_lost()?;
     let device = gpu.device();
     let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
@@ -73,16 +86,23 @@ pub(crate) async fn svd(
         vectors: opts.vectors,
         max_sweeps: opts.max_sweeps,
         wanted: opts.kernel,
+        signs: opts.signs,
+        custom_tolerance: opts.tolerance.is_some() || opts.max_sweeps < SMALL_KERNEL_SWEEPS,
+        product,
     };
     let kernel = JacobiKernel::choose(&request, &device.limits(), gpu.adapter_info())?;
     let elem = kernel.scalar.size();
-    let sizes = Sizes::new(&kernel, m, n, opts.vectors);
+    let mut sizes = Sizes::new(&kernel, m, n, opts.vectors);
+    let rotation_only = product == (Product::Polar { with_s: false });
+    if rotation_only {
+        sizes.vt = 0; // no S to write or read back
+    }
     let limits = gpu.plan_limits();
     let grid = u64::from(limits.max_workgroups_per_dimension);
     // Single-dispatch chunks use a 2-D grid of matrices; multi-dispatch ones put the matrix
     // index on y (x indexes pairs, columns or element tiles).
     let max_per_chunk = match kernel.family {
-        Family::PerInvocation => grid * grid * u64::from(kernel.workgroup),
+        Family::PerInvocation | Family::Small => grid * grid * u64::from(kernel.workgroup),
         Family::SingleDispatch => grid * grid,
         Family::MultiDispatch => grid,
     };
@@ -118,6 +138,9 @@ pub(crate) async fn svd(
     }
 
     let mut out = SvdOutput::allocate(count, m, n, opts.vectors, Engine::Gpu);
+    if rotation_only {
+        out.vt = Vec::new();
+    }
     let job = Job {
         gpu,
         kernel,
@@ -195,7 +218,7 @@ async fn submit_chunk<'a>(
         pad: 0,
     };
     let entries = match job.kernel.family {
-        Family::PerInvocation | Family::SingleDispatch => 1,
+        Family::PerInvocation | Family::SingleDispatch | Family::Small => 1,
         Family::MultiDispatch => job.kernel.rounds(),
     };
     let mut param_bytes = vec![0u8; (bufs.params_stride * u64::from(entries)) as usize];
@@ -210,8 +233,8 @@ async fn submit_chunk<'a>(
 
     let mut encoder = new_encoder(device);
     match job.kernel.family {
-        Family::PerInvocation | Family::SingleDispatch => {
-            let (x, y) = if job.kernel.family == Family::PerInvocation {
+        Family::PerInvocation | Family::SingleDispatch | Family::Small => {
+            let (x, y) = if job.kernel.family != Family::SingleDispatch {
                 let groups = chunk.div_ceil(job.kernel.workgroup as usize);
                 grid_2d(groups, job.gpu.plan_limits().max_workgroups_per_dimension)
             } else {
@@ -281,12 +304,16 @@ async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -
         };
         take(&mut out.singular_values[range.start * k..range.end * k]);
         take(&mut out.u[range.start * m * uc..range.end * m * uc]);
-        take(&mut out.vt[range.start * vr * n..range.end * vr * n]);
+        if job.sizes.vt > 0 {
+            take(&mut out.vt[range.start * vr * n..range.end * vr * n]);
+        }
         let chunk = range.len();
         let mut raw = vec![RawInfo::zeroed(); chunk];
         let info_bytes = chunk * INFO_BYTES as usize;
         bytemuck::cast_slice_mut(&mut raw).copy_from_slice(&view[offset..offset + info_bytes]);
-        finalize(out, range.start, &raw);
+        let fix_signs =
+            job.opts.signs == SignConvention::Rotation && job.kernel.family != Family::Small;
+        finalize(out, range.start, &raw, fix_signs);
     }
     sub.bufs.staging.unmap();
     out.timings.compute += (t1 - t0).as_secs_f64();
@@ -416,7 +443,7 @@ async fn run_sweeps(
 
 /// Records the kernel's per-matrix reports and completes the singular vectors of matrices
 /// that need it (negligible singular values, or full vectors of a non-square matrix).
-fn finalize(out: &mut SvdOutput, first: usize, raw: &[RawInfo]) {
+fn finalize(out: &mut SvdOutput, first: usize, raw: &[RawInfo], fix_signs: bool) {
     let (m, n) = out.shape();
     let vectors = out.vectors;
     let full_extra = vectors == Vectors::Full && m != n;
@@ -440,6 +467,15 @@ fn finalize(out: &mut SvdOutput, first: usize, raw: &[RawInfo]) {
                 m,
                 n,
                 vectors,
+            );
+        }
+        if fix_signs && status != Status::NonFinite {
+            let k = m.min(n);
+            to_rotation_convention(
+                &mut out.singular_values[b * k..(b + 1) * k],
+                &mut out.u[b * ul..(b + 1) * ul],
+                &mut out.vt[b * vl..(b + 1) * vl],
+                n,
             );
         }
     }

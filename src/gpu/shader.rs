@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use crate::batch::Layout;
 use crate::error::{Error, Result};
-use crate::options::{KernelFamily, Vectors};
+use crate::options::{KernelFamily, SignConvention, Vectors};
 
 const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
 const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
@@ -18,6 +18,8 @@ const STORAGE_GLOBAL: &str = include_str!("../../shaders/storage_global.wgsl");
 const COMMON: &str = include_str!("../../shaders/jacobi_common.wgsl");
 const FINALIZE: &str = include_str!("../../shaders/jacobi_finalize.wgsl");
 const SINGLE_DISPATCH: &str = include_str!("../../shaders/jacobi_workgroup.wgsl");
+const SMALL_SVD: &str = include_str!("../../shaders/small_svd.wgsl");
+const SMALL_BATCH: &str = include_str!("../../shaders/small_batch.wgsl");
 const MULTI_DISPATCH: &str = include_str!("../../shaders/jacobi_global.wgsl");
 
 /// Element type a kernel is built for.
@@ -56,6 +58,50 @@ pub(crate) enum Family {
     /// W and V in a global `work` buffer; one dispatch per round with a workgroup per column
     /// pair, plus scan/load/finalize dispatches (`jacobi_global.wgsl`). Any size.
     MultiDispatch,
+    /// Dedicated 2×2 / 3×3 kernel: one invocation per matrix calling `svd2`/`svd3` from
+    /// `small_svd.wgsl` (closed form / fixed-order Jacobi), also for polar decompositions and
+    /// the rotation sign convention.
+    Small,
+}
+
+/// What the dedicated 2×2 / 3×3 kernel computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Product {
+    /// σ, U, V.
+    Svd,
+    /// R (and S when `with_s`) of the polar decomposition A = R·S.
+    Polar { with_s: bool },
+}
+
+/// Layout codes of the dedicated kernel's matrices (see small_batch.wgsl).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum SmallLayout {
+    /// Row-major packed (numpy).
+    RowMajor = 0,
+    /// Column-major packed (nalgebra, WGSL matrices).
+    ColMajor = 1,
+    /// Column-major with columns padded to four floats (WGSL `mat3x3<f32>` in a buffer).
+    ColMajorPadded = 2,
+}
+
+impl SmallLayout {
+    /// Floats per `n×n` matrix.
+    #[inline]
+    pub(crate) fn stride(self, n: u32) -> u32 {
+        match self {
+            SmallLayout::ColMajorPadded if n == 3 => 12,
+            _ => n * n,
+        }
+    }
+}
+
+/// Settings only the dedicated 2×2 / 3×3 kernel has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct SmallSpec {
+    pub rotation: bool,
+    pub product: Product,
+    pub input: SmallLayout,
+    pub output: SmallLayout,
 }
 
 /// Largest team of invocations sharing one column pair in the single-dispatch family.
@@ -104,6 +150,11 @@ pub(crate) struct KernelRequest {
     pub vectors: Vectors,
     pub max_sweeps: u32,
     pub wanted: KernelFamily,
+    pub signs: SignConvention,
+    /// The caller set a tolerance or a sweep cap below 8 (the dedicated 2×2 / 3×3 kernel has
+    /// a fixed tolerance and up to 8 sweeps, so such requests go to the general kernels).
+    pub custom_tolerance: bool,
+    pub product: Product,
 }
 
 /// One specialised one-sided Jacobi kernel: everything that changes the generated WGSL.
@@ -121,6 +172,8 @@ pub(crate) struct JacobiKernel {
     /// Invocations per workgroup.
     pub workgroup: u32,
     pub scalar: Scalar,
+    /// Dedicated-kernel settings (`Family::Small` only).
+    pub small: Option<SmallSpec>,
 }
 
 impl JacobiKernel {
@@ -143,6 +196,9 @@ impl JacobiKernel {
             vectors,
             max_sweeps,
             wanted,
+            signs,
+            custom_tolerance,
+            product,
         } = *req;
         let too_large = || {
             Error::TooLarge(format!(
@@ -176,7 +232,36 @@ impl JacobiKernel {
             team: 1,
             workgroup: PER_INVOCATION_WORKGROUP.min(max_wg),
             scalar: Scalar::F32,
+            small: None,
         };
+        // The dedicated 2×2 / 3×3 kernel: the default for those shapes, and the only one that
+        // computes polar decompositions and the rotation convention on the GPU.
+        let small_shape = m == n && (m == 2 || m == 3);
+        let needs_small = product != Product::Svd;
+        if wanted == KernelFamily::Small
+            || needs_small
+            || (wanted == KernelFamily::Auto && small_shape && !custom_tolerance)
+        {
+            if !small_shape {
+                return Err(Error::InvalidOption(format!(
+                    "the dedicated kernel handles 2×2 and 3×3 matrices only, not {m}×{n}"
+                )));
+            }
+            let input = match layout {
+                Layout::RowMajor => SmallLayout::RowMajor,
+                Layout::ColMajor => SmallLayout::ColMajor,
+            };
+            return Ok(Self {
+                family: Family::Small,
+                small: Some(SmallSpec {
+                    rotation: signs == SignConvention::Rotation,
+                    product,
+                    input,
+                    output: SmallLayout::RowMajor,
+                }),
+                ..per_invocation
+            });
+        }
         let mut team = prev_pow2((wm / ROWS_PER_LANE).clamp(1, MAX_TEAM));
         while team > 1 && team * npairs > max_wg {
             team /= 2;
@@ -245,6 +330,7 @@ impl JacobiKernel {
                 ),
             ),
             KernelFamily::Workgroup => Ok(single),
+            KernelFamily::Small => unreachable!("handled above"),
         }
     }
 
@@ -282,7 +368,7 @@ impl JacobiKernel {
     fn ldw(&self) -> u32 {
         let (m, _) = self.work_shape();
         match self.family {
-            Family::PerInvocation => m,
+            Family::PerInvocation | Family::Small => m,
             // Odd leading dimension: see storage_workgroup.wgsl.
             Family::SingleDispatch => m | 1,
             // Columns start on 32-element (128-byte) boundaries: whole memory transactions on
@@ -298,7 +384,7 @@ impl JacobiKernel {
 
     fn red_len(&self) -> u32 {
         match self.family {
-            Family::PerInvocation => 1,
+            Family::PerInvocation | Family::Small => 1,
             Family::SingleDispatch if self.team == 1 => 1,
             _ => 3 * self.workgroup,
         }
@@ -316,7 +402,7 @@ impl JacobiKernel {
                 (w + u64::from(self.v_len()) + u64::from(n)) * s + 4 * u64::from(n) + red + fixed
             }
             Family::MultiDispatch => red + fixed,
-            Family::PerInvocation => 0,
+            Family::PerInvocation | Family::Small => 0,
         }
     }
 
@@ -325,6 +411,9 @@ impl JacobiKernel {
     /// llvmpipe limits; see [`LOOP_BUDGET`]).
     pub(crate) fn loop_iterations(&self, sweeps: u32) -> u64 {
         let (m, n) = self.work_shape();
+        if self.family == Family::Small {
+            return 64; // at most 8 sweeps and a few 3-element loops
+        }
         if self.family == Family::PerInvocation {
             // The sweep loop and the round loop; the NaN path's output loops.
             let outputs = u64::from(n) + u64::from(m) * u64::from(n) + u64::from(n) * u64::from(n);
@@ -350,7 +439,7 @@ impl JacobiKernel {
     /// Elements of the `work` buffer per matrix (multi-dispatch only).
     pub(crate) fn work_elems(&self) -> u64 {
         match self.family {
-            Family::SingleDispatch | Family::PerInvocation => 0,
+            Family::SingleDispatch | Family::PerInvocation | Family::Small => 0,
             Family::MultiDispatch => {
                 let (_, n) = self.work_shape();
                 u64::from(self.ldw()) * u64::from(n) + u64::from(self.v_len()) + 2 * u64::from(n)
@@ -405,8 +494,25 @@ impl JacobiKernel {
         konst("TEAM", "u32", format!("{}u", self.team));
         konst("TEAMS", "u32", format!("{}u", self.workgroup / self.team));
         konst("RED_LEN", "u32", format!("{}u", self.red_len()));
+        if let Some(small) = self.small {
+            let n = self.a_n;
+            konst("IN_LAYOUT", "u32", format!("{}u", small.input as u32));
+            konst("OUT_LAYOUT", "u32", format!("{}u", small.output as u32));
+            konst("IN_STRIDE", "u32", format!("{}u", small.input.stride(n)));
+            konst("OUT_STRIDE", "u32", format!("{}u", small.output.stride(n)));
+            konst("ROTATION", "bool", small.rotation.to_string());
+            let polar = matches!(small.product, Product::Polar { .. });
+            let second = !matches!(small.product, Product::Polar { with_s: false });
+            konst("POLAR", "bool", polar.to_string());
+            konst("WANT_SECOND", "bool", second.to_string());
+        }
         let generated;
         let parts: &[(&str, &str)] = match self.family {
+            Family::Small => &[
+                ("shared", COMMON),
+                ("small_svd.wgsl", SMALL_SVD),
+                ("kernel", SMALL_BATCH),
+            ],
             Family::PerInvocation => {
                 generated = super::unrolled::per_invocation_main(self);
                 &[("shared", COMMON), ("kernel (generated)", &generated)]
@@ -484,6 +590,9 @@ mod tests {
             vectors,
             max_sweeps,
             wanted,
+            signs: SignConvention::NonNegative,
+            custom_tolerance: false,
+            product: Product::Svd,
         }
     }
 
@@ -552,14 +661,68 @@ mod tests {
     }
 
     #[test]
+    fn small_kernel_variants_are_valid_wgsl() {
+        let limits = wgpu::Limits::default();
+        for n in [2, 3] {
+            let req = request(
+                n,
+                n,
+                Layout::RowMajor,
+                Vectors::Thin,
+                30,
+                KernelFamily::Small,
+            );
+            let k = JacobiKernel::choose(&req, &limits, &gpu(32)).unwrap();
+            let layouts = [
+                SmallLayout::RowMajor,
+                SmallLayout::ColMajor,
+                SmallLayout::ColMajorPadded,
+            ];
+            let products = [
+                Product::Svd,
+                Product::Polar { with_s: true },
+                Product::Polar { with_s: false },
+            ];
+            for (input, output, product, rotation) in layouts
+                .iter()
+                .flat_map(|&i| layouts.iter().map(move |&o| (i, o)))
+                .flat_map(|(i, o)| products.iter().map(move |&p| (i, o, p)))
+                .flat_map(|(i, o, p)| [false, true].map(move |r| (i, o, p, r)))
+            {
+                let k = JacobiKernel {
+                    small: Some(SmallSpec {
+                        rotation,
+                        product,
+                        input,
+                        output,
+                    }),
+                    ..k
+                };
+                let src = k.source();
+                let module = naga::front::wgsl::parse_str(&src)
+                    .unwrap_or_else(|e| panic!("{k:?}: {}", e.emit_to_string(&src)));
+                naga::valid::Validator::new(
+                    naga::valid::ValidationFlags::all(),
+                    naga::valid::Capabilities::empty(),
+                )
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("{k:?}: {e:?}"));
+            }
+        }
+    }
+
+    #[test]
     fn family_team_and_workgroup() {
         let k = choose(32, 32, 32);
         assert_eq!(
             (k.family, k.team, k.workgroup),
             (Family::SingleDispatch, 4, 64)
         );
-        // Tiny matrices: one invocation each, on GPUs and CPU devices alike.
+        // 2×2 and 3×3: the dedicated kernel; other tiny matrices: one invocation each, on GPUs
+        // and CPU devices alike.
         let k = choose(3, 3, 32);
+        assert_eq!((k.family, k.workgroup), (Family::Small, 64));
+        let k = choose(4, 4, 32);
         assert_eq!((k.family, k.workgroup), (Family::PerInvocation, 64));
         // Mid sizes: per invocation on CPU devices only.
         let k = pick(16, 16, &cpu(), 30, KernelFamily::Auto).unwrap();
@@ -596,7 +759,7 @@ mod tests {
             assert!(k.loop_iterations(30) <= LOOP_BUDGET);
         }
         // … but a sweep cap whose solve would exceed the budget moves them to multi-dispatch.
-        for (m, n) in [(3, 3), (32, 32)] {
+        for (m, n) in [(4, 4), (32, 32)] {
             let k = pick(m, n, &cpu(), 100_000, KernelFamily::Auto).unwrap();
             assert_eq!(k.family, Family::MultiDispatch, "{m}×{n}");
         }
