@@ -11,6 +11,8 @@
 //   POLAR        write R (to u_out) and S (to vt_out) instead of U and V
 //   WANT_VECTORS write U/V (or R/S) at all
 //   WANT_SECOND  write V (or S); false for the rotation-only polar decomposition
+//   WANT_SIGMA   write σ to s_out
+//   WANT_INFO    write the per-matrix MatrixInfo to info_out
 //
 // For SVD, u_out receives U and vt_out receives V, each stored with OUT_LAYOUT; since V stored
 // column-major is Vᵀ stored row-major, the numpy layout (OUT_LAYOUT 0) gets U and Vᵀ row-major.
@@ -87,8 +89,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         second = second * sd * vt;
         first = r;
     }
-    for (var k = 0u; k < N; k += 1u) {
-        s_out[mat * N + k] = s[k];
+    if WANT_SIGMA {
+        for (var k = 0u; k < N; k += 1u) {
+            s_out[mat * N + k] = s[k];
+        }
     }
     if WANT_VECTORS {
         for (var c = 0u; c < N; c += 1u) {
@@ -101,5 +105,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         }
     }
     let status = select(select(1u, 0u, converged), 2u, non_finite);
+    if !WANT_INFO {
+        return;
+    }
     info_out[mat] = MatrixInfo(status, select(sweeps, 0u, non_finite), select(0.0, bitcast<f32>(0x7fc00000u), non_finite), 0u);
 }

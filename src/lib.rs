@@ -49,11 +49,13 @@ mod gpu;
 mod options;
 mod output;
 mod polar;
+pub mod wgsl;
 
 pub use batch::{Layout, MatrixBatch};
 pub use error::{Error, Result};
 pub use gpu::{
-    AdapterSummary, CACHE_DIR_VAR, DEFAULT_MAX_CHUNK_BYTES, Gpu, PlanLimits, list_adapters,
+    AdapterSummary, CACHE_DIR_VAR, DEFAULT_MAX_CHUNK_BYTES, Gpu, MatrixLayout, PlanLimits,
+    PolarTargets, SmallBatch, SvdTargets, list_adapters,
 };
 pub use options::{
     DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SignConvention, SvdOptions, Vectors,

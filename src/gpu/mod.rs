@@ -3,6 +3,7 @@
 mod buffers;
 mod context;
 mod disk_cache;
+mod encode;
 mod errors;
 mod pipelines;
 mod plan;
@@ -14,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 pub use context::{AdapterSummary, list_adapters};
 pub use disk_cache::CACHE_DIR_VAR;
+pub use encode::{MatrixLayout, PolarTargets, SmallBatch, SvdTargets};
 pub use plan::{DEFAULT_MAX_CHUNK_BYTES, PlanLimits};
 
 use crate::batch::MatrixBatch;
@@ -30,6 +32,8 @@ struct Shared {
     buffers: buffers::BufferPool,
     /// Compiled pipelines persisted across processes, where the device supports it.
     disk_cache: Option<disk_cache::DiskCache>,
+    /// A 16-byte storage buffer bound where a zero-copy caller passes no buffer.
+    dummy: std::sync::OnceLock<wgpu::Buffer>,
     /// Set by the device-lost callback, for devices the library created itself.
     lost: Option<Arc<Mutex<Option<String>>>>,
 }
@@ -125,6 +129,7 @@ impl Gpu {
                 pipelines: pipelines::PipelineCache::default(),
                 buffers: buffers::BufferPool::default(),
                 disk_cache,
+                dummy: std::sync::OnceLock::new(),
                 lost,
             }),
             plan_limits,
@@ -255,6 +260,17 @@ impl Gpu {
 
     fn pipelines(&self) -> &pipelines::PipelineCache {
         &self.shared.pipelines
+    }
+
+    fn dummy_storage(&self) -> &wgpu::Buffer {
+        self.shared.dummy.get_or_init(|| {
+            self.shared.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("batched-svd unused binding"),
+                size: 16,
+                usage: wgpu::BufferUsages::STORAGE,
+                mapped_at_creation: false,
+            })
+        })
     }
 
     fn buffer_pool(&self) -> &buffers::BufferPool {

@@ -102,6 +102,10 @@ pub(crate) struct SmallSpec {
     pub product: Product,
     pub input: SmallLayout,
     pub output: SmallLayout,
+    /// Write σ and the per-matrix info (the host batch path always does; callers of the
+    /// zero-copy API may bind no buffer for them).
+    pub sigma: bool,
+    pub info: bool,
 }
 
 /// Largest team of invocations sharing one column pair in the single-dispatch family.
@@ -258,6 +262,8 @@ impl JacobiKernel {
                     product,
                     input,
                     output: SmallLayout::RowMajor,
+                    sigma: true,
+                    info: true,
                 }),
                 ..per_invocation
             });
@@ -505,6 +511,8 @@ impl JacobiKernel {
             let second = !matches!(small.product, Product::Polar { with_s: false });
             konst("POLAR", "bool", polar.to_string());
             konst("WANT_SECOND", "bool", second.to_string());
+            konst("WANT_SIGMA", "bool", small.sigma.to_string());
+            konst("WANT_INFO", "bool", small.info.to_string());
         }
         let generated;
         let parts: &[(&str, &str)] = match self.family {
@@ -695,6 +703,8 @@ mod tests {
                         product,
                         input,
                         output,
+                        sigma: rotation,
+                        info: !rotation,
                     }),
                     ..k
                 };

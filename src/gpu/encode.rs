@@ -1,0 +1,311 @@
+//! Zero-copy use: recording the SVD or polar decomposition of 2×2 / 3×3 matrices that already
+//! live in the caller's `wgpu::Buffer` into the caller's `CommandEncoder`, with results going
+//! to the caller's buffers. Nothing is submitted, mapped or waited for; the matrices never
+//! pass through host memory.
+//!
+//! # Buffer layouts
+//!
+//! Matrices are stored one after another from the buffer's start. Per matrix, in the chosen
+//! [`MatrixLayout`]:
+//!
+//! | layout | 2×2 floats | 3×3 floats | element `(r, c)` at |
+//! |---|---|---|---|
+//! | `RowMajor` (numpy) | 4 | 9 | `r·n + c` |
+//! | `ColMajor` (nalgebra, WGSL matrices in packed arrays) | 4 | 9 | `c·n + r` |
+//! | `ColMajorPadded` (WGSL `array<mat3x3<f32>>`) | 4 | 12 | `c·4 + r` |
+//!
+//! WGSL pads each column of a `mat3x3<f32>` to 16 bytes in storage, so an
+//! `array<mat3x3<f32>>` is `ColMajorPadded` (48 bytes per matrix); `mat2x2<f32>` has no
+//! padding (16 bytes). Singular values are packed (`n` floats per matrix). For the SVD the
+//! `u` buffer receives U and the `v` buffer receives V (not Vᵀ), both in the output layout;
+//! note that V in column-major order is Vᵀ in row-major order. The optional `info` buffer
+//! receives 16 bytes per matrix: `status: u32` (0 converged, 2 non-finite input), `sweeps: u32`,
+//! two reserved words.
+
+use wgpu::util::DeviceExt as _;
+
+use super::Gpu;
+use super::buffers::Params;
+use super::errors::ErrorCatcher;
+use super::shader::{Family, JacobiKernel, Product, SmallLayout, SmallSpec};
+use crate::batch::Layout;
+use crate::error::{Error, Result};
+use crate::options::{SignConvention, Vectors};
+
+/// How 2×2 and 3×3 matrices are laid out in a caller's buffer (see the module docs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum MatrixLayout {
+    /// Row-major, packed (numpy C order).
+    RowMajor,
+    /// Column-major, packed (nalgebra; WGSL matrices written as packed floats).
+    ColMajor,
+    /// Column-major with every column padded to 4 floats: WGSL `array<mat3x3<f32>>`.
+    /// For 2×2 matrices identical to `ColMajor`.
+    #[default]
+    ColMajorPadded,
+}
+
+impl MatrixLayout {
+    fn code(self) -> SmallLayout {
+        match self {
+            MatrixLayout::RowMajor => SmallLayout::RowMajor,
+            MatrixLayout::ColMajor => SmallLayout::ColMajor,
+            MatrixLayout::ColMajorPadded => SmallLayout::ColMajorPadded,
+        }
+    }
+
+    /// Bytes per `n×n` matrix in this layout (`n` = 2 or 3).
+    #[inline]
+    #[must_use]
+    pub fn matrix_bytes(self, n: u32) -> u64 {
+        4 * u64::from(self.code().stride(n))
+    }
+}
+
+/// What to decompose: `count` matrices of size `n×n` (2 or 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SmallBatch {
+    /// 2 or 3.
+    pub n: u32,
+    /// Number of matrices.
+    pub count: u32,
+    /// Layout of the input matrices.
+    pub input_layout: MatrixLayout,
+    /// Layout of the output matrices (U, V, R, S).
+    pub output_layout: MatrixLayout,
+}
+
+/// Where [`Gpu::encode_svd`] writes. Every buffer needs `BufferUsages::STORAGE`.
+#[derive(Clone, Copy, Debug)]
+pub struct SvdTargets<'a> {
+    /// Singular values, `count·n` floats.
+    pub s: &'a wgpu::Buffer,
+    /// U and V matrices, or `None` for values only.
+    pub vectors: Option<(&'a wgpu::Buffer, &'a wgpu::Buffer)>,
+    /// Per-matrix info (16 bytes each), or `None`.
+    pub info: Option<&'a wgpu::Buffer>,
+}
+
+/// Where [`Gpu::encode_polar`] writes. Every buffer needs `BufferUsages::STORAGE`.
+#[derive(Clone, Copy, Debug)]
+pub struct PolarTargets<'a> {
+    /// R matrices.
+    pub r: &'a wgpu::Buffer,
+    /// S matrices, or `None` for the rotation only.
+    pub s: Option<&'a wgpu::Buffer>,
+    /// Per-matrix info (16 bytes each), or `None`.
+    pub info: Option<&'a wgpu::Buffer>,
+}
+
+impl Gpu {
+    /// Records the SVD of `batch.count` matrices stored in `input` into `encoder`, writing to
+    /// `targets`. Nothing is submitted: the caller submits `encoder` (after its own passes that
+    /// produce the input, before those that consume the results).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] if `n` is not 2 or 3, `count` is 0, a buffer lacks
+    /// `STORAGE` usage or is too small, or the rotation convention is combined with values
+    /// only; [`Error::Gpu`] if pipeline creation fails.
+    pub fn encode_svd(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        input: &wgpu::Buffer,
+        batch: &SmallBatch,
+        targets: &SvdTargets<'_>,
+        signs: SignConvention,
+    ) -> Result<()> {
+        let (u, v) = targets.vectors.unzip();
+        let spec = SmallSpec {
+            rotation: signs == SignConvention::Rotation,
+            product: Product::Svd,
+            input: batch.input_layout.code(),
+            output: batch.output_layout.code(),
+            sigma: true,
+            info: targets.info.is_some(),
+        };
+        if spec.rotation && u.is_none() {
+            return Err(Error::InvalidOption(
+                "the rotation convention needs singular vectors".into(),
+            ));
+        }
+        let n = batch.n;
+        let sigma_bytes = 4 * u64::from(n) * u64::from(batch.count);
+        self.encode_small(
+            encoder,
+            input,
+            batch,
+            spec,
+            [
+                Some((targets.s, sigma_bytes)),
+                u.map(|b| (b, 0)),
+                v.map(|b| (b, 0)),
+            ],
+            targets.info,
+        )
+    }
+
+    /// Records the polar decomposition `A = R·S` (R a proper rotation, S symmetric; see
+    /// [`PolarOutput`](crate::PolarOutput)) of `batch.count` matrices stored in `input` into
+    /// `encoder`, writing to `targets`. Nothing is submitted.
+    ///
+    /// # Errors
+    /// As [`Gpu::encode_svd`].
+    pub fn encode_polar(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        input: &wgpu::Buffer,
+        batch: &SmallBatch,
+        targets: &PolarTargets<'_>,
+    ) -> Result<()> {
+        let spec = SmallSpec {
+            rotation: true,
+            product: Product::Polar {
+                with_s: targets.s.is_some(),
+            },
+            input: batch.input_layout.code(),
+            output: batch.output_layout.code(),
+            sigma: false,
+            info: targets.info.is_some(),
+        };
+        self.encode_small(
+            encoder,
+            input,
+            batch,
+            spec,
+            [None, Some((targets.r, 0)), targets.s.map(|b| (b, 0))],
+            targets.info,
+        )
+    }
+
+    /// Validates, builds (or reuses) the pipeline, binds the caller's buffers and records one
+    /// dispatch. `outputs` are σ, first matrix, second matrix, each with its minimum size
+    /// (0: one output matrix per input matrix).
+    fn encode_small(
+        &self,
+        encoder: &mut wgpu::CommandEncoder,
+        input: &wgpu::Buffer,
+        batch: &SmallBatch,
+        spec: SmallSpec,
+        outputs: [Option<(&wgpu::Buffer, u64)>; 3],
+        info: Option<&wgpu::Buffer>,
+    ) -> Result<()> {
+        let n = batch.n;
+        if !(n == 2 || n == 3) || batch.count == 0 {
+            return Err(Error::InvalidOption(format!(
+                "zero-copy decompositions take a positive count of 2×2 or 3×3 matrices (n = {n}, count = {})",
+                batch.count
+            )));
+        }
+        let count = u64::from(batch.count);
+        let check = |what: &str, buffer: &wgpu::Buffer, needed: u64| {
+            if !buffer.usage().contains(wgpu::BufferUsages::STORAGE) {
+                return Err(Error::InvalidOption(format!(
+                    "the {what} buffer needs STORAGE usage"
+                )));
+            }
+            if buffer.size() < needed {
+                return Err(Error::InvalidOption(format!(
+                    "the {what} buffer holds {} bytes, {needed} needed",
+                    buffer.size()
+                )));
+            }
+            Ok(())
+        };
+        check("input", input, count * batch.input_layout.matrix_bytes(n))?;
+        let matrix_bytes = count * batch.output_layout.matrix_bytes(n);
+        for (what, output) in ["sigma", "first output", "second output"]
+            .iter()
+            .zip(&outputs)
+        {
+            if let Some((buffer, needed)) = output {
+                check(
+                    what,
+                    buffer,
+                    if *needed == 0 { matrix_bytes } else { *needed },
+                )?;
+            }
+        }
+        if let Some(info) = info {
+            check("info", info, count * 16)?;
+        }
+        let kernel = JacobiKernel {
+            a_m: n,
+            a_n: n,
+            layout: Layout::ColMajor,
+            vectors: if outputs[1].is_some() {
+                Vectors::Full
+            } else {
+                Vectors::None
+            },
+            family: Family::Small,
+            team: 1,
+            workgroup: 64,
+            scalar: super::shader::Scalar::F32,
+            small: Some(spec),
+        };
+        let device = self.device();
+        let pipeline =
+            pollster::block_on(self.pipelines().jacobi(device, self.disk_cache(), &kernel))?;
+        let groups = batch.count.div_ceil(kernel.workgroup);
+        let (gx, gy) = super::plan::grid_2d(
+            groups as usize,
+            self.plan_limits().max_workgroups_per_dimension,
+        );
+        let params = Params {
+            count: batch.count,
+            grid_x: gx,
+            max_sweeps: 8,
+            tol: 0.0,
+            sort: 1,
+            round: 0,
+            rounds: 0,
+            pad: 0,
+        };
+        let catcher = ErrorCatcher::push(device);
+        // The parameters are a 32-byte uniform created with its contents; the matrices are
+        // only ever bound, never copied.
+        let params = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some("batched-svd zero-copy params"),
+            contents: bytemuck::bytes_of(&params),
+            usage: wgpu::BufferUsages::UNIFORM,
+        });
+        let dummy = self.dummy_storage();
+        fn resource<'b>(
+            b: Option<&'b wgpu::Buffer>,
+            dummy: &'b wgpu::Buffer,
+        ) -> wgpu::BindingResource<'b> {
+            b.unwrap_or(dummy).as_entire_binding()
+        }
+        let entries = [
+            params.as_entire_binding(),
+            input.as_entire_binding(),
+            resource(outputs[0].map(|o| o.0), dummy),
+            resource(outputs[1].map(|o| o.0), dummy),
+            resource(outputs[2].map(|o| o.0), dummy),
+            resource(info, dummy),
+        ];
+        let entries: Vec<wgpu::BindGroupEntry<'_>> = entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, resource)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource,
+            })
+            .collect();
+        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("batched-svd zero-copy"),
+            layout: &pipeline.layout,
+            entries: &entries,
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("batched-svd 2x2/3x3"),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline.pipelines[0]);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(gx, gy, 1);
+        }
+        pollster::block_on(catcher.check())
+    }
+}
