@@ -90,9 +90,10 @@ fn check(
     signs: SignConvention,
 ) {
     let n = batch.rows();
-    for i in 0..batch.count() {
+    assert_eq!(classes.len(), batch.count());
+    for (i, class) in classes.iter().enumerate() {
         let a = batch.to_dmatrix_f64(i);
-        assert_eq!(out.status(i), Status::Converged, "{label} {}", classes[i]);
+        assert_eq!(out.status(i), Status::Converged, "{label} {class}");
         let mut reference = common::reference_sigma(&a);
         let s1 = reference[0];
         let mut got: Vec<f64> = out
@@ -111,7 +112,7 @@ fn check(
         assert!(
             sigma_err <= bound * s1,
             "{label} {}: σ {:?} vs {reference:?}",
-            classes[i],
+            class,
             out.singular_values(i)
         );
         let (u, vt) = (out.u(i).unwrap(), out.vt(i).unwrap());
@@ -120,13 +121,13 @@ fn check(
         assert!(
             ue <= bound && ve <= bound,
             "{label} {}: orthogonality {ue:e} {ve:e}",
-            classes[i]
+            class
         );
         let recon = (a.clone() - out.reconstruct(i).unwrap()).norm();
         assert!(
             recon <= bound * a.norm(),
             "{label} {}: reconstruction {recon:e}",
-            classes[i]
+            class
         );
         let s = out.singular_values(i);
         match signs {
@@ -140,13 +141,13 @@ fn check(
                 assert!(
                     (det(u) - 1.0).abs() < 1e-5,
                     "{label} {}: det U = {}",
-                    classes[i],
+                    class,
                     det(u)
                 );
                 assert!(
                     (det(vt) - 1.0).abs() < 1e-5,
                     "{label} {}: det V = {}",
-                    classes[i],
+                    class,
                     det(vt)
                 );
                 let det_a = a.determinant();
@@ -155,7 +156,7 @@ fn check(
                         s[n - 1] < 0.0,
                         det_a < 0.0,
                         "{label} {}: σ {s:?}, det A {det_a}",
-                        classes[i]
+                        class
                     );
                 }
                 assert!(s[..n - 1].iter().all(|&x| x >= 0.0));

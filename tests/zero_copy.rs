@@ -76,8 +76,7 @@ fn read(gpu: &Gpu, buffer: &wgpu::Buffer) -> Vec<f32> {
     gpu.device()
         .poll(wgpu::PollType::wait_indefinitely())
         .unwrap();
-    let data = bytemuck::cast_slice(&staging.slice(..).get_mapped_range().unwrap()).to_vec();
-    data
+    bytemuck::cast_slice(&staging.slice(..).get_mapped_range().unwrap()).to_vec()
 }
 
 /// Matrix `b` of a column-major padded (`mat3x3<f32>`) buffer.
