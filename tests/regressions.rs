@@ -35,3 +35,22 @@ fn llvmpipe_loop_limiter() {
     assert!(out.info(0).sweeps > 4, "{:?}", out.info(0));
     common::assert_accurate("1024×64", &batch, &out);
 }
+
+/// dimforge/nalgebra#1172: nalgebra 0.35's SVD with vectors returns wrong singular values for
+/// some rank-deficient matrices (all-ones 3×5: σ₁ = 4.54 instead of √15), still "converged".
+/// The CPU path now verifies every nalgebra result and falls back to an f64 Jacobi SVD.
+#[test]
+fn nalgebra_issue_1172_cpu_path() {
+    use batched_svd::{Vectors, cpu};
+    let ones = vec![1.0f32; 15];
+    let rank1: Vec<f32> = vec![-1.5, -3.0, -0.5, -1.0, 0.5, 1.0, 1.5, 3.0];
+    for (data, m, n, sigma1) in [(&ones, 3, 5, 15f64.sqrt()), (&rank1, 4, 2, 5.0)] {
+        let batch = MatrixBatch::row_major(data, 1, m, n).unwrap();
+        for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
+            let out = cpu::svd(&batch, &SvdOptions::default().with_vectors(vectors)).unwrap();
+            let s = out.singular_values(0);
+            assert!((f64::from(s[0]) - sigma1).abs() < 1e-5, "{m}×{n} {vectors:?}: {s:?}");
+            common::assert_accurate("nalgebra #1172", &batch, &out);
+        }
+    }
+}
