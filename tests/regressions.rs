@@ -49,7 +49,10 @@ fn nalgebra_issue_1172_cpu_path() {
         for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
             let out = cpu::svd(&batch, &SvdOptions::default().with_vectors(vectors)).unwrap();
             let s = out.singular_values(0);
-            assert!((f64::from(s[0]) - sigma1).abs() < 1e-5, "{m}×{n} {vectors:?}: {s:?}");
+            assert!(
+                (f64::from(s[0]) - sigma1).abs() < 1e-5,
+                "{m}×{n} {vectors:?}: {s:?}"
+            );
             common::assert_accurate("nalgebra #1172", &batch, &out);
         }
     }
