@@ -11,6 +11,7 @@
 //   jacobi_load                grid (tiles, count)  W = A·2^-e (scaled), V = I, status
 //   repeat per sweep:
 //     jacobi_round, r = 0…N2−2 grid (NPAIRS, count) one workgroup per column pair
+//       (or jacobi_round_lanes, grid (⌈NPAIRS/WG⌉, count), one invocation per pair, on CPUs)
 //     jacobi_sweep_end         grid (⌈count/WG⌉, 1) converged? sweep cap? count active
 //   (the host reads the active count every few sweeps and stops when it is zero)
 //   jacobi_norms               grid (N, count)      σ_j = ‖w_j‖, one workgroup per column
@@ -182,6 +183,60 @@ fn jacobi_round(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     if tid == 0u {
         atomicOr(&state[mat].rotated, 1u);
     }
+}
+
+// The same round with one invocation per column pair, looping down the rows: no barriers.
+// Chosen on CPU devices (lavapipe), where a barrier is a coroutine switch per SIMD chunk and
+// the tree reduction of `jacobi_round` dominates; there each SIMD instruction advances 8 pairs.
+// Workgroups of LANES_WG = 8 invocations (one AVX2 SIMD width) spread the pairs of even a
+// single matrix over all cores. Grid (⌈NPAIRS/LANES_WG⌉, count).
+const LANES_WG: u32 = 8u;
+
+@compute @workgroup_size(LANES_WG)
+fn jacobi_round_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let mat = gid.y;
+    if gid.x >= NPAIRS || state[mat].status != RUNNING {
+        return;
+    }
+    let pq = pair_of(params.round, gid.x);
+    if pq.y >= N {
+        return;
+    }
+    bind_matrix(mat);
+    var alpha: real = 0.0;
+    var beta: real = 0.0;
+    var gamma: real = 0.0;
+    for (var i = 0u; i < M; i += 1u) {
+        let x = w_get(pq.x, i);
+        let y = w_get(pq.y, i);
+        alpha = fma(x, x, alpha);
+        beta = fma(y, y, beta);
+        gamma = fma(x, y, gamma);
+    }
+    let rel = relative_gamma(alpha, beta, gamma);
+    if rel < 0.0 {
+        return;
+    }
+    atomicMax(&state[mat].off_bits, bitcast<u32>(f32(rel)));
+    if rel <= real(params.tol) {
+        return;
+    }
+    let cs = rotation(alpha, beta, gamma);
+    for (var i = 0u; i < M; i += 1u) {
+        let x = w_get(pq.x, i);
+        let y = w_get(pq.y, i);
+        w_set(pq.x, i, cs.x * x - cs.y * y);
+        w_set(pq.y, i, cs.y * x + cs.x * y);
+    }
+    if WANT_VECTORS {
+        for (var i = 0u; i < N; i += 1u) {
+            let x = v_get(pq.x, i);
+            let y = v_get(pq.y, i);
+            v_set(pq.x, i, cs.x * x - cs.y * y);
+            v_set(pq.y, i, cs.y * x + cs.x * y);
+        }
+    }
+    atomicOr(&state[mat].rotated, 1u);
 }
 
 @compute @workgroup_size(WG)

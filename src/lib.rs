@@ -41,11 +41,13 @@
 
 #![warn(missing_docs)]
 
+pub mod baseline;
 mod basis;
 mod batch;
 pub mod cpu;
 mod error;
 mod gpu;
+pub mod ops;
 mod options;
 mod output;
 mod polar;
@@ -57,6 +59,7 @@ pub use gpu::{
     AdapterSummary, CACHE_DIR_VAR, DEFAULT_MAX_CHUNK_BYTES, Gpu, MatrixLayout, PlanLimits,
     PolarTargets, SmallBatch, SvdTargets, list_adapters,
 };
+pub use ops::{Cutoff, LowRank, Lstsq, Pca, Pinv, RightHandSides, Truncated};
 pub use options::{
     DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SignConvention, SvdOptions, Vectors,
     default_tolerance,

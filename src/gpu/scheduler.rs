@@ -35,6 +35,8 @@ const DISPATCHES_PER_SUBMISSION: u32 = 4096;
 /// stop within two sweeps of convergence.
 const SWEEPS_BEFORE_FIRST_CHECK: u32 = 6;
 const SWEEPS_BETWEEN_CHECKS: u32 = 2;
+/// Invocations per workgroup of `jacobi_round_lanes` (`LANES_WG` in jacobi_global.wgsl).
+const LANES_WORKGROUP: u32 = 8;
 /// Sweeps the dedicated 2×2 / 3×3 kernel may use (`BSVD_MAX_SWEEPS` in small_svd.wgsl).
 const SMALL_KERNEL_SWEEPS: u32 = 8;
 
@@ -384,6 +386,10 @@ async fn run_sweeps(
         dispatch(&mut pass, "jacobi_load", 0, k.tiles(elements), chunk);
     }
     out.work.dispatches += 2;
+    // On CPU devices a column pair per invocation (no barriers) beats a workgroup per pair,
+    // as long as one invocation's pass down the rows fits the loop budget.
+    let lanes = job.gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
+        && 2 * u64::from(m) + u64::from(n) <= super::shader::LOOP_BUDGET;
     let per_submission = (DISPATCHES_PER_SUBMISSION / (k.rounds() + 1)).max(1);
     let mut done = 0;
     while done < job.opts.max_sweeps {
@@ -397,7 +403,12 @@ async fn run_sweeps(
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 for round in 0..k.rounds() {
-                    dispatch(&mut pass, "jacobi_round", round, k.pairs(), chunk);
+                    if lanes {
+                        let groups = k.pairs().div_ceil(LANES_WORKGROUP);
+                        dispatch(&mut pass, "jacobi_round_lanes", round, groups, chunk);
+                    } else {
+                        dispatch(&mut pass, "jacobi_round", round, k.pairs(), chunk);
+                    }
                 }
             }
             encoder.clear_buffer(active, 0, None);

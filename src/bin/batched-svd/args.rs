@@ -3,14 +3,14 @@
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 
-use batched_svd::{DEFAULT_MAX_SWEEPS, Vectors};
+use batched_svd::{Cutoff, DEFAULT_MAX_SWEEPS, Vectors};
 
 use crate::error::CliError;
 
 /// Usage text of `batched-svd svd --help`.
 pub const SVD_USAGE: &str = "\
 Usage: batched-svd svd INPUT.npy -o OUTDIR [--vectors none|thin|full] [--backend auto|gpu|cpu]
-                       [--tol X] [--max-sweeps N]
+                       [--tol X] [--max-sweeps N] [--rank K | --rtol X]
 
 INPUT.npy is float32 (either byte order), shape (m, n) or (count, m, n), C or Fortran order.
 Writes s.npy, u.npy, vh.npy (not with --vectors none), status.npy and report.json to OUTDIR.
@@ -23,6 +23,11 @@ Options (in any order; --opt=value also accepted):
   --backend MODE       auto (default), gpu or cpu.
   --tol X              Jacobi rotation threshold in (0, 1) (GPU only).
   --max-sweeps N       Sweep cap per matrix, at least 1 (GPU only; default 30).
+  --rank K             Keep the K largest singular triplets (K >= 1; w = min(K, k)):
+                       s (count, w), u (count, m, w), vh (count, w, n), and rank.npy.
+  --rtol X             Keep the triplets with s > X * s_max (X finite, >= 0): s, u and vh keep
+                       their thin shapes with the dropped triplets zeroed; rank.npy (int32,
+                       (count,)) gives the number kept per matrix. Not with --vectors full.
 ";
 
 /// Which engine `svd` runs on.
@@ -51,6 +56,8 @@ pub struct SvdArgs {
     pub tolerance: Option<f32>,
     /// Sweep cap per matrix.
     pub max_sweeps: u32,
+    /// Truncation of the outputs (`--rank K` or `--rtol X`), if asked for.
+    pub truncation: Option<Cutoff>,
 }
 
 /// Result of parsing the `svd` arguments.
@@ -63,12 +70,14 @@ pub enum Parsed {
 }
 
 /// Options the `svd` command takes a value for (canonical spelling).
-const VALUE_OPTIONS: [&str; 5] = [
+const VALUE_OPTIONS: [&str; 7] = [
     "--output",
     "--vectors",
     "--backend",
     "--tol",
     "--max-sweeps",
+    "--rank",
+    "--rtol",
 ];
 
 /// Fails unless `args` is empty (for commands that take no arguments).
@@ -90,6 +99,7 @@ pub fn parse_svd(args: &[OsString]) -> Result<Parsed, CliError> {
     let mut backend = Backend::Auto;
     let mut tolerance = None;
     let mut max_sweeps = DEFAULT_MAX_SWEEPS;
+    let mut truncation: Option<Cutoff> = None;
     let mut only_positional = false;
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -113,11 +123,25 @@ pub fn parse_svd(args: &[OsString]) -> Result<Parsed, CliError> {
             "--backend" => backend = parse_backend(&utf8(name, value)?)?,
             "--tol" => tolerance = Some(parse_tolerance(&utf8(name, value)?)?),
             "--max-sweeps" => max_sweeps = parse_max_sweeps(&utf8(name, value)?)?,
+            "--rank" | "--rtol" => {
+                let cutoff = parse_truncation(name, &utf8(name, value)?)?;
+                if truncation
+                    .is_some_and(|t| std::mem::discriminant(&t) != std::mem::discriminant(&cutoff))
+                {
+                    return Err(CliError::usage("svd: --rank and --rtol cannot be combined"));
+                }
+                truncation = Some(cutoff);
+            }
             _ => return Err(CliError::usage(format!("svd: unknown option '{name}'"))),
         }
     }
     let input = input.ok_or_else(|| CliError::usage("svd: missing INPUT.npy"))?;
     let output = output.ok_or_else(|| CliError::usage("svd: missing -o OUTDIR"))?;
+    if truncation.is_some() && vectors == Vectors::Full {
+        return Err(CliError::usage(
+            "svd: --rank and --rtol truncate thin vectors; they cannot be used with --vectors full",
+        ));
+    }
     Ok(Parsed::Run(SvdArgs {
         input,
         output,
@@ -125,6 +149,7 @@ pub fn parse_svd(args: &[OsString]) -> Result<Parsed, CliError> {
         backend,
         tolerance,
         max_sweeps,
+        truncation,
     }))
 }
 
@@ -219,6 +244,30 @@ fn parse_tolerance(value: &str) -> Result<f32, CliError> {
     } else {
         Err(CliError::usage(format!(
             "svd: --tol must be in (0, 1), got {value}"
+        )))
+    }
+}
+
+/// `--rank K` (an integer ≥ 1) or `--rtol X` (a finite number ≥ 0).
+fn parse_truncation(name: &str, value: &str) -> Result<Cutoff, CliError> {
+    if name == "--rank" {
+        return match value.trim().parse::<usize>() {
+            Ok(0) => Err(CliError::usage("svd: --rank must be at least 1, got 0")),
+            Ok(k) => Ok(Cutoff::Rank(k)),
+            Err(_) => Err(CliError::usage(format!(
+                "svd: bad number for --rank: '{value}' (expected a positive integer)"
+            ))),
+        };
+    }
+    let rtol: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| CliError::usage(format!("svd: bad number for --rtol: '{value}'")))?;
+    if rtol.is_finite() && rtol >= 0.0 {
+        Ok(Cutoff::Relative(rtol))
+    } else {
+        Err(CliError::usage(format!(
+            "svd: --rtol must be finite and >= 0, got {value}"
         )))
     }
 }

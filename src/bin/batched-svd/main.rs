@@ -2,8 +2,11 @@
 //!
 //! ```text
 //! batched-svd svd INPUT.npy -o OUTDIR [--vectors none|thin|full] [--backend auto|gpu|cpu]
-//!                 [--tol X] [--max-sweeps N]
+//!                 [--tol X] [--max-sweeps N] [--rank K | --rtol X]
+//! batched-svd pinv A.npy -o OUTDIR [--rcond X] [--backend auto|gpu|cpu]
+//! batched-svd lstsq A.npy B.npy -o OUTDIR [--rcond X] [--backend auto|gpu|cpu]
 //! batched-svd info
+//! batched-svd bench [--quick] [--json FILE] [--shapes LIST] [--count N] [--peak-gflops X]
 //! batched-svd --help | --version
 //! ```
 //!
@@ -14,10 +17,14 @@
 //! This file parses the command line and dispatches; the subcommands live in their modules.
 
 mod args;
+mod bench;
 mod error;
 mod info;
 mod npy;
+mod ops_args;
+mod ops_cmd;
 mod outdir;
+mod polar_cmd;
 mod report;
 mod svd_cmd;
 
@@ -36,8 +43,13 @@ batched-svd: singular value decomposition of a batch of matrices on the GPU (wgp
 
 Usage:
   batched-svd svd INPUT.npy -o OUTDIR [--vectors none|thin|full] [--backend auto|gpu|cpu]
-                  [--tol X] [--max-sweeps N]
+                  [--tol X] [--max-sweeps N] [--rank K | --rtol X]
+  batched-svd pinv A.npy -o OUTDIR [--rcond X] [--backend auto|gpu|cpu]
+  batched-svd lstsq A.npy B.npy -o OUTDIR [--rcond X] [--backend auto|gpu|cpu]
+  batched-svd polar INPUT.npy -o OUTDIR [--backend auto|gpu|cpu] [--rotation-only]
   batched-svd info
+  batched-svd bench [--quick] [--json FILE] [--shapes LIST] [--count N]
+                    [--peak-gflops X]
   batched-svd --help | --version
 
 Commands:
@@ -46,7 +58,18 @@ Commands:
          returns them: s.npy, u.npy and vh.npy (unless --vectors none), status.npy
          (int32 per matrix: 0 converged, 1 not converged within max_sweeps,
          2 non-finite input) and report.json. Files appear only once all were written.
+  pinv   Pseudoinverse of every matrix (singular values <= rcond * s_max treated as
+         zero; default rcond max(m, n) * 2^-23): pinv.npy (count, n, m), rank.npy,
+         status.npy, report.json (see batched-svd pinv --help).
+  lstsq  Minimum-norm least squares min ||A x - b|| for B of shape (count, m) or
+         (count, m, r), same cutoff: x.npy, residuals.npy, rank.npy, status.npy,
+         report.json (see batched-svd lstsq --help).
+  polar  Polar decomposition A = R·S of every square matrix: r.npy and s.npy shaped like
+         the input (R the closest rotation, det +1; S symmetric), status.npy, report.json
+         (see batched-svd polar --help).
   info   List the GPU adapters, the one chosen, and its limits and features.
+  bench  Time the GPU path against nalgebra (f32) on 1 thread and on all cores on random
+         batches of each shape; prints a table (see batched-svd bench --help).
 
 Options of svd:
   -o, --output DIR     Output directory (created if missing).
@@ -55,6 +78,10 @@ Options of svd:
   --tol X              Jacobi rotation threshold in (0, 1); default 4*sqrt(max(m, n))*2^-23.
                        GPU only, like --max-sweeps.
   --max-sweeps N       Sweep cap per matrix, at least 1 (default 30).
+  --rank K             Keep the top K singular triplets: s (count, K), u (count, m, K),
+                       vh (count, K, n) (K capped at min(m, n)), plus rank.npy.
+  --rtol X             Keep the triplets with s > X * s_max; shapes stay thin, dropped
+                       triplets are zero, rank.npy (int32, (count,)) has the rank kept.
 
 Exit status: 0 all converged; 1 outputs written but some matrix did not converge or had
 non-finite input; 2 usage, input, output or device error (one line on stderr).
@@ -123,14 +150,31 @@ fn dispatch(args: &[OsString]) -> Result<u8, CliError> {
             args::expect_no_arguments("info", rest)?;
             info::run()
         }
-        Some(name @ ("bench" | "polar" | "pinv" | "lstsq")) => Err(CliError::usage(format!(
-            "command '{name}' is not implemented yet"
-        ))),
+        Some("bench") => match bench::parse(rest)? {
+            bench::Parsed::Help => print_stdout(bench::BENCH_USAGE),
+            bench::Parsed::Run(bench_args) => bench::run(&bench_args),
+        },
+        Some(command @ ("pinv" | "lstsq")) => {
+            let (inputs, usage): (&[&str], _) = if command == "pinv" {
+                (&["A.npy"], ops_args::PINV_USAGE)
+            } else {
+                (&["A.npy", "B.npy"], ops_args::LSTSQ_USAGE)
+            };
+            match ops_args::parse(command, inputs, rest)? {
+                ops_args::Parsed::Help => print_stdout(usage),
+                ops_args::Parsed::Run(a) if command == "pinv" => ops_cmd::run_pinv(&a),
+                ops_args::Parsed::Run(a) => ops_cmd::run_lstsq(&a),
+            }
+        }
+        Some("polar") => match polar_cmd::parse(rest)? {
+            None => print_stdout(polar_cmd::USAGE),
+            Some(polar_args) => polar_cmd::run(&polar_args),
+        },
         Some(other) if other.starts_with('-') => {
             Err(CliError::usage(format!("unknown option '{other}'")))
         }
         _ => Err(CliError::usage(format!(
-            "unknown command '{}' (expected svd or info)",
+            "unknown command '{}' (expected svd, pinv, lstsq, polar, info or bench)",
             first.to_string_lossy()
         ))),
     }

@@ -365,6 +365,85 @@ fn fortran_3d_to_row_major(
     Ok(out)
 }
 
+/// A float32 array of rank 1, 2 or 3, in memory in C order (for inputs other than the
+/// matrix batch, such as the right-hand sides of `lstsq`).
+#[derive(Debug)]
+pub struct Array {
+    /// The elements in C order (Fortran-order files are converted).
+    pub data: Vec<f32>,
+    /// The shape, as in the file.
+    pub shape: Vec<usize>,
+    /// The dtype as written in the file (`<f4` or `>f4`).
+    pub descr: String,
+    /// Whether the file is in Fortran order.
+    pub fortran_order: bool,
+}
+
+/// Reads and validates a float32 array of rank 1 to 3; `expected` describes the accepted
+/// shapes for the error message (e.g. `"(count, m) or (count, m, r)"`).
+///
+/// # Errors
+/// As [`read_input`], with a rank outside 1..=3 reported against `expected`.
+pub fn read_array(path: &Path, expected: &str) -> Result<Array, CliError> {
+    let file = File::open(path).map_err(|e| CliError::io("cannot read", path, &e))?;
+    let file_len = file
+        .metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len());
+    let mut reader = BufReader::with_capacity(1 << 20, file);
+    let header_bytes = read_header_bytes(&mut reader, path)?;
+    precheck_shape(&header_bytes, path)?;
+    let header = NpyHeader::from_reader(&header_bytes[..])
+        .map_err(|e| bad_file(path, &format!("invalid header: {e}")))?;
+    let type_str = float32_type(&header, path)?;
+    let shape = header.shape();
+    let dims: Vec<usize> = shape
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| too_large(shape, path))?;
+    if !(1..=3).contains(&dims.len()) {
+        let rank = dims.len();
+        let plural = if rank == 1 { "" } else { "s" };
+        return Err(CliError::other(format!(
+            "'{}' has {rank} dimension{plural}; expected {expected}",
+            path.display()
+        )));
+    }
+    if dims.contains(&0) {
+        return Err(CliError::other(format!(
+            "'{}' has shape {}, with a zero-sized dimension; every dimension must be at least 1",
+            path.display(),
+            format_shape(shape)
+        )));
+    }
+    let total = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|x| x.checked_mul(4).is_some())
+        .ok_or_else(|| too_large(shape, path))?;
+    if let Some(len) = file_len {
+        check_data_length(len, header_bytes.len(), total, path)?;
+    }
+    let mut data = read_f32(&mut reader, total, type_str.endianness(), path)?;
+    let fortran_order = header.order() == Order::Fortran;
+    if fortran_order {
+        // A rank-2 (m, r) array is the rank-3 case with count = 1; rank 1 needs nothing.
+        data = match dims[..] {
+            [m, r] => fortran_3d_to_row_major(&data, 1, m, r, path)?,
+            [count, m, r] => fortran_3d_to_row_major(&data, count, m, r, path)?,
+            _ => data,
+        };
+    }
+    Ok(Array {
+        data,
+        shape: dims,
+        descr: type_str.to_string(),
+        fortran_order,
+    })
+}
+
 /// Writes `data` as a C-order `.npy` array of `shape` (machine byte order), and syncs it to
 /// disk.
 ///

@@ -50,9 +50,15 @@ pub fn vectors_name(vectors: Vectors) -> &'static str {
     }
 }
 
-/// Builds the report as pretty-printed JSON text (with a final newline).
-pub fn render(run: &Run<'_>) -> String {
-    let mut text = serde_json::to_string_pretty(&build(run)).unwrap_or_default();
+/// The report as a JSON value, for commands that add or override keys before
+/// [`to_text`].
+pub fn value(run: &Run<'_>) -> Value {
+    build(run)
+}
+
+/// A report value as pretty-printed JSON text (with a final newline).
+pub fn to_text(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
     text.push('\n');
     text
 }

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use batched_svd::{Error, Status, SvdOptions, SvdOutput};
+use serde_json::Value;
 
 use crate::args::{Backend, SvdArgs};
 use crate::error::CliError;
@@ -15,15 +16,15 @@ use crate::report::{self, Run, Seconds};
 const CPU_ADAPTER: &str = "cpu (nalgebra)";
 
 /// A finished decomposition and where it ran.
-struct Computed {
+pub struct Computed {
     /// The decomposition.
-    output: SvdOutput,
+    pub output: SvdOutput,
     /// `"gpu"` or `"cpu"`.
-    backend: &'static str,
+    pub backend: &'static str,
     /// Adapter name, or [`CPU_ADAPTER`].
-    adapter: String,
+    pub adapter: String,
     /// Seconds spent creating the GPU device.
-    setup: f64,
+    pub setup: f64,
 }
 
 /// Runs `svd`; returns exit code 0 (all converged) or 1 (outputs written, some matrix not
@@ -42,14 +43,22 @@ pub fn run(args: &SvdArgs) -> Result<u8, CliError> {
     let mut staging = Staging::prepare(&args.output)?;
     let computed = compute(&batch, &opts, args.backend)?;
     let write_start = Instant::now();
-    let files = write_arrays(&mut staging, &input, &computed.output)?;
+    let (files, truncation) = match args.truncation {
+        Some(cutoff) => {
+            crate::ops_cmd::write_truncated(&mut staging, &input, &computed.output, cutoff)?
+        }
+        None => (
+            write_arrays(&mut staging, &input, &computed.output)?,
+            Value::Null,
+        ),
+    };
     let seconds = Seconds {
         read_input,
         setup: computed.setup,
         write_output: write_start.elapsed().as_secs_f64(),
         total: start.elapsed().as_secs_f64(),
     };
-    let report = report::render(&Run {
+    let mut report = report::value(&Run {
         input: &input,
         input_path: args.input.display().to_string(),
         output: &computed.output,
@@ -60,6 +69,10 @@ pub fn run(args: &SvdArgs) -> Result<u8, CliError> {
         files,
         seconds,
     });
+    if !truncation.is_null() {
+        report["truncation"] = truncation;
+    }
+    let report = report::to_text(&report);
     staging.write("report.json", |p| write_synced(p, report.as_bytes()))?;
     staging.commit()?;
     Ok(exit_code(&computed.output))
@@ -78,30 +91,14 @@ fn options(args: &SvdArgs) -> SvdOptions {
 
 /// Decomposes on the requested backend; `auto` falls back to the CPU (with a one-line
 /// warning) when there is no adapter or a matrix does not fit the device.
-fn compute(
+pub fn compute(
     batch: &batched_svd::MatrixBatch<'_>,
     opts: &SvdOptions,
     backend: Backend,
 ) -> Result<Computed, CliError> {
-    if backend == Backend::Cpu {
+    let Some((gpu, setup)) = open_gpu(backend)? else {
         return compute_cpu(batch, opts);
-    }
-    let setup_start = Instant::now();
-    let gpu = match batched_svd::Gpu::new() {
-        Ok(gpu) => gpu,
-        Err(e) if backend == Backend::Auto => {
-            warn(&format!("{e}; using the CPU backend"));
-            return compute_cpu(batch, opts);
-        }
-        Err(e) => return Err(e.into()),
     };
-    let setup = setup_start.elapsed().as_secs_f64();
-    // Small chunks keep the device-side copies (which on a software device are host memory)
-    // a small fraction of the input and output the process already holds.
-    let gpu = gpu.with_plan_limits(batched_svd::PlanLimits {
-        max_chunk_bytes: CLI_CHUNK_BYTES,
-        ..gpu.plan_limits()
-    });
     match gpu.svd(batch, opts) {
         Ok(output) => Ok(Computed {
             output,
@@ -115,6 +112,34 @@ fn compute(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The GPU context for `backend` with the tool's chunk size, and the seconds its creation
+/// took; `None` for the CPU backend, or for `auto` without an adapter (after a warning).
+///
+/// # Errors
+/// `--backend gpu` without a usable adapter.
+pub fn open_gpu(backend: Backend) -> Result<Option<(batched_svd::Gpu, f64)>, CliError> {
+    if backend == Backend::Cpu {
+        return Ok(None);
+    }
+    let setup_start = Instant::now();
+    let gpu = match batched_svd::Gpu::new() {
+        Ok(gpu) => gpu,
+        Err(e) if backend == Backend::Auto => {
+            warn(&format!("{e}; using the CPU backend"));
+            return Ok(None);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let setup = setup_start.elapsed().as_secs_f64();
+    // Small chunks keep the device-side copies (which on a software device are host memory)
+    // a small fraction of the input and output the process already holds.
+    let gpu = gpu.with_plan_limits(batched_svd::PlanLimits {
+        max_chunk_bytes: CLI_CHUNK_BYTES,
+        ..gpu.plan_limits()
+    });
+    Ok(Some((gpu, setup)))
 }
 
 /// Soft cap per device buffer for the command-line tool: with two buffer sets in flight, the
@@ -135,7 +160,7 @@ fn compute_cpu(
 }
 
 /// Prints a one-line warning on stderr.
-fn warn(message: &str) {
+pub fn warn(message: &str) {
     eprintln!("batched-svd: warning: {}", crate::error::one_line(message));
 }
 
@@ -194,7 +219,7 @@ fn output_arrays<'a>(
 }
 
 /// Writes `bytes` to `path` and syncs it to disk.
-fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut file = std::fs::File::create(path)?;
     file.write_all(bytes)?;

@@ -1,0 +1,178 @@
+//! `cargo bench`: the GPU path against nalgebra on one thread and on all cores, on the same
+//! batches, in one run (criterion).
+//!
+//! One group per shape and vector mode (`svd/3x3/thin`, `svd/3x3/none`, …), each with three
+//! functions on the same batch of random Gaussian f32 matrices: `gpu` ([`Gpu::svd`], default
+//! options), `nalgebra_1_thread` and `nalgebra_all_cores` ([`batched_svd::baseline`]: nalgebra
+//! in f32, statically sized where it can). Throughput is in matrices (criterion's
+//! `elem/s`); the benchmark parameter is the batch count.
+//!
+//! Batches are 2^20 matrices for 2×2 and 3×3 down to 2^10 for 64×64, cut to a power of two
+//! where the slowest of the three would take more than [`MAX_CALL_SECONDS`] per call (a probe
+//! on a small prefix of the batch estimates the rates; the cut is printed). With 10 flat
+//! samples, 0.5 s warm-up and at least 2 s measurement per function (longer when ten calls
+//! need it), the whole suite stays within about 10 minutes on a 2-core machine with Mesa's
+//! software Vulkan driver.
+//!
+//! Without a GPU adapter the `gpu` functions are skipped with a printed message.
+//!
+//! ```text
+//! cargo bench                       # everything
+//! cargo bench -- 'svd/8x8/'         # one group (criterion's filter)
+//! ```
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use batched_svd::{Gpu, MatrixBatch, SvdOptions, Vectors, baseline};
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+
+/// Shapes `(m, n)` and their planned batch counts.
+const CASES: [((usize, usize), usize); 10] = [
+    ((2, 2), 1 << 20),
+    ((3, 3), 1 << 20),
+    ((4, 4), 1 << 19),
+    ((8, 8), 1 << 17),
+    ((16, 16), 1 << 15),
+    ((32, 32), 1 << 12),
+    ((64, 64), 1 << 10),
+    ((64, 8), 1 << 14),
+    ((256, 16), 1 << 11),
+    ((8, 64), 1 << 14),
+];
+
+/// Shapes also measured values-only.
+const VALUES_ONLY: [(usize, usize); 4] = [(3, 3), (8, 8), (32, 32), (256, 16)];
+
+/// Longest call (seconds) of the slowest backend a batch may take; larger batches are cut.
+const MAX_CALL_SECONDS: f64 = 1.0;
+
+/// The rate probe runs on this fraction of the batch, and on at least [`MIN_COUNT`] matrices.
+const PROBE_FRACTION: usize = 64;
+/// Smallest batch.
+const MIN_COUNT: usize = 16;
+
+fn bench_svd(c: &mut Criterion) {
+    let gpu = match Gpu::new() {
+        Ok(gpu) => {
+            let info = gpu.adapter_info();
+            println!(
+                "GPU: {} ({:?}, {:?})",
+                info.name, info.backend, info.device_type
+            );
+            Some(gpu)
+        }
+        Err(e) => {
+            println!("SKIPPED gpu benchmarks: no GPU adapter ({e})");
+            None
+        }
+    };
+    let cores = baseline::all_cores();
+    println!("CPU peers: nalgebra (f32) on 1 and {cores} threads");
+    for ((m, n), planned) in CASES {
+        for vectors in [Vectors::Thin, Vectors::None] {
+            if vectors == Vectors::None && !VALUES_ONLY.contains(&(m, n)) {
+                continue;
+            }
+            bench_case(c, gpu.as_ref(), m, n, planned, vectors, cores);
+        }
+    }
+}
+
+/// One group: the three backends on one batch.
+fn bench_case(
+    c: &mut Criterion,
+    gpu: Option<&Gpu>,
+    m: usize,
+    n: usize,
+    planned: usize,
+    vectors: Vectors,
+    cores: usize,
+) {
+    let mode = if vectors == Vectors::None {
+        "none"
+    } else {
+        "thin"
+    };
+    let label = format!("{m}x{n}/{mode}");
+    let opts = SvdOptions::default().with_vectors(vectors);
+    // The same generator and seed as `batched-svd bench`.
+    let data = baseline::gaussian_row_major(planned, m, n, (m as u64) << 32 | n as u64);
+    let prefix = |count: usize| {
+        MatrixBatch::row_major(&data[..count * m * n], count, m, n).expect("a valid batch")
+    };
+
+    // Probe: compiles the GPU pipelines and estimates the slowest backend's rate.
+    let probe = (planned / PROBE_FRACTION).max(planned.min(MIN_COUNT));
+    let probe_batch = prefix(probe);
+    let mut gpu = gpu;
+    let mut gpu_rate = f64::INFINITY;
+    if let Some(g) = gpu {
+        let timed = g.svd(&probe_batch, &opts).and_then(|_| {
+            let t = Instant::now();
+            g.svd(&probe_batch, &opts)
+                .map(|_| t.elapsed().as_secs_f64())
+        });
+        match timed {
+            Ok(t) => gpu_rate = probe as f64 / t,
+            Err(e) => {
+                println!("SKIPPED gpu {label}: {e}");
+                gpu = None;
+            }
+        }
+    }
+    let cpu_rate = baseline::nalgebra_loop(&probe_batch, vectors, 1)
+        .expect("thin or values only")
+        .matrices_per_second();
+    let slowest = gpu_rate.min(cpu_rate);
+    let fits = slowest * MAX_CALL_SECONDS;
+    let count = if (planned as f64) > fits {
+        let cut =
+            (1usize << fits.max(1.0).log2().floor() as u32).clamp(planned.min(MIN_COUNT), planned);
+        println!(
+            "{label}: batch cut from {planned} to {cut} matrices (slowest backend at {slowest:.0} matrices/s; limit {MAX_CALL_SECONDS} s per call)"
+        );
+        cut
+    } else {
+        planned
+    };
+    let batch = prefix(count);
+    // At least 2 s, and time for ten calls at the probed rate (no "unable to complete"
+    // warnings); the all-cores peer gets the one-thread time, an upper bound.
+    let measurement =
+        |rate: f64| Duration::from_secs(2).max(Duration::from_secs_f64(11.0 * count as f64 / rate));
+
+    let mut group = c.benchmark_group(format!("svd/{label}"));
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_millis(500))
+        .throughput(Throughput::Elements(count as u64));
+    if let Some(g) = gpu {
+        group.measurement_time(measurement(gpu_rate));
+        group.bench_with_input(BenchmarkId::new("gpu", count), &batch, |b, batch| {
+            b.iter(|| {
+                black_box(
+                    g.svd(batch, &opts)
+                        .expect("the probe succeeded on this shape"),
+                )
+            });
+        });
+    }
+    group.measurement_time(measurement(cpu_rate));
+    for (name, threads) in [("nalgebra_1_thread", 1), ("nalgebra_all_cores", cores)] {
+        group.bench_with_input(BenchmarkId::new(name, count), &batch, |b, batch| {
+            b.iter(|| {
+                black_box(
+                    baseline::nalgebra_loop(batch, vectors, threads).expect("thin or values only"),
+                )
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_svd);
+criterion_main!(benches);

@@ -1,0 +1,213 @@
+//! Low-rank approximation: `A_k = Σ_{j<k} σⱼ·uⱼ·vⱼᵀ`, the best rank-`k` approximation in the
+//! spectral and Frobenius norms (Eckart–Young–Mirsky), and its error.
+
+use nalgebra::{DMatrixView, Dyn};
+
+use super::truncate::{Cutoff, Truncated, truncate};
+use super::{finite_sigma, require_vectors, row_major_view};
+use crate::batch::MatrixBatch;
+use crate::error::Result;
+use crate::output::{MatrixInfo, Status, SvdOutput};
+
+/// The low-rank approximations of every matrix of a batch, with their errors.
+///
+/// * approximations: `count×m×n`, each matrix **row-major** (a numpy `(count, m, n)` array),
+///   f32, accumulated in f64 from the SVD's f32 triplets;
+/// * ranks: the number of triplets `rᵢ` each approximation keeps (see [`Cutoff`]);
+/// * errors (f64) from the singular values the approximation drops:
+///   `‖A − A_r‖₂ = σ_{r+1}` and `‖A − A_r‖_F = √(Σ_{j>r} σⱼ²)` (0 when `r = k`).
+///
+/// Accuracy: each element of `A_r` is within the SVD's reconstruction error
+/// (`‖A − UΣVᵀ‖_F ≤ 16·max(m, n)·ε·‖A‖_F`, ε = 2⁻²³) plus one f32 rounding of the
+/// Eckart–Young optimum, and the predicted errors are within `16·max(m, n)·ε·σ₁` (spectral)
+/// of the exact ones. [`LowRank::residual_frobenius`] measures `‖A − A_r‖_F` directly instead.
+/// Matrices whose singular values are not all finite get NaN everywhere.
+#[derive(Clone, Debug)]
+pub struct LowRank {
+    count: usize,
+    m: usize,
+    n: usize,
+    ranks: Vec<usize>,
+    data: Vec<f32>,
+    error_spectral: Vec<f64>,
+    error_frobenius: Vec<f64>,
+    info: Vec<MatrixInfo>,
+}
+
+/// The approximation of every matrix of `out` that keeps the triplets selected by `cutoff`:
+/// [`Cutoff::Rank`]`(k)` gives the rank-`k` approximation `A_k`; a tolerance keeps each
+/// matrix's triplets above it (a denoised matrix).
+///
+/// # Errors
+/// [`Error::InvalidOption`](crate::Error::InvalidOption) for an invalid cutoff, a values-only
+/// SVD or unsorted singular values; [`Error::TooLarge`](crate::Error::TooLarge) if the output
+/// does not fit in memory addressing.
+pub fn low_rank(out: &SvdOutput, cutoff: Cutoff) -> Result<LowRank> {
+    require_vectors(out, "a low-rank approximation")?;
+    let t = truncate(out, cutoff)?;
+    let (count, (m, n)) = (out.count(), out.shape());
+    let len = super::checked_len(&[count, m, n])?;
+    let mut data = vec![0.0f32; len];
+    for (i, dst) in data.chunks_exact_mut(m * n).enumerate() {
+        t.reconstruct_into(i, |r, c, x| dst[r * n + c] = x as f32);
+    }
+    let (error_spectral, error_frobenius) = (0..count).map(|i| dropped_errors(out, &t, i)).unzip();
+    Ok(LowRank {
+        count,
+        m,
+        n,
+        ranks: t.ranks().to_vec(),
+        data,
+        error_spectral,
+        error_frobenius,
+        info: out.infos().to_vec(),
+    })
+}
+
+/// `(σ_{r+1}, √Σ_{j>r} σⱼ²)` of matrix `i` for the rank its truncation kept.
+fn dropped_errors(out: &SvdOutput, t: &Truncated, i: usize) -> (f64, f64) {
+    if !finite_sigma(out, i) {
+        return (f64::NAN, f64::NAN);
+    }
+    let dropped = &out.singular_values(i)[t.rank(i)..];
+    let spectral = dropped.first().map_or(0.0, |&s| f64::from(s));
+    let frobenius = dropped
+        .iter()
+        .map(|&s| f64::from(s) * f64::from(s))
+        .sum::<f64>()
+        .sqrt();
+    (spectral, frobenius)
+}
+
+impl LowRank {
+    /// Number of matrices.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// `(m, n)` of each matrix.
+    #[must_use]
+    pub fn shape(&self) -> (usize, usize) {
+        (self.m, self.n)
+    }
+
+    /// Rank (number of kept triplets) of approximation `i`.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn rank(&self, i: usize) -> usize {
+        self.ranks[i]
+    }
+
+    /// Ranks of all approximations.
+    #[must_use]
+    pub fn ranks(&self) -> &[usize] {
+        &self.ranks
+    }
+
+    /// Approximation `i` (`m×n`) as an nalgebra view of the row-major data.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn matrix(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
+        row_major_view(&self.data, i, self.m, self.n)
+    }
+
+    /// All approximations, `count×m×n`, each row-major.
+    #[must_use]
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// The approximations as a row-major [`MatrixBatch`] (a copy), e.g. to decompose again.
+    ///
+    /// # Errors
+    /// None in practice (the shape is valid by construction).
+    pub fn to_batch(&self) -> Result<MatrixBatch<'static>> {
+        MatrixBatch::from_vec(
+            self.data.clone(),
+            self.count,
+            self.m,
+            self.n,
+            crate::batch::Layout::RowMajor,
+        )
+    }
+
+    /// `‖A − A_r‖₂ = σ_{r+1}` of matrix `i` (0 when nothing was dropped), from the singular
+    /// values.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn error_spectral(&self, i: usize) -> f64 {
+        self.error_spectral[i]
+    }
+
+    /// `‖A − A_r‖_F = √(Σ_{j>r} σⱼ²)` of matrix `i`, from the singular values.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn error_frobenius(&self, i: usize) -> f64 {
+        self.error_frobenius[i]
+    }
+
+    /// [`LowRank::error_spectral`] of every matrix.
+    #[must_use]
+    pub fn all_errors_spectral(&self) -> &[f64] {
+        &self.error_spectral
+    }
+
+    /// [`LowRank::error_frobenius`] of every matrix.
+    #[must_use]
+    pub fn all_errors_frobenius(&self) -> &[f64] {
+        &self.error_frobenius
+    }
+
+    /// Status of matrix `i`, carried over from the SVD.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn status(&self, i: usize) -> Status {
+        self.info[i].status
+    }
+
+    /// `‖A − A_r‖_F` of every matrix measured directly against the original `batch`, in f64
+    /// from the stored f32 approximation (so it includes the f32 rounding of `A_r`, about
+    /// `ε·‖A‖_F/√(mn)` per element).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`](crate::Error::InvalidOption) if `batch` does not have the
+    /// shape of the approximations.
+    pub fn residual_frobenius(&self, batch: &MatrixBatch<'_>) -> Result<Vec<f64>> {
+        if batch.count() != self.count || batch.rows() != self.m || batch.cols() != self.n {
+            return Err(crate::Error::InvalidOption(format!(
+                "the batch is {}×({}×{}) but the approximations are {}×({}×{})",
+                batch.count(),
+                batch.rows(),
+                batch.cols(),
+                self.count,
+                self.m,
+                self.n
+            )));
+        }
+        let (m, n) = (self.m, self.n);
+        Ok((0..self.count)
+            .map(|b| {
+                let approx = &self.data[b * m * n..(b + 1) * m * n];
+                let mut sum = 0.0f64;
+                for i in 0..m {
+                    for j in 0..n {
+                        let d = f64::from(batch.get(b, i, j)) - f64::from(approx[i * n + j]);
+                        sum += d * d;
+                    }
+                }
+                sum.sqrt()
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,437 @@
+//! Principal component analysis of every data matrix of a batch.
+//!
+//! Each matrix of the batch is one data set: `n_samples` rows (observations) of `n_features`
+//! columns (variables). A single data set is a batch of one. PCA centres each column (the
+//! feature means), takes the SVD of the centred matrix `X_c = U·Σ·Vᵀ`, and reads off:
+//! * the components: the rows of `Vᵀ` (unit vectors in feature space), largest variance first;
+//! * the explained variance of component `j`: `σⱼ²/(n_samples − 1)` (unbiased);
+//! * its ratio: the explained variance over the total variance
+//!   `Σ_features var(column) = ‖X_c‖_F²/(n_samples − 1)`;
+//! * `transform(X) = (X − mean)·Vᵀ_pᵀ` (the scores, `n×p`) and
+//!   `inverse_transform(Z) = Z·Vᵀ_p + mean`.
+//!
+//! These are the definitions of scikit-learn's `PCA` (`explained_variance_`,
+//! `explained_variance_ratio_`, `components_`, `transform`, `inverse_transform`, without
+//! whitening). Component signs are made deterministic as in scikit-learn ≥ 1.5: each component
+//! is flipped so that its entry of largest magnitude is positive (the first such entry on a
+//! tie), so both backends give the same signs.
+//!
+//! Precision: means, total variances, scores and reconstructions are accumulated in f64 from
+//! the f32 data; the centred matrix is rounded to f32 for the SVD (one rounding per element),
+//! so the explained variances carry the SVD's error: `|σⱼ² − σ̂ⱼ²| ≲ 2·σ₁·σⱼ·16·max(n_samples,
+//! n_features)·ε` (ε = 2⁻²³) divided by `n_samples − 1`, and components belonging to nearly
+//! equal variances are determined only up to a rotation within their span (as with any PCA).
+
+use nalgebra::{DMatrixView, Dyn};
+
+use super::{finite_sigma, require_sorted, require_vectors, row_major_view};
+use crate::batch::{Layout, MatrixBatch};
+use crate::error::{Error, Result};
+use crate::options::SvdOptions;
+use crate::output::{MatrixInfo, Status, SvdOutput};
+
+/// A batch of data matrices with each column centred, ready for the SVD.
+///
+/// [`Centered::batch`] is `count×n_samples×n_features`, row-major f32 (each element is
+/// `x − mean` computed in f64 and rounded once); the means and total variances are f64.
+#[derive(Clone, Debug)]
+pub struct Centered {
+    batch: MatrixBatch<'static>,
+    means: Vec<f64>,
+    total_variance: Vec<f64>,
+}
+
+/// Centres every column of every data matrix of `data` (`count×n_samples×n_features`, either
+/// layout).
+///
+/// # Errors
+/// [`Error::InvalidOption`] if there are fewer than two samples (rows) per matrix, since the
+/// variance needs `n_samples − 1 > 0`.
+pub fn center(data: &MatrixBatch<'_>) -> Result<Centered> {
+    let (count, s, f) = (data.count(), data.rows(), data.cols());
+    if s < 2 {
+        return Err(Error::InvalidOption(format!(
+            "PCA needs at least 2 samples (rows) per data matrix, got {s}"
+        )));
+    }
+    let layout = data.layout();
+    let mut centred = vec![0.0f32; super::checked_len(&[count, s, f])?];
+    let mut means = vec![0.0f64; count * f];
+    let mut total_variance = Vec::with_capacity(count);
+    for b in 0..count {
+        let x = data.matrix_slice(b);
+        let at = |i: usize, j: usize| f64::from(x[layout.offset(s, f, i, j)]);
+        let mean = &mut means[b * f..(b + 1) * f];
+        for (j, mj) in mean.iter_mut().enumerate() {
+            *mj = (0..s).map(|i| at(i, j)).sum::<f64>() / s as f64;
+        }
+        let dst = &mut centred[b * s * f..(b + 1) * s * f];
+        let mut sum_sq = 0.0f64;
+        for (i, row) in dst.chunks_exact_mut(f).enumerate() {
+            for (j, (d, &mj)) in row.iter_mut().zip(mean.iter()).enumerate() {
+                let c = at(i, j) - mj;
+                sum_sq += c * c;
+                *d = c as f32;
+            }
+        }
+        total_variance.push(sum_sq / (s - 1) as f64);
+    }
+    Ok(Centered {
+        batch: MatrixBatch::from_vec(centred, count, s, f, Layout::RowMajor)?,
+        means,
+        total_variance,
+    })
+}
+
+impl Centered {
+    /// The centred data, `count×n_samples×n_features`, row-major f32: decompose this.
+    #[must_use]
+    pub fn batch(&self) -> &MatrixBatch<'static> {
+        &self.batch
+    }
+
+    /// The `n_features` column means of data matrix `i`.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn mean(&self, i: usize) -> &[f64] {
+        let f = self.batch.cols();
+        &self.means[i * f..(i + 1) * f]
+    }
+
+    /// Total variance of data matrix `i`: `Σⱼ var(column j) = ‖X_c‖_F²/(n_samples − 1)`.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn total_variance(&self, i: usize) -> f64 {
+        self.total_variance[i]
+    }
+}
+
+/// A fitted PCA of every data matrix of a batch (see the [module documentation](self)).
+///
+/// With `p` = [`Pca::n_components`] and `f` = `n_features`:
+/// * means: `count×f` (f64);
+/// * components: `count×p×f`, each matrix **row-major** (component `c` of data set `i` is row
+///   `c` of [`Pca::components`]`(i)`, like scikit-learn's `components_`), f32 unit vectors;
+/// * singular values: `count×p` (f32, of the centred data);
+/// * explained variance and its ratio: `count×p` (f64).
+///
+/// Data sets whose centred matrix is not finite get NaN everywhere.
+#[derive(Clone, Debug)]
+pub struct Pca {
+    count: usize,
+    n_samples: usize,
+    n_features: usize,
+    n_components: usize,
+    means: Vec<f64>,
+    components: Vec<f32>,
+    singular_values: Vec<f32>,
+    explained_variance: Vec<f64>,
+    explained_variance_ratio: Vec<f64>,
+    total_variance: Vec<f64>,
+    info: Vec<MatrixInfo>,
+}
+
+impl Pca {
+    /// Fits a PCA to every data matrix of `data` (`count×n_samples×n_features`): centres it,
+    /// decomposes the centred batch with `svd` — [`cpu::svd`](crate::cpu::svd) or
+    /// `|b, o| gpu.svd(b, o)` — using the options it is given (thin vectors, sorted), and keeps
+    /// `n_components` components (`None`: all `min(n_samples, n_features)`).
+    ///
+    /// ```
+    /// use batched_svd::{MatrixBatch, ops::Pca};
+    /// // One data set of 5 samples × 2 features, close to the line y = 2x.
+    /// let data = [0.0f32, 0.2, 1.0, 1.8, 2.0, 4.1, 3.0, 6.0, 4.0, 7.9];
+    /// let batch = MatrixBatch::row_major(&data, 1, 5, 2)?;
+    /// let pca = Pca::fit(&batch, None, batched_svd::cpu::svd)?; // or |b, o| gpu.svd(b, o)
+    /// let ratio = pca.explained_variance_ratio(0); // numpy/scikit-learn: 0.99964, 0.00036
+    /// assert!((ratio[0] - 0.999643).abs() < 1e-5 && (ratio[1] - 0.000357).abs() < 1e-5);
+    /// let c = pca.components(0); // first row ≈ (1, 2)/√5, largest entry positive
+    /// assert!((c[(0, 0)] - 0.453845).abs() < 1e-5 && (c[(0, 1)] - 0.891081).abs() < 1e-5);
+    /// let scores = pca.transform(&batch)?; // 1×5×2
+    /// let back = pca.inverse_transform(&scores)?; // ≈ the data
+    /// assert!((back.get(0, 2, 1) - 4.1).abs() < 1e-5);
+    /// # Ok::<(), batched_svd::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`center`] and [`Pca::from_svd`], and whatever `svd` returns.
+    pub fn fit<F>(data: &MatrixBatch<'_>, n_components: Option<usize>, svd: F) -> Result<Self>
+    where
+        F: FnOnce(&MatrixBatch<'_>, &SvdOptions) -> Result<SvdOutput>,
+    {
+        let centered = center(data)?;
+        let out = svd(centered.batch(), &SvdOptions::default())?;
+        Self::from_svd(&centered, &out, n_components)
+    }
+
+    /// Builds the PCA from a centred batch and its SVD (thin or full vectors, sorted), keeping
+    /// `n_components` components (`None`: all `min(n_samples, n_features)`).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] if `svd` is not an SVD of `centered.batch()`'s shape, has no
+    /// vectors or unsorted singular values, or `n_components` is 0 or above
+    /// `min(n_samples, n_features)`.
+    pub fn from_svd(
+        centered: &Centered,
+        svd: &SvdOutput,
+        n_components: Option<usize>,
+    ) -> Result<Self> {
+        super::require_same_shape(centered.batch(), svd)?;
+        require_vectors(svd, "PCA")?;
+        require_sorted(svd)?;
+        let (count, (s, f), k) = (svd.count(), svd.shape(), svd.k());
+        let p = n_components.unwrap_or(k);
+        if p == 0 || p > k {
+            return Err(Error::InvalidOption(format!(
+                "n_components must be between 1 and min(n_samples, n_features) = {k}, got {p}"
+            )));
+        }
+        let vr = svd.vt_rows();
+        let mut components = vec![0.0f32; count * p * f];
+        let mut singular_values = vec![0.0f32; count * p];
+        let mut explained_variance = vec![0.0f64; count * p];
+        let mut explained_variance_ratio = vec![0.0f64; count * p];
+        let dof = (s - 1) as f64;
+        for i in 0..count {
+            let comp = &mut components[i * p * f..(i + 1) * p * f];
+            let sv = &mut singular_values[i * p..(i + 1) * p];
+            let ev = &mut explained_variance[i * p..(i + 1) * p];
+            let ratio = &mut explained_variance_ratio[i * p..(i + 1) * p];
+            if !finite_sigma(svd, i) {
+                comp.fill(f32::NAN);
+                sv.fill(f32::NAN);
+                ev.fill(f64::NAN);
+                ratio.fill(f64::NAN);
+                continue;
+            }
+            let vt = &svd.all_vt()[i * vr * f..(i + 1) * vr * f];
+            comp.copy_from_slice(&vt[..p * f]);
+            for row in comp.chunks_exact_mut(f) {
+                flip_sign(row);
+            }
+            sv.copy_from_slice(&svd.singular_values(i)[..p]);
+            let total = centered.total_variance(i);
+            for ((e, q), &sigma) in ev.iter_mut().zip(ratio.iter_mut()).zip(sv.iter()) {
+                let sigma = f64::from(sigma);
+                *e = sigma * sigma / dof;
+                *q = if total > 0.0 { *e / total } else { 0.0 };
+            }
+        }
+        Ok(Self {
+            count,
+            n_samples: s,
+            n_features: f,
+            n_components: p,
+            means: centered.means.clone(),
+            components,
+            singular_values,
+            explained_variance,
+            explained_variance_ratio,
+            total_variance: centered.total_variance.clone(),
+            info: svd.infos().to_vec(),
+        })
+    }
+
+    /// Projects the samples of every data matrix of `data` (`count×rows×n_features`, any
+    /// number of rows, either layout) onto the components of the matching fitted data set:
+    /// `Z = (X − mean)·Vᵀ_pᵀ`. Returns the scores, `count×rows×p`, row-major (computed in
+    /// f64, rounded to f32).
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] if `data` does not have `count` matrices of `n_features`
+    /// columns.
+    pub fn transform(&self, data: &MatrixBatch<'_>) -> Result<MatrixBatch<'static>> {
+        let (f, p) = (self.n_features, self.n_components);
+        if data.count() != self.count || data.cols() != f {
+            return Err(Error::InvalidOption(format!(
+                "transform: expected {} data matrices of {f} features, got {} of {}",
+                self.count,
+                data.count(),
+                data.cols()
+            )));
+        }
+        let rows = data.rows();
+        let layout = data.layout();
+        let mut out = vec![0.0f32; super::checked_len(&[self.count, rows, p])?];
+        let mut centred = vec![0.0f64; f];
+        for b in 0..self.count {
+            let x = data.matrix_slice(b);
+            let mean = self.mean(b);
+            let comp = &self.components[b * p * f..(b + 1) * p * f];
+            for (i, z_row) in out[b * rows * p..(b + 1) * rows * p]
+                .chunks_exact_mut(p)
+                .enumerate()
+            {
+                for (j, (c, &mj)) in centred.iter_mut().zip(mean).enumerate() {
+                    *c = f64::from(x[layout.offset(rows, f, i, j)]) - mj;
+                }
+                for (z, comp_row) in z_row.iter_mut().zip(comp.chunks_exact(f)) {
+                    let dot: f64 = centred
+                        .iter()
+                        .zip(comp_row)
+                        .map(|(&c, &v)| c * f64::from(v))
+                        .sum();
+                    *z = dot as f32;
+                }
+            }
+        }
+        MatrixBatch::from_vec(out, self.count, rows, p, Layout::RowMajor)
+    }
+
+    /// Maps scores back to feature space: `X̂ = Z·Vᵀ_p + mean` for every data set, with `Z`
+    /// of shape `count×rows×p` (either layout). Returns `count×rows×n_features`, row-major
+    /// (computed in f64, rounded to f32). With all components this undoes
+    /// [`Pca::transform`] up to rounding; with fewer it is the best rank-`p` approximation of
+    /// the centred data, plus the means.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] if `scores` does not have `count` matrices of `p` columns.
+    pub fn inverse_transform(&self, scores: &MatrixBatch<'_>) -> Result<MatrixBatch<'static>> {
+        let (f, p) = (self.n_features, self.n_components);
+        if scores.count() != self.count || scores.cols() != p {
+            return Err(Error::InvalidOption(format!(
+                "inverse_transform: expected {} score matrices of {p} columns, got {} of {}",
+                self.count,
+                scores.count(),
+                scores.cols()
+            )));
+        }
+        let rows = scores.rows();
+        let layout = scores.layout();
+        let mut out = vec![0.0f32; super::checked_len(&[self.count, rows, f])?];
+        let mut acc = vec![0.0f64; f];
+        for b in 0..self.count {
+            let z = scores.matrix_slice(b);
+            let comp = &self.components[b * p * f..(b + 1) * p * f];
+            for (i, x_row) in out[b * rows * f..(b + 1) * rows * f]
+                .chunks_exact_mut(f)
+                .enumerate()
+            {
+                acc.copy_from_slice(self.mean(b));
+                for (c, comp_row) in comp.chunks_exact(f).enumerate() {
+                    let zc = f64::from(z[layout.offset(rows, p, i, c)]);
+                    for (a, &v) in acc.iter_mut().zip(comp_row) {
+                        *a += zc * f64::from(v);
+                    }
+                }
+                for (d, &a) in x_row.iter_mut().zip(&acc) {
+                    *d = a as f32;
+                }
+            }
+        }
+        MatrixBatch::from_vec(out, self.count, rows, f, Layout::RowMajor)
+    }
+
+    /// Number of data sets.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Samples (rows) per fitted data matrix.
+    #[must_use]
+    pub fn n_samples(&self) -> usize {
+        self.n_samples
+    }
+
+    /// Features (columns) per data matrix.
+    #[must_use]
+    pub fn n_features(&self) -> usize {
+        self.n_features
+    }
+
+    /// Components kept (`p`).
+    #[must_use]
+    pub fn n_components(&self) -> usize {
+        self.n_components
+    }
+
+    /// The feature means of data set `i` (`n_features` values).
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn mean(&self, i: usize) -> &[f64] {
+        &self.means[i * self.n_features..(i + 1) * self.n_features]
+    }
+
+    /// The components of data set `i`: `p×n_features`, one unit vector per row.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn components(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
+        row_major_view(&self.components, i, self.n_components, self.n_features)
+    }
+
+    /// All components, `count×p×n_features`, each row-major.
+    #[must_use]
+    pub fn all_components(&self) -> &[f32] {
+        &self.components
+    }
+
+    /// The `p` singular values of the centred data set `i`.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn singular_values(&self, i: usize) -> &[f32] {
+        &self.singular_values[i * self.n_components..(i + 1) * self.n_components]
+    }
+
+    /// The variance along each kept component of data set `i`: `σⱼ²/(n_samples − 1)`.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn explained_variance(&self, i: usize) -> &[f64] {
+        &self.explained_variance[i * self.n_components..(i + 1) * self.n_components]
+    }
+
+    /// The fraction of the total variance along each kept component of data set `i` (sums to
+    /// 1 up to rounding when all components are kept; 0 for constant data).
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn explained_variance_ratio(&self, i: usize) -> &[f64] {
+        &self.explained_variance_ratio[i * self.n_components..(i + 1) * self.n_components]
+    }
+
+    /// Total variance of data set `i` (sum of the column variances, from the data in f64).
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn total_variance(&self, i: usize) -> f64 {
+        self.total_variance[i]
+    }
+
+    /// Status of data set `i`, carried over from the SVD of its centred matrix.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn status(&self, i: usize) -> Status {
+        self.info[i].status
+    }
+}
+
+/// Flips `v` so that its entry of largest magnitude (the first on a tie) is positive.
+fn flip_sign(v: &mut [f32]) {
+    let mut best = 0.0f32;
+    let mut sign = 1.0f32;
+    for &x in v.iter() {
+        if x.abs() > best {
+            best = x.abs();
+            sign = x.signum();
+        }
+    }
+    if sign < 0.0 {
+        v.iter_mut().for_each(|x| *x = -*x);
+    }
+}

@@ -1,0 +1,173 @@
+//! The Moore–Penrose pseudoinverse `A⁺ = V·Σ⁺·Uᵀ` of every matrix of a batch.
+
+use nalgebra::{DMatrixView, Dyn};
+
+use super::{default_rcond, finite_sigma, require_non_negative, require_sorted, require_vectors};
+use super::{row_major_view, truncate::Cutoff};
+use crate::error::Result;
+use crate::output::{MatrixInfo, Status, SvdOutput};
+
+/// The pseudoinverses of every matrix of a batch of `m×n` matrices.
+///
+/// * pseudoinverses: `count×n×m`, each matrix **row-major** — exactly the array
+///   `numpy.linalg.pinv(a, rtol=rcond)` returns for a `(count, m, n)` array `a`;
+/// * ranks: how many singular values of each matrix were inverted (`σ > rcond·σ₁`).
+///
+/// **Cutoff.** `A⁺ = Σ_{σⱼ > rcond·σ₁} vⱼ·σⱼ⁻¹·uⱼᵀ`: singular values `≤ rcond·σ₁` are treated
+/// as zero (their triplets are left out), exactly numpy's rule (`s > rcond·max(s)` are
+/// inverted). The default `rcond` is [`default_rcond`]`(m, n) = max(m, n)·ε_f32` (the Array
+/// API standard's default, `numpy.linalg.pinv(a, rtol=None)` for float32 input); note that
+/// `numpy.linalg.pinv(a)` without `rcond`/`rtol` uses `1e-15`.
+///
+/// **Accuracy.** Accumulated in f64 from the f32 SVD and rounded to f32. Relative to `‖A⁺‖₂ =
+/// 1/σ_r` (σ_r the smallest kept singular value), the error is about `κ_r·16·max(m, n)·ε`
+/// with `κ_r = σ₁/σ_r` (the pseudoinverse is that sensitive to the input itself), provided no
+/// singular value lies within the SVD's error `16·max(m, n)·ε·σ₁` of the cutoff — otherwise
+/// the rank, and with it `A⁺`, is not determined at f32 precision.
+///
+/// Matrices whose singular values are not all finite get rank 0 and a NaN pseudoinverse.
+#[derive(Clone, Debug)]
+pub struct Pinv {
+    count: usize,
+    m: usize,
+    n: usize,
+    rcond: f64,
+    ranks: Vec<usize>,
+    data: Vec<f32>,
+    info: Vec<MatrixInfo>,
+}
+
+/// The pseudoinverse of every matrix of `out` (thin or full vectors), inverting the singular
+/// values `σ > rcond·σ₁`; `rcond = None` uses [`default_rcond`]`(m, n)`.
+///
+/// # Errors
+/// [`Error::InvalidOption`](crate::Error::InvalidOption) for a negative or non-finite
+/// `rcond`, a values-only SVD or unsorted singular values;
+/// [`Error::TooLarge`](crate::Error::TooLarge) if the output size overflows.
+pub fn pinv(out: &SvdOutput, rcond: Option<f64>) -> Result<Pinv> {
+    require_vectors(out, "the pseudoinverse")?;
+    require_sorted(out)?;
+    let (count, (m, n), k) = (out.count(), out.shape(), out.k());
+    let rcond = rcond.unwrap_or_else(|| default_rcond(m, n));
+    require_non_negative("rcond", rcond)?;
+    let cutoff = Cutoff::Relative(rcond);
+    let len = super::checked_len(&[count, n, m])?;
+    let mut data = vec![0.0f32; len];
+    let mut ranks = Vec::with_capacity(count);
+    let (uc, vr) = (out.u_cols(), out.vt_rows());
+    // Scratch: row j of A⁺ (length m), and the scaled row of Vᵀ column j: vⱼₗ/σₗ.
+    let mut row = vec![0.0f64; m];
+    let mut scaled = vec![0.0f64; k];
+    for (i, dst) in data.chunks_exact_mut(n * m).enumerate() {
+        if !finite_sigma(out, i) {
+            ranks.push(0);
+            dst.fill(f32::NAN);
+            continue;
+        }
+        let sigma = out.singular_values(i);
+        let r = cutoff.kept(sigma);
+        ranks.push(r);
+        let u = &out.all_u()[i * m * uc..(i + 1) * m * uc];
+        let vt = &out.all_vt()[i * vr * n..(i + 1) * vr * n];
+        // A⁺[j, c] = Σ_{l<r} Vᵀ[l, j]/σₗ · U[c, l]
+        for (j, dst_row) in dst.chunks_exact_mut(m).enumerate() {
+            for (l, s) in scaled[..r].iter_mut().enumerate() {
+                *s = f64::from(vt[l * n + j]) / f64::from(sigma[l]);
+            }
+            row.fill(0.0);
+            for (acc, u_row) in row.iter_mut().zip(u.chunks_exact(uc)) {
+                *acc = scaled[..r]
+                    .iter()
+                    .zip(u_row)
+                    .map(|(&a, &b)| a * f64::from(b))
+                    .sum();
+            }
+            for (d, &x) in dst_row.iter_mut().zip(&row) {
+                *d = x as f32;
+            }
+        }
+    }
+    Ok(Pinv {
+        count,
+        m,
+        n,
+        rcond,
+        ranks,
+        data,
+        info: out.infos().to_vec(),
+    })
+}
+
+/// Validates an `rcond` (exposed for the command-line tool and callers that check options
+/// early).
+///
+/// # Errors
+/// [`Error::InvalidOption`](crate::Error::InvalidOption) unless `rcond` is finite and `≥ 0`.
+pub fn validate_rcond(rcond: f64) -> Result<()> {
+    require_non_negative("rcond", rcond)
+}
+
+impl Pinv {
+    /// Number of matrices.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// `(n, m)`: the shape of each pseudoinverse (the transpose of the input shape).
+    #[must_use]
+    pub fn shape(&self) -> (usize, usize) {
+        (self.n, self.m)
+    }
+
+    /// The relative cutoff that was applied.
+    #[must_use]
+    pub fn rcond(&self) -> f64 {
+        self.rcond
+    }
+
+    /// Number of singular values inverted for matrix `i` (its numerical rank at `rcond`).
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn rank(&self, i: usize) -> usize {
+        self.ranks[i]
+    }
+
+    /// [`Pinv::rank`] of every matrix.
+    #[must_use]
+    pub fn ranks(&self) -> &[usize] {
+        &self.ranks
+    }
+
+    /// Pseudoinverse `i` (`n×m`) as an nalgebra view of the row-major data.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn matrix(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
+        row_major_view(&self.data, i, self.n, self.m)
+    }
+
+    /// All pseudoinverses, `count×n×m`, each row-major.
+    #[must_use]
+    pub fn as_slice(&self) -> &[f32] {
+        &self.data
+    }
+
+    /// Status of matrix `i`, carried over from the SVD.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn status(&self, i: usize) -> Status {
+        self.info[i].status
+    }
+
+    /// Convergence reports of all matrices, carried over from the SVD.
+    #[must_use]
+    pub fn infos(&self) -> &[MatrixInfo] {
+        &self.info
+    }
+}

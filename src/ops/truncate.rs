@@ -1,0 +1,310 @@
+//! Truncation: keep the top-`K` singular triplets of each matrix, or the triplets whose
+//! singular value exceeds a tolerance.
+
+use nalgebra::{DMatrix, DMatrixView, Dyn};
+
+use super::{finite_sigma, require_non_negative, require_sorted, row_major_view};
+use crate::error::{Error, Result};
+use crate::output::{MatrixInfo, Status, SvdOutput};
+
+/// Which singular triplets `(σⱼ, uⱼ, vⱼ)` of a matrix to keep. `k = min(m, n)`; `σ₁` is the
+/// largest singular value of the matrix.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Cutoff {
+    /// The `K` largest triplets (`K ≥ 1`; a `K` above `k` keeps all `k`). Every matrix keeps
+    /// exactly `min(K, k)` triplets, whatever their values (a zero singular value inside the
+    /// top `K` is kept as a zero).
+    Rank(usize),
+    /// The triplets with `σⱼ > rtol·σ₁` (`rtol` finite and `≥ 0`); a zero matrix keeps none.
+    /// `Relative(0.0)` keeps every non-zero singular value.
+    Relative(f64),
+    /// The triplets with `σⱼ > atol` (`atol` finite and `≥ 0`).
+    Absolute(f64),
+}
+
+impl Cutoff {
+    /// Checks the parameter.
+    ///
+    /// # Errors
+    /// [`Error::InvalidOption`] for `Rank(0)` and for a negative or non-finite tolerance.
+    pub fn validate(&self) -> Result<()> {
+        match *self {
+            Cutoff::Rank(0) => Err(Error::InvalidOption(
+                "the truncation rank must be at least 1".to_string(),
+            )),
+            Cutoff::Rank(_) => Ok(()),
+            Cutoff::Relative(rtol) => require_non_negative("the relative tolerance", rtol),
+            Cutoff::Absolute(atol) => require_non_negative("the absolute tolerance", atol),
+        }
+    }
+
+    /// The number of triplets a truncated output has room for per matrix, for matrices with
+    /// `k = min(m, n)` singular values: `min(K, k)` for [`Cutoff::Rank`], `k` otherwise.
+    #[must_use]
+    pub fn width(&self, k: usize) -> usize {
+        match *self {
+            Cutoff::Rank(r) => r.min(k),
+            Cutoff::Relative(_) | Cutoff::Absolute(_) => k,
+        }
+    }
+
+    /// How many of the descending singular values `sigma` this cutoff keeps (`0` if any of
+    /// them is not finite). The comparison is made in f64.
+    #[must_use]
+    pub fn kept(&self, sigma: &[f32]) -> usize {
+        if sigma.iter().any(|x| !x.is_finite()) {
+            return 0;
+        }
+        let above = |threshold: f64| sigma.iter().filter(|&&s| f64::from(s) > threshold).count();
+        match *self {
+            Cutoff::Rank(r) => r.min(sigma.len()),
+            Cutoff::Relative(rtol) => {
+                let s1 = sigma.first().map_or(0.0, |&s| f64::from(s));
+                above(rtol * s1)
+            }
+            Cutoff::Absolute(atol) => above(atol),
+        }
+    }
+}
+
+/// The singular triplets of every matrix of a batch after truncation.
+///
+/// With `w` = [`Truncated::width`] (`min(K, k)` for [`Cutoff::Rank`], `k = min(m, n)` for the
+/// tolerances) and `rᵢ` = [`Truncated::rank`]`(i)` ≤ `w` the number of triplets matrix `i`
+/// kept:
+/// * singular values: `count×w`, row-major;
+/// * U: `count×m×w`, each matrix **row-major** (a numpy `(count, m, w)` array);
+/// * Vᵀ: `count×w×n`, each matrix **row-major** (`(count, w, n)`).
+///
+/// Triplets `rᵢ..w` of matrix `i` (dropped by a tolerance) are **zero** — σ, the U column
+/// and the Vᵀ row — so `U·diag(σ)·Vᵀ` of the stored arrays is the truncated matrix `A_r` for
+/// every matrix, whatever its rank. Matrices whose singular values are not all finite have
+/// rank 0 and NaN everywhere. The values are the SVD's f32 values, copied: truncation adds no
+/// rounding. U and Vᵀ are empty when the SVD was computed without vectors.
+#[derive(Clone, Debug)]
+pub struct Truncated {
+    count: usize,
+    m: usize,
+    n: usize,
+    width: usize,
+    vectors: bool,
+    cutoff: Cutoff,
+    ranks: Vec<usize>,
+    singular_values: Vec<f32>,
+    u: Vec<f32>,
+    vt: Vec<f32>,
+    info: Vec<MatrixInfo>,
+}
+
+/// Truncates every matrix of `out` by `cutoff`.
+///
+/// Works on thin and full outputs (only the leading `w` columns of U and rows of Vᵀ are used)
+/// and on values-only outputs (then only the singular values are truncated).
+///
+/// # Errors
+/// [`Error::InvalidOption`] for an invalid `cutoff` (see [`Cutoff::validate`]) or singular
+/// values not sorted in descending order.
+pub fn truncate(out: &SvdOutput, cutoff: Cutoff) -> Result<Truncated> {
+    cutoff.validate()?;
+    require_sorted(out)?;
+    let (count, (m, n), k) = (out.count(), out.shape(), out.k());
+    let width = cutoff.width(k);
+    let vectors = out.vectors().wanted();
+    let (uc, vr) = (out.u_cols(), out.vt_rows());
+    let mut t = Truncated {
+        count,
+        m,
+        n,
+        width,
+        vectors,
+        cutoff,
+        ranks: Vec::with_capacity(count),
+        singular_values: vec![0.0; count * width],
+        u: vec![0.0; if vectors { count * m * width } else { 0 }],
+        vt: vec![0.0; if vectors { count * width * n } else { 0 }],
+        info: out.infos().to_vec(),
+    };
+    for i in 0..count {
+        let sigma = out.singular_values(i);
+        let s_dst = &mut t.singular_values[i * width..(i + 1) * width];
+        if !finite_sigma(out, i) {
+            t.ranks.push(0);
+            s_dst.fill(f32::NAN);
+            if vectors {
+                t.u[i * m * width..(i + 1) * m * width].fill(f32::NAN);
+                t.vt[i * width * n..(i + 1) * width * n].fill(f32::NAN);
+            }
+            continue;
+        }
+        let r = cutoff.kept(sigma).min(width);
+        t.ranks.push(r);
+        s_dst[..r].copy_from_slice(&sigma[..r]);
+        if vectors {
+            let u_src = &out.all_u()[i * m * uc..(i + 1) * m * uc];
+            let u_dst = &mut t.u[i * m * width..(i + 1) * m * width];
+            for (dst, src) in u_dst.chunks_exact_mut(width).zip(u_src.chunks_exact(uc)) {
+                dst[..r].copy_from_slice(&src[..r]);
+            }
+            let vt_src = &out.all_vt()[i * vr * n..(i + 1) * vr * n];
+            t.vt[i * width * n..i * width * n + r * n].copy_from_slice(&vt_src[..r * n]);
+        }
+    }
+    Ok(t)
+}
+
+impl Truncated {
+    /// Number of matrices.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// `(m, n)`, the shape of each original matrix.
+    #[must_use]
+    pub fn shape(&self) -> (usize, usize) {
+        (self.m, self.n)
+    }
+
+    /// Triplets stored per matrix (`w`): `min(K, k)` for [`Cutoff::Rank`], `k` otherwise.
+    #[must_use]
+    pub fn width(&self) -> usize {
+        self.width
+    }
+
+    /// The cutoff this truncation applied.
+    #[must_use]
+    pub fn cutoff(&self) -> Cutoff {
+        self.cutoff
+    }
+
+    /// Whether U and Vᵀ are present.
+    #[must_use]
+    pub fn has_vectors(&self) -> bool {
+        self.vectors
+    }
+
+    /// Number of triplets matrix `i` kept (`≤ width`; 0 for non-finite matrices).
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn rank(&self, i: usize) -> usize {
+        self.ranks[i]
+    }
+
+    /// [`Truncated::rank`] of every matrix.
+    #[must_use]
+    pub fn ranks(&self) -> &[usize] {
+        &self.ranks
+    }
+
+    /// The `w` stored singular values of matrix `i` (the dropped ones are 0).
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn singular_values(&self, i: usize) -> &[f32] {
+        &self.singular_values[i * self.width..(i + 1) * self.width]
+    }
+
+    /// All stored singular values, `count×w`, row-major.
+    #[must_use]
+    pub fn all_singular_values(&self) -> &[f32] {
+        &self.singular_values
+    }
+
+    /// U of matrix `i` (`m×w`) as an nalgebra view, or `None` without vectors.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn u(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
+        self.vectors
+            .then(|| row_major_view(&self.u, i, self.m, self.width))
+    }
+
+    /// Vᵀ of matrix `i` (`w×n`) as an nalgebra view, or `None` without vectors.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn vt(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
+        self.vectors
+            .then(|| row_major_view(&self.vt, i, self.width, self.n))
+    }
+
+    /// All U, `count×m×w`, each row-major (empty without vectors).
+    #[must_use]
+    pub fn all_u(&self) -> &[f32] {
+        &self.u
+    }
+
+    /// All Vᵀ, `count×w×n`, each row-major (empty without vectors).
+    #[must_use]
+    pub fn all_vt(&self) -> &[f32] {
+        &self.vt
+    }
+
+    /// Status of matrix `i`, carried over from the SVD.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn status(&self, i: usize) -> Status {
+        self.info[i].status
+    }
+
+    /// Convergence reports of all matrices, carried over from the SVD.
+    #[must_use]
+    pub fn infos(&self) -> &[MatrixInfo] {
+        &self.info
+    }
+
+    /// The truncated matrix `A_r = Σ_{j<r} σⱼ·uⱼ·vⱼᵀ` of matrix `i` (`m×n`), accumulated in
+    /// f64 from the f32 triplets, or `None` without vectors.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn reconstruct(&self, i: usize) -> Option<DMatrix<f64>> {
+        if !self.vectors {
+            return None;
+        }
+        let mut a = DMatrix::zeros(self.m, self.n);
+        self.reconstruct_into(i, |r, c, x| a[(r, c)] = x);
+        Some(a)
+    }
+
+    /// Calls `put(row, col, value)` for every element of `A_r` of matrix `i` (f64 sums).
+    pub(crate) fn reconstruct_into(&self, i: usize, mut put: impl FnMut(usize, usize, f64)) {
+        let (m, n, w) = (self.m, self.n, self.width);
+        let s = self.singular_values(i);
+        let u = &self.u[i * m * w..(i + 1) * m * w];
+        let vt = &self.vt[i * w * n..(i + 1) * w * n];
+        // Finite matrices sum over their kept triplets only; non-finite ones over all
+        // (NaN) triplets, so that their result is NaN.
+        let r = if finite_sigma_slice(s) {
+            self.ranks[i]
+        } else {
+            w
+        };
+        let mut row = vec![0.0f64; n];
+        for (ri, u_row) in u.chunks_exact(w).enumerate() {
+            row.fill(0.0);
+            for j in 0..r {
+                let coef = f64::from(u_row[j]) * f64::from(s[j]);
+                for (acc, &v) in row.iter_mut().zip(&vt[j * n..(j + 1) * n]) {
+                    *acc += coef * f64::from(v);
+                }
+            }
+            for (c, &x) in row.iter().enumerate() {
+                put(ri, c, x);
+            }
+        }
+    }
+}
+
+/// Whether every value is finite.
+fn finite_sigma_slice(s: &[f32]) -> bool {
+    s.iter().all(|x| x.is_finite())
+}
