@@ -30,6 +30,17 @@ fn caller_owned_device() {
     let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
     let out = gpu.svd(&batch, &SvdOptions::default()).unwrap();
     common::assert_accurate("caller device", &batch, &out);
+    // Without MAPPABLE_PRIMARY_BUFFERS results go through a staging buffer; chunked, the
+    // two alternating buffer sets are read back through it too.
+    let chunked = gpu.with_plan_limits(batched_svd::PlanLimits {
+        max_chunk_bytes: 4096,
+        ..gpu.plan_limits()
+    });
+    for opts in [SvdOptions::default(), SvdOptions::values_only()] {
+        let again = chunked.svd(&batch, &opts).unwrap();
+        assert!(again.work().chunks > 2, "{:?}", again.work());
+        assert_eq!(again.all_singular_values(), out.all_singular_values());
+    }
     // The caller's device still works for its own purposes.
     let buffer = device.create_buffer(&wgpu::BufferDescriptor {
         label: None,

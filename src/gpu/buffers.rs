@@ -106,6 +106,8 @@ pub(crate) struct ChunkBuffers {
     pub state: Option<wgpu::Buffer>,
     pub active: Option<(wgpu::Buffer, wgpu::Buffer)>,
     pub staging: wgpu::Buffer,
+    /// The output buffers are mappable and read directly (`staging` is unused).
+    pub direct: bool,
     pub bind_group: wgpu::BindGroup,
     /// Device memory held, bytes.
     pub bytes: u64,
@@ -142,10 +144,17 @@ impl ChunkBuffers {
         pipeline: &JacobiPipeline,
         sizes: &Sizes,
         per_chunk: u64,
+        direct: bool,
     ) -> Self {
         let elem = kernel.scalar.size();
         let multi = kernel.family == Family::MultiDispatch;
-        let src = wgpu::BufferUsages::COPY_SRC;
+        // Direct read-back maps the output buffers themselves (no staging copy); otherwise
+        // they are copied into one staging buffer.
+        let src = if direct {
+            wgpu::BufferUsages::MAP_READ
+        } else {
+            wgpu::BufferUsages::COPY_SRC
+        };
         let params_stride = u64::from(device.limits().min_uniform_buffer_offset_alignment)
             .max(std::mem::size_of::<Params>() as u64);
         let params_entries = if multi { u64::from(kernel.rounds()) } else { 1 };
@@ -166,7 +175,12 @@ impl ChunkBuffers {
         let u = storage_buffer(device, "u", bytes(sizes.u), src);
         let vt = storage_buffer(device, "vt", bytes(sizes.vt), src);
         let info = storage_buffer(device, "info", INFO_BYTES * per_chunk, src);
-        let staging = read_back_buffer(device, "read-back", sizes.staging_bytes(elem) * per_chunk);
+        let staging_bytes = if direct {
+            4
+        } else {
+            sizes.staging_bytes(elem) * per_chunk
+        };
+        let staging = read_back_buffer(device, "read-back", staging_bytes);
         let mut resources = vec![
             wgpu::BindingResource::Buffer(wgpu::BufferBinding {
                 buffer: &params,
@@ -188,7 +202,7 @@ impl ChunkBuffers {
                 wgpu::BufferUsages::empty(),
             );
             let state = storage_buffer(device, "state", STATE_BYTES * per_chunk, clear);
-            let active = storage_buffer(device, "active", 4, clear | src);
+            let active = storage_buffer(device, "active", 4, clear | wgpu::BufferUsages::COPY_SRC);
             let active_read = read_back_buffer(device, "active read-back", 4);
             (Some(work), Some(state), Some((active, active_read)))
         } else {
@@ -229,6 +243,7 @@ impl ChunkBuffers {
             state,
             active,
             staging,
+            direct,
             bind_group,
             bytes,
         }

@@ -127,6 +127,19 @@ pub(crate) async fn select_adapter(instance: &wgpu::Instance) -> Result<wgpu::Ad
     })
 }
 
+/// Optional features the library asks for when the adapter has them.
+fn wanted_features(info: &wgpu::AdapterInfo) -> wgpu::Features {
+    let shared_memory = matches!(
+        info.device_type,
+        wgpu::DeviceType::Cpu | wgpu::DeviceType::IntegratedGpu
+    );
+    let mut features = wgpu::Features::PIPELINE_CACHE;
+    if shared_memory {
+        features |= wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
+    }
+    features
+}
+
 /// A device of our own on `adapter`, with the adapter's full limits (larger buffers and
 /// workgroup memory than the WebGPU defaults let bigger chunks and matrices run).
 pub(crate) async fn request_device(
@@ -135,8 +148,10 @@ pub(crate) async fn request_device(
     let (device, queue) = adapter
         .request_device(&wgpu::DeviceDescriptor {
             label: Some("batched-svd"),
-            // Pipeline caches persist compiled kernels across processes (faster start-up).
-            required_features: adapter.features() & wgpu::Features::PIPELINE_CACHE,
+            // Pipeline caches persist compiled kernels across processes (faster start-up);
+            // on adapters sharing memory with the host, mappable storage buffers let results
+            // be read without a staging copy.
+            required_features: adapter.features() & wanted_features(&adapter.get_info()),
             required_limits: adapter.limits(),
             ..Default::default()
         })

@@ -262,6 +262,19 @@ impl Gpu {
         &self.shared.pipelines
     }
 
+    /// Whether results are read straight from the output buffers: on CPU and integrated
+    /// adapters (memory shared with the host) with `MAPPABLE_PRIMARY_BUFFERS`, mapping saves
+    /// a device-side copy into a staging buffer; on discrete GPUs it would be slower.
+    fn reads_directly(&self) -> bool {
+        self.device()
+            .features()
+            .contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS)
+            && matches!(
+                self.shared.info.device_type,
+                wgpu::DeviceType::Cpu | wgpu::DeviceType::IntegratedGpu
+            )
+    }
+
     fn dummy_storage(&self) -> &wgpu::Buffer {
         self.shared.dummy.get_or_init(|| {
             self.shared.device.create_buffer(&wgpu::BufferDescriptor {

@@ -131,7 +131,14 @@ pub(crate) async fn run(
             Some(set) => set,
             None => {
                 let catcher = ErrorCatcher::push(device);
-                let set = ChunkBuffers::new(device, &kernel, &pipeline, &sizes, key.per_chunk);
+                let set = ChunkBuffers::new(
+                    device,
+                    &kernel,
+                    &pipeline,
+                    &sizes,
+                    key.per_chunk,
+                    gpu.reads_directly(),
+                );
                 catcher.check().await?;
                 set
             }
@@ -266,7 +273,7 @@ async fn submit_chunk<'a>(
     ];
     let mut offset = 0;
     for (buffer, bytes) in parts {
-        if bytes > 0 {
+        if bytes > 0 && !bufs.direct {
             encoder.copy_buffer_to_buffer(buffer, 0, &bufs.staging, offset, bytes);
         }
         offset += bytes;
@@ -285,39 +292,81 @@ async fn submit_chunk<'a>(
 /// Waits for a submitted chunk, copies its results into `out` and finalizes them.
 async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -> Result<()> {
     let t0 = Instant::now();
-    let slice = sub.bufs.staging.slice(..sub.total);
-    map_and_wait(job.gpu, slice, Some(sub.index)).await?;
+    let (bufs, range) = (sub.bufs, sub.range);
+    let chunk = range.len();
+    let elem = job.kernel.scalar.size();
+    let byte_len = |per: u64| per * elem * chunk as u64;
+    // Where each output lies: its own buffer (direct read-back) or a range of the staging
+    // buffer, in the order s, U, Vᵀ, info.
+    let lens = [
+        byte_len(job.sizes.s),
+        byte_len(job.sizes.u),
+        byte_len(job.sizes.vt),
+        INFO_BYTES * chunk as u64,
+    ];
+    let mut sources: Vec<wgpu::BufferSlice<'_>> = Vec::with_capacity(4);
+    let mut at = 0;
+    for (buffer, len) in [&bufs.s, &bufs.u, &bufs.vt, &bufs.info]
+        .into_iter()
+        .zip(lens)
+    {
+        if bufs.direct {
+            sources.push(buffer.slice(..len.max(4)));
+        } else {
+            sources.push(bufs.staging.slice(at..at + len));
+            at += len;
+        }
+    }
+    if bufs.direct {
+        map_all_and_wait(job.gpu, &sources, Some(sub.index)).await?;
+    } else {
+        map_all_and_wait(job.gpu, &[bufs.staging.slice(..sub.total)], Some(sub.index)).await?;
+    }
     out.work.host_round_trips += 1;
     out.work.bytes_downloaded += sub.total;
     let t1 = Instant::now();
     {
-        let view = slice
-            .get_mapped_range()
-            .map_err(|e| Error::BufferMap(e.to_string()))?;
-        let range = sub.range;
-        let mut offset = 0usize;
         let k = out.k();
         let (uc, vr) = (out.u_cols(), out.vt_rows());
         let (m, n) = out.shape();
-        let mut take = |dst: &mut [f32]| {
-            let bytes = std::mem::size_of_val(dst);
-            bytemuck::cast_slice_mut(dst).copy_from_slice(&view[offset..offset + bytes]);
-            offset += bytes;
+        let read = |slice: &wgpu::BufferSlice<'_>, dst: &mut [u8]| -> Result<()> {
+            if dst.is_empty() {
+                return Ok(());
+            }
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| Error::BufferMap(e.to_string()))?;
+            dst.copy_from_slice(&view[..dst.len()]);
+            Ok(())
         };
-        take(&mut out.singular_values[range.start * k..range.end * k]);
-        take(&mut out.u[range.start * m * uc..range.end * m * uc]);
+        read(
+            &sources[0],
+            bytemuck::cast_slice_mut(&mut out.singular_values[range.start * k..range.end * k]),
+        )?;
+        read(
+            &sources[1],
+            bytemuck::cast_slice_mut(&mut out.u[range.start * m * uc..range.end * m * uc]),
+        )?;
         if job.sizes.vt > 0 {
-            take(&mut out.vt[range.start * vr * n..range.end * vr * n]);
+            read(
+                &sources[2],
+                bytemuck::cast_slice_mut(&mut out.vt[range.start * vr * n..range.end * vr * n]),
+            )?;
         }
-        let chunk = range.len();
         let mut raw = vec![RawInfo::zeroed(); chunk];
-        let info_bytes = chunk * INFO_BYTES as usize;
-        bytemuck::cast_slice_mut(&mut raw).copy_from_slice(&view[offset..offset + info_bytes]);
+        read(&sources[3], bytemuck::cast_slice_mut(&mut raw))?;
         let fix_signs =
             job.opts.signs == SignConvention::Rotation && job.kernel.family != Family::Small;
         finalize(out, range.start, &raw, fix_signs);
     }
-    sub.bufs.staging.unmap();
+    if bufs.direct {
+        // All four were mapped (an empty output maps its 4-byte placeholder).
+        for buffer in [&bufs.s, &bufs.u, &bufs.vt, &bufs.info] {
+            buffer.unmap();
+        }
+    } else {
+        bufs.staging.unmap();
+    }
     out.timings.compute += (t1 - t0).as_secs_f64();
     out.timings.download += t1.elapsed().as_secs_f64();
     Ok(())
@@ -327,6 +376,34 @@ fn new_encoder(device: &wgpu::Device) -> wgpu::CommandEncoder {
     device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("batched svd"),
     })
+}
+
+/// Maps every slice for reading and blocks until the device has finished submission `index`.
+async fn map_all_and_wait(
+    gpu: &Gpu,
+    slices: &[wgpu::BufferSlice<'_>],
+    index: Option<wgpu::SubmissionIndex>,
+) -> Result<()> {
+    let mut receivers = Vec::with_capacity(slices.len());
+    for slice in slices {
+        let (tx, rx) = futures::channel::oneshot::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        receivers.push(rx);
+    }
+    gpu.device()
+        .poll(wgpu::PollType::Wait {
+            submission_index: index,
+            timeout: None,
+        })
+        .map_err(|e| gpu.lost_or(Error::Poll(e.to_string())))?;
+    for rx in receivers {
+        rx.await
+            .map_err(|_| gpu.lost_or(Error::BufferMap("map callback dropped".into())))?
+            .map_err(|e| gpu.lost_or(Error::BufferMap(e.to_string())))?;
+    }
+    Ok(())
 }
 
 /// Maps `slice` for reading and blocks until the device has finished submission `index` (all
