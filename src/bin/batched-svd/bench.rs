@@ -69,6 +69,9 @@ const DEFAULT_CASES: [((usize, usize), usize); 10] = [
 /// Shapes also measured values-only in full mode.
 const VALUES_ONLY_SHAPES: [(usize, usize); 4] = [(3, 3), (8, 8), (32, 32), (256, 16)];
 
+/// Shapes also measured as polar decompositions (in full and quick mode).
+const POLAR_SHAPES: [(usize, usize); 1] = [(3, 3)];
+
 /// `--quick` divides the full-mode counts by this.
 const QUICK_DIVISOR: usize = 4;
 
@@ -249,6 +252,20 @@ struct Case {
     /// Matrices planned for the shape and mode.
     planned: usize,
     vectors: Vectors,
+    /// The polar decomposition (R and S) instead of the SVD; the CPU peers then run the SVD
+    /// it is built on (thin vectors), without the two small products R = U·Vᵀ, S = V·Σ·Vᵀ.
+    polar: bool,
+}
+
+impl Case {
+    /// The mode as the table and the JSON name it: `thin`, `none` or `polar`.
+    fn mode(&self) -> &'static str {
+        if self.polar {
+            "polar"
+        } else {
+            vectors_name(self.vectors)
+        }
+    }
 }
 
 /// The cases to measure, in order.
@@ -265,20 +282,25 @@ fn plan(args: &BenchArgs) -> Vec<Case> {
             None if args.quick => (full / QUICK_DIVISOR).max(1),
             None => full,
         };
-        cases.push(Case {
+        let case = Case {
             m,
             n,
             count,
             planned: count,
             vectors: Vectors::Thin,
-        });
+            polar: false,
+        };
+        cases.push(case);
         if !args.quick && VALUES_ONLY_SHAPES.contains(&(m, n)) {
             cases.push(Case {
-                m,
-                n,
-                count,
-                planned: count,
                 vectors: Vectors::None,
+                ..case
+            });
+        }
+        if POLAR_SHAPES.contains(&(m, n)) {
+            cases.push(Case {
+                polar: true,
+                ..case
             });
         }
     }
@@ -542,6 +564,16 @@ fn measure(
 ) -> (Vec<Row>, Option<String>) {
     let data = baseline::gaussian_row_major(case.count, case.m, case.n, seed(case));
     let opts = SvdOptions::default().with_vectors(case.vectors);
+    let polar = case.polar;
+    // One GPU call of the case: the SVD, or the polar decomposition.
+    let call = |g: &Gpu, batch: &MatrixBatch<'_>| -> batched_svd::Result<GpuFacts> {
+        if polar {
+            g.polar(batch, &batched_svd::PolarOptions::default())
+                .map(|out| polar_facts(&out))
+        } else {
+            g.svd(batch, &opts).map(|out| gpu_facts(&out))
+        }
+    };
     let mut gpu = gpu;
     let gpu_failed = |e: &batched_svd::Error| {
         warn(&format!(
@@ -564,10 +596,9 @@ fn measure(
     };
     if let Some(g) = gpu {
         // The first call compiles the pipelines; the second is timed.
-        let timed = g.svd(&probe_batch, &opts).and_then(|_| {
+        let timed = call(g, &probe_batch).and_then(|_| {
             let t = Instant::now();
-            g.svd(&probe_batch, &opts)
-                .map(|_| t.elapsed().as_secs_f64())
+            call(g, &probe_batch).map(|_| t.elapsed().as_secs_f64())
         });
         match timed {
             Ok(t) => consider(probe as f64 / t, "the GPU"),
@@ -600,7 +631,7 @@ fn measure(
                      would take {:.0} s per call (limit {max_call} s)",
                     case.m,
                     case.n,
-                    vectors_name(case.vectors),
+                    case.mode(),
                     case.count,
                     si(rate),
                     case.count as f64 / rate
@@ -636,7 +667,7 @@ fn measure(
     // Warm-up on the whole batch: sizes (and pools) the buffers for it.
     if let Some(g) = gpu {
         let t = Instant::now();
-        match g.svd(&batch, &opts) {
+        match call(g, &batch) {
             Ok(_) => gpu_row.warmup = Some(t.elapsed().as_secs_f64()),
             Err(e) => {
                 gpu_failed(&e);
@@ -651,10 +682,9 @@ fn measure(
     for _ in 0..runs {
         if let Some(g) = gpu {
             let t = Instant::now();
-            match g.svd(&batch, &opts) {
-                Ok(result) => {
+            match call(g, &batch) {
+                Ok(facts) => {
                     gpu_row.seconds.push(t.elapsed().as_secs_f64());
-                    let facts = gpu_facts(&result);
                     gpu_row.sigma_sum = facts.sigma_sum;
                     gpu_row.gpu = Some(facts);
                 }
@@ -710,6 +740,22 @@ fn gpu_facts(out: &batched_svd::SvdOutput) -> GpuFacts {
             .iter()
             .map(|&x| f64::from(x))
             .sum(),
+    }
+}
+
+/// Sweeps, convergence and work counts of one GPU polar call (no σ sum: NaN skips the check).
+fn polar_facts(out: &batched_svd::PolarOutput) -> GpuFacts {
+    let infos = out.infos();
+    let total: u64 = infos.iter().map(|i| u64::from(i.sweeps)).sum();
+    GpuFacts {
+        sweeps_max: infos.iter().map(|i| i.sweeps).max().unwrap_or(0),
+        sweeps_mean: total as f64 / infos.len().max(1) as f64,
+        converged: infos
+            .iter()
+            .filter(|i| i.status == Status::Converged)
+            .count(),
+        work: out.work(),
+        sigma_sum: f64::NAN,
     }
 }
 
@@ -808,7 +854,7 @@ fn table_line(row: &Row) -> String {
         "{:<8} {:>8} {:<7} {:<19} {:>11} {:>8} {:>8} {:>7} {:>11} {:>5} {:>5} {:>9}\n",
         format!("{}x{}", c.m, c.n),
         c.count,
-        vectors_name(c.vectors),
+        c.mode(),
         backend,
         si(row.rate()),
         row.speedup.map_or_else(dash, |s| format!("{s:.2}x")),
@@ -922,7 +968,7 @@ fn to_json(
                 "n": c.n,
                 "count": c.count,
                 "count_planned": c.planned,
-                "vectors": vectors_name(c.vectors),
+                "vectors": c.mode(),
                 "backend": r.backend.name(),
                 "threads": if r.backend == Backend::Gpu { Value::Null } else { json!(r.threads) },
                 "runs": r.seconds.len(),
@@ -993,10 +1039,11 @@ mod tests {
             }
         );
         let cases = plan(&a);
-        // Ten shapes thin, four of them also values-only.
-        assert_eq!(cases.len(), 14);
+        // Ten shapes thin, four of them also values-only, 3×3 also as polar decompositions.
+        assert_eq!(cases.len(), 15);
         assert_eq!(cases[0].count, 1 << 20);
         assert!(cases.iter().any(|c| c.vectors == Vectors::None));
+        assert_eq!(cases.iter().filter(|c| c.polar).count(), 1);
     }
 
     #[test]
@@ -1015,8 +1062,10 @@ mod tests {
         assert_eq!(a.shapes, Some(vec![(3, 3), (8, 8), (256, 16)]));
         assert_eq!(a.peak_gflops, Some(150.5));
         let cases = plan(&a);
-        assert_eq!(cases.len(), 3);
+        // Thin for each shape, plus 3×3 as polar decompositions.
+        assert_eq!(cases.len(), 4);
         assert!(cases.iter().all(|c| c.vectors == Vectors::Thin));
+        assert_eq!(cases.iter().filter(|c| c.polar).count(), 1);
         assert_eq!(cases[0].count, (1 << 20) / QUICK_DIVISOR);
         assert_eq!(parse_args(&["-h"]).ok(), Some(Parsed::Help));
         let b = run_args(&["--count=100", "--shapes=5x7"]);
