@@ -329,13 +329,15 @@ impl SvdOutput {
     }
 }
 
-fn row_major_view(
+/// Matrix `i` of a buffer of row-major `rows×cols` matrices as an nalgebra view (`None` when
+/// empty).
+pub(crate) fn row_major_view(
     data: &[f32],
     i: usize,
     rows: usize,
     cols: usize,
 ) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
-    if cols == 0 || rows == 0 {
+    if cols == 0 || rows == 0 || data.is_empty() {
         return None;
     }
     let len = rows * cols;

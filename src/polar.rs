@@ -15,7 +15,7 @@ use nalgebra::{DMatrixView, Dyn};
 use crate::batch::MatrixBatch;
 use crate::error::{Error, Result};
 use crate::options::{SignConvention, SvdOptions, Vectors};
-use crate::output::{Engine, MatrixInfo, Status, SvdOutput, Timings, WorkCounts};
+use crate::output::{Engine, MatrixInfo, Status, SvdOutput, Timings, WorkCounts, row_major_view};
 
 /// Options of a batched polar decomposition.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -73,7 +73,7 @@ impl PolarOutput {
     /// If `i >= count`.
     #[must_use]
     pub fn r(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
-        view(&self.r, i, self.n)
+        row_major_view(&self.r, i, self.n, self.n).expect("R is never empty")
     }
 
     /// S of matrix `i` as an nalgebra view, or `None` when only R was computed.
@@ -82,7 +82,7 @@ impl PolarOutput {
     /// If `i >= count`.
     #[must_use]
     pub fn s(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
-        (!self.s.is_empty()).then(|| view(&self.s, i, self.n))
+        row_major_view(&self.s, i, self.n, self.n)
     }
 
     /// All R, `count×n×n`, each row-major.
@@ -191,17 +191,6 @@ impl PolarOutput {
             work: out.work,
         }
     }
-}
-
-fn view(data: &[f32], i: usize, n: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
-    let len = n * n;
-    DMatrixView::from_slice_with_strides_generic(
-        &data[i * len..(i + 1) * len],
-        Dyn(n),
-        Dyn(n),
-        Dyn(n),
-        Dyn(1),
-    )
 }
 
 /// The SVD options a polar decomposition needs, after checking the batch is square.

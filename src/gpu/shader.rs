@@ -616,6 +616,20 @@ mod tests {
         JacobiKernel::choose(&req, &wgpu::Limits::default(), &gpu(subgroup)).unwrap()
     }
 
+    /// Parses and validates a kernel's WGSL with naga (what wgpu does before handing the
+    /// shader to a driver).
+    fn validate(k: &JacobiKernel) {
+        let src = k.source();
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{k:?}: {}", e.emit_to_string(&src)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{k:?}: {e:?}"));
+    }
+
     #[test]
     fn every_kernel_variant_is_valid_wgsl() {
         // Parse and validate with naga (what wgpu does before handing the shader to a driver),
@@ -653,15 +667,7 @@ mod tests {
                         });
                     }
                     for k in variants {
-                        let src = k.source();
-                        let module = naga::front::wgsl::parse_str(&src)
-                            .unwrap_or_else(|e| panic!("{k:?}: {}", e.emit_to_string(&src)));
-                        naga::valid::Validator::new(
-                            naga::valid::ValidationFlags::all(),
-                            naga::valid::Capabilities::empty(),
-                        )
-                        .validate(&module)
-                        .unwrap_or_else(|e| panic!("{k:?}: {e:?}"));
+                        validate(&k);
                     }
                 }
             }
@@ -708,15 +714,7 @@ mod tests {
                     }),
                     ..k
                 };
-                let src = k.source();
-                let module = naga::front::wgsl::parse_str(&src)
-                    .unwrap_or_else(|e| panic!("{k:?}: {}", e.emit_to_string(&src)));
-                naga::valid::Validator::new(
-                    naga::valid::ValidationFlags::all(),
-                    naga::valid::Capabilities::empty(),
-                )
-                .validate(&module)
-                .unwrap_or_else(|e| panic!("{k:?}: {e:?}"));
+                validate(&k);
             }
         }
     }
