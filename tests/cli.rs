@@ -994,7 +994,10 @@ fn bench_quick_writes_the_documented_json() {
         assert_eq!(row["shape"], "3x3");
         assert_eq!(row["count"], 4096);
         // 3×3 is measured as an SVD (thin) and as a polar decomposition.
-        assert!(row["vectors"] == "thin" || row["vectors"] == "polar", "{row}");
+        assert!(
+            row["vectors"] == "thin" || row["vectors"] == "polar",
+            "{row}"
+        );
         assert_eq!(row["runs"], 3);
         assert!(row["matrices_per_second"].as_f64().unwrap() > 0.0);
         assert!(row["gflops"].as_f64().unwrap() > 0.0);
