@@ -1,8 +1,9 @@
 // Finalize helpers of the two families that keep W and V in memory (workgroup or global):
 // ranking and the per-element output formulas, written against the storage back-end's
-// accessors (w_get, v_get, sig_get, perm_get).
+// accessors (u_get, v_get, sig_get, perm_get).
 
-// Element (i, r) of the sorted U_W = W·diag(1/σ): column r is W's column perm[r], normalised.
+// Element (i, r) of the sorted U_W = W·diag(1/σ): column r is W's column perm[r] (u_get: W, or
+// Q·R with QR preconditioning), normalised.
 // Negligible columns are written as zeros; the host completes them to an orthonormal basis.
 fn u_work(r: u32, i: u32) -> real {
     let j = perm_get(r);
@@ -10,7 +11,7 @@ fn u_work(r: u32, i: u32) -> real {
     if sg * sg <= NEGLIGIBLE_SQ {
         return 0.0;
     }
-    return w_get(j, i) / sg;
+    return u_get(j, i) / sg;
 }
 
 // Output element e of matrix `mat`, in the order σ (K), U (A_M×U_COLS), Vᵀ (VT_ROWS×A_N):

@@ -9,6 +9,7 @@
 // Per chunk the host records:
 //   jacobi_scan                grid (tiles, count)  finiteness + largest exponent per matrix
 //   jacobi_load                grid (tiles, count)  W = A·2^-e (scaled), V = I, status
+//   (tall matrices: QR preconditioning, qr_global.wgsl; the sweeps then rotate R, not W)
 //   repeat per sweep:
 //     jacobi_round, r = 0…N2−2 grid (NPAIRS, count) one workgroup per column pair
 //       (or jacobi_round_lanes, grid (⌈NPAIRS/WG⌉, count), one invocation per pair, on CPUs)
@@ -16,6 +17,7 @@
 //   (the host reads the active count every few sweeps and stops when it is zero)
 //   jacobi_norms               grid (N, count)      σ_j = ‖w_j‖, one workgroup per column
 //   jacobi_rank                grid (⌈N/WG⌉, count) sort permutation
+//   (QR preconditioning with vectors: U = Q·R_final, qr_global.wgsl)
 //   jacobi_write               grid (tiles, count)  σ, U, Vᵀ, info in the numpy layout
 //
 // A workgroup per column pair reduces over the M rows with all WG invocations: consecutive
@@ -107,7 +109,7 @@ fn jacobi_load(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     let base = mat * A_M * A_N;
     for (var e = wid.x * WG + tid; e < M * N; e += groups.x * WG) {
         let ij = work_coords(e);
-        w_set(ij.y, ij.x, (a_in[base + e] * down1) * down2);
+        a_set(ij.y, ij.x, (a_in[base + e] * down1) * down2);
     }
     if WANT_VECTORS {
         for (var e = wid.x * WG + tid; e < N * N; e += groups.x * WG) {
@@ -149,7 +151,7 @@ fn jacobi_round(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
     bind_matrix(mat);
     var part = vec3<real>(0.0, 0.0, 0.0);
-    for (var i = tid; i < M; i += WG) {
+    for (var i = tid; i < JM; i += WG) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
         part = vec3<real>(fma(x, x, part.x), fma(y, y, part.y), fma(x, y, part.z));
@@ -166,7 +168,7 @@ fn jacobi_round(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         return;
     }
     let cs = rotation(sums.x, sums.y, sums.z);
-    for (var i = tid; i < M; i += WG) {
+    for (var i = tid; i < JM; i += WG) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
         w_set(pq.x, i, cs.x * x - cs.y * y);
@@ -206,7 +208,7 @@ fn jacobi_round_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
     var alpha: real = 0.0;
     var beta: real = 0.0;
     var gamma: real = 0.0;
-    for (var i = 0u; i < M; i += 1u) {
+    for (var i = 0u; i < JM; i += 1u) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
         alpha = fma(x, x, alpha);
@@ -222,7 +224,7 @@ fn jacobi_round_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let cs = rotation(alpha, beta, gamma);
-    for (var i = 0u; i < M; i += 1u) {
+    for (var i = 0u; i < JM; i += 1u) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
         w_set(pq.x, i, cs.x * x - cs.y * y);
@@ -271,7 +273,7 @@ fn jacobi_norms(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     bind_matrix(mat);
     let j = wid.x;
     var part = vec3<real>(0.0, 0.0, 0.0);
-    for (var i = tid; i < M; i += WG) {
+    for (var i = tid; i < JM; i += WG) {
         let x = w_get(j, i);
         part.x = fma(x, x, part.x);
     }

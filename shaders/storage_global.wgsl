@@ -2,6 +2,12 @@
 // buffer `work` (WORK_STRIDE elements per matrix), used by the multi-dispatch family. Columns
 // are contiguous, so invocations working down a column read consecutive addresses (coalesced
 // on real GPUs).
+//
+// With QR preconditioning (QR, qr_global.wgsl) the loaded matrix A (region W) is factored in
+// place, the sweeps rotate the N×N triangle R (region R), and U = Q·R_final is formed in
+// region UQ. Without it the sweeps rotate W itself. Either way `w_get`/`w_set` address the
+// matrix the sweeps rotate (JM rows, leading dimension LDJ), `a_get`/`a_set` the loaded one,
+// and `u_get` the unnormalised left vectors the write step reads.
 
 @group(0) @binding(6) var<storage, read_write> work: array<real>;
 
@@ -9,14 +15,30 @@ const WORK_W: u32 = 0u;
 const WORK_V: u32 = LDW * N;
 const WORK_SIG: u32 = WORK_V + V_LEN;
 const WORK_PERM: u32 = WORK_SIG + N;
-const WORK_STRIDE: u32 = WORK_PERM + N;
+const WORK_R: u32 = WORK_PERM + N;
+const WORK_TAU: u32 = WORK_R + select(0u, N * N, QR);
+const WORK_UQ: u32 = WORK_TAU + select(0u, N, QR);
+const WORK_STRIDE: u32 = WORK_UQ + select(0u, LDW * N, QR && WANT_VECTORS);
+
+// The matrix the sweeps rotate: R (N×N) with QR preconditioning, else W itself.
+const JM: u32 = select(M, N, QR);
+const LDJ: u32 = select(LDW, N, QR);
+const WORK_J: u32 = select(WORK_W, WORK_R, QR);
 
 var<private> wb: u32;
 
 fn bind_matrix(mat: u32) { wb = mat * WORK_STRIDE; }
 
-fn w_get(j: u32, i: u32) -> real { return work[wb + WORK_W + j * LDW + i]; }
-fn w_set(j: u32, i: u32, x: real) { work[wb + WORK_W + j * LDW + i] = x; }
+fn w_get(j: u32, i: u32) -> real { return work[wb + WORK_J + j * LDJ + i]; }
+fn w_set(j: u32, i: u32, x: real) { work[wb + WORK_J + j * LDJ + i] = x; }
+fn a_get(j: u32, i: u32) -> real { return work[wb + WORK_W + j * LDW + i]; }
+fn a_set(j: u32, i: u32, x: real) { work[wb + WORK_W + j * LDW + i] = x; }
+fn u_get(j: u32, i: u32) -> real {
+    if QR {
+        return work[wb + WORK_UQ + j * LDW + i];
+    }
+    return w_get(j, i);
+}
 fn v_get(j: u32, i: u32) -> real { return work[wb + WORK_V + j * N + i]; }
 fn v_set(j: u32, i: u32, x: real) { work[wb + WORK_V + j * N + i] = x; }
 fn sig_get(j: u32) -> real { return work[wb + WORK_SIG + j]; }

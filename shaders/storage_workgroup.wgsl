@@ -15,6 +15,8 @@ fn bind_matrix(mat: u32) {}
 
 fn w_get(j: u32, i: u32) -> real { return w_sh[j * LDW + i]; }
 fn w_set(j: u32, i: u32, x: real) { w_sh[j * LDW + i] = x; }
+// Left vectors before normalisation: the columns of W.
+fn u_get(j: u32, i: u32) -> real { return w_get(j, i); }
 fn v_get(j: u32, i: u32) -> real { return v_sh[j * N + i]; }
 fn v_set(j: u32, i: u32, x: real) { v_sh[j * N + i] = x; }
 fn sig_get(j: u32) -> real { return sig_sh[j]; }

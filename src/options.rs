@@ -108,6 +108,13 @@ pub struct SvdOptions {
     pub kernel: KernelFamily,
     /// Sign convention; default [`SignConvention::NonNegative`].
     pub signs: SignConvention,
+    /// QR-precondition tall matrices (default `true`): for matrices too large for one
+    /// workgroup whose working matrix has at least twice as many rows as columns, the GPU
+    /// path factors A = Q·R (Householder), runs the sweeps on the N×N triangle R and forms
+    /// U = Q·U_R. The sweeps then cost N³ instead of M·N² per sweep; results are the same
+    /// within the accuracy bounds. Ignored by the CPU path and by matrices that fit one
+    /// workgroup.
+    pub qr_preconditioning: bool,
 }
 
 impl Default for SvdOptions {
@@ -119,6 +126,7 @@ impl Default for SvdOptions {
             sort: true,
             kernel: KernelFamily::Auto,
             signs: SignConvention::NonNegative,
+            qr_preconditioning: true,
         }
     }
 }
@@ -169,6 +177,13 @@ impl SvdOptions {
     #[must_use]
     pub fn with_signs(mut self, signs: SignConvention) -> Self {
         self.signs = signs;
+        self
+    }
+
+    /// Sets [`SvdOptions::qr_preconditioning`].
+    #[must_use]
+    pub fn with_qr_preconditioning(mut self, on: bool) -> Self {
+        self.qr_preconditioning = on;
         self
     }
 

@@ -157,7 +157,7 @@ impl ChunkBuffers {
         };
         let params_stride = u64::from(device.limits().min_uniform_buffer_offset_alignment)
             .max(std::mem::size_of::<Params>() as u64);
-        let params_entries = if multi { u64::from(kernel.rounds()) } else { 1 };
+        let params_entries = u64::from(kernel.param_entries());
         let params = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("params"),
             size: params_stride * params_entries,

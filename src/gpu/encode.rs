@@ -242,6 +242,7 @@ impl Gpu {
             workgroup: 64,
             scalar: super::shader::Scalar::F32,
             small: Some(spec),
+            qr: false,
         };
         let device = self.device();
         let pipeline =

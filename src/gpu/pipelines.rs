@@ -20,10 +20,23 @@ pub(crate) const MULTI_ENTRY_POINTS: [&str; 8] = [
     "jacobi_write",
 ];
 
+/// Entry points of the QR preconditioning, in `qr_global.wgsl`, built after
+/// [`MULTI_ENTRY_POINTS`] for kernels with `qr`.
+pub(crate) const QR_ENTRY_POINTS: [&str; 7] = [
+    "qr_householder",
+    "qr_update",
+    "qr_update_lanes",
+    "qr_extract_r",
+    "qr_init_u",
+    "qr_apply_q",
+    "qr_apply_q_lanes",
+];
+
 /// A compiled Jacobi kernel and the layout its bind groups must follow.
 pub(crate) struct JacobiPipeline {
     /// One pipeline (`main`) for the single-dispatch family; one per entry of
-    /// [`MULTI_ENTRY_POINTS`] for the multi-dispatch family.
+    /// [`MULTI_ENTRY_POINTS`] (then [`QR_ENTRY_POINTS`] with QR preconditioning) for the
+    /// multi-dispatch family.
     pub pipelines: Vec<wgpu::ComputePipeline>,
     pub layout: wgpu::BindGroupLayout,
 }
@@ -33,6 +46,7 @@ impl JacobiPipeline {
     pub(crate) fn entry(&self, name: &str) -> &wgpu::ComputePipeline {
         let index = MULTI_ENTRY_POINTS
             .iter()
+            .chain(QR_ENTRY_POINTS.iter())
             .position(|&e| e == name)
             .expect("known entry point");
         &self.pipelines[index]
@@ -129,6 +143,7 @@ fn build_jacobi(
         label: Some("jacobi"),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
+    let qr: &[&str] = if kernel.qr { &QR_ENTRY_POINTS } else { &[] };
     let entry_points: &[&str] = if multi {
         &MULTI_ENTRY_POINTS
     } else {
@@ -136,6 +151,7 @@ fn build_jacobi(
     };
     let pipelines = entry_points
         .iter()
+        .chain(qr)
         .map(|entry| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),

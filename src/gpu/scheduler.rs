@@ -91,6 +91,7 @@ pub(crate) async fn run(
         signs: opts.signs,
         custom_tolerance: opts.tolerance.is_some() || opts.max_sweeps < SMALL_KERNEL_SWEEPS,
         product,
+        qr_preconditioning: opts.qr_preconditioning,
     };
     let kernel = JacobiKernel::choose(&request, &device.limits(), gpu.adapter_info())?;
     let elem = kernel.scalar.size();
@@ -226,10 +227,7 @@ async fn submit_chunk<'a>(
         rounds: job.kernel.rounds(),
         pad: 0,
     };
-    let entries = match job.kernel.family {
-        Family::PerInvocation | Family::SingleDispatch | Family::Small => 1,
-        Family::MultiDispatch => job.kernel.rounds(),
-    };
+    let entries = job.kernel.param_entries();
     let mut param_bytes = vec![0u8; (bufs.params_stride * u64::from(entries)) as usize];
     for round in 0..entries {
         let at = (bufs.params_stride * u64::from(round)) as usize;
@@ -465,8 +463,29 @@ async fn run_sweeps(
     out.work.dispatches += 2;
     // On CPU devices a column pair per invocation (no barriers) beats a workgroup per pair,
     // as long as one invocation's pass down the rows fits the loop budget.
-    let lanes = job.gpu.adapter_info().device_type == wgpu::DeviceType::Cpu
-        && 2 * u64::from(m) + u64::from(n) <= super::shader::LOOP_BUDGET;
+    let cpu = job.gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
+    let rows = if k.qr { n } else { m };
+    let lanes = cpu && 2 * u64::from(rows) + u64::from(n) <= super::shader::LOOP_BUDGET;
+    let qr_lanes = cpu && 2 * u64::from(m) <= super::shader::LOOP_BUDGET;
+    if k.qr {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        for col in 0..n {
+            dispatch(&mut pass, "qr_householder", col, 1, chunk);
+            let trailing = n - 1 - col;
+            if trailing == 0 {
+                continue;
+            }
+            if qr_lanes {
+                let groups = trailing.div_ceil(LANES_WORKGROUP);
+                dispatch(&mut pass, "qr_update_lanes", col, groups, chunk);
+            } else {
+                dispatch(&mut pass, "qr_update", col, trailing, chunk);
+            }
+        }
+        let r_elements = u64::from(n) * u64::from(n);
+        dispatch(&mut pass, "qr_extract_r", 0, k.tiles(r_elements), chunk);
+        out.work.dispatches += 2 * u64::from(n);
+    }
     let per_submission = (DISPATCHES_PER_SUBMISSION / (k.rounds() + 1)).max(1);
     let mut done = 0;
     while done < job.opts.max_sweeps {
@@ -523,6 +542,24 @@ async fn run_sweeps(
         let mut pass = encoder.begin_compute_pass(&Default::default());
         dispatch(&mut pass, "jacobi_norms", 0, n, chunk);
         dispatch(&mut pass, "jacobi_rank", 0, n.div_ceil(wg), chunk);
+        if k.qr && k.vectors.wanted() {
+            // U = Q·R_final: the reflectors in reverse order on [R_final; 0].
+            dispatch(&mut pass, "qr_init_u", 0, k.tiles(elements), chunk);
+            for col in (0..n).rev() {
+                if qr_lanes {
+                    dispatch(
+                        &mut pass,
+                        "qr_apply_q_lanes",
+                        col,
+                        n.div_ceil(LANES_WORKGROUP),
+                        chunk,
+                    );
+                } else {
+                    dispatch(&mut pass, "qr_apply_q", col, n, chunk);
+                }
+            }
+            out.work.dispatches += 1 + u64::from(n);
+        }
         dispatch(&mut pass, "jacobi_write", 0, k.tiles(out_len), chunk);
     }
     out.work.dispatches += 3;

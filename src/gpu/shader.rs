@@ -21,6 +21,7 @@ const SINGLE_DISPATCH: &str = include_str!("../../shaders/jacobi_workgroup.wgsl"
 const SMALL_SVD: &str = include_str!("../../shaders/small_svd.wgsl");
 const SMALL_BATCH: &str = include_str!("../../shaders/small_batch.wgsl");
 const MULTI_DISPATCH: &str = include_str!("../../shaders/jacobi_global.wgsl");
+const QR_PRECONDITION: &str = include_str!("../../shaders/qr_global.wgsl");
 
 /// Element type a kernel is built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -141,6 +142,10 @@ const PER_INVOCATION_VALUES_CPU: u32 = 512;
 /// Largest per-invocation kernel that can be forced with [`KernelFamily::PerInvocation`].
 const MAX_FORCED_PER_INVOCATION_VALUES: u32 = 4096;
 
+/// Working matrices with at least this many rows per column are QR-preconditioned in the
+/// multi-dispatch family.
+pub(crate) const QR_ASPECT: u32 = 2;
+
 /// Upper bound on workgroups along x for element-parallel dispatches (scan, load, write): each
 /// invocation then loops over at most ⌈elements / (MAX_TILES·WG)⌉ elements.
 pub(crate) const MAX_TILES: u32 = 1024;
@@ -159,6 +164,8 @@ pub(crate) struct KernelRequest {
     /// a fixed tolerance and up to 8 sweeps, so such requests go to the general kernels).
     pub custom_tolerance: bool,
     pub product: Product,
+    /// QR-precondition tall matrices in the multi-dispatch family.
+    pub qr_preconditioning: bool,
 }
 
 /// One specialised one-sided Jacobi kernel: everything that changes the generated WGSL.
@@ -178,6 +185,9 @@ pub(crate) struct JacobiKernel {
     pub scalar: Scalar,
     /// Dedicated-kernel settings (`Family::Small` only).
     pub small: Option<SmallSpec>,
+    /// Householder QR preconditioning: the sweeps rotate R of W = Q·R (`Family::MultiDispatch`
+    /// only; see qr_global.wgsl).
+    pub qr: bool,
 }
 
 impl JacobiKernel {
@@ -203,6 +213,7 @@ impl JacobiKernel {
             signs,
             custom_tolerance,
             product,
+            qr_preconditioning,
         } = *req;
         let too_large = || {
             Error::TooLarge(format!(
@@ -237,6 +248,7 @@ impl JacobiKernel {
             workgroup: PER_INVOCATION_WORKGROUP.min(max_wg),
             scalar: Scalar::F32,
             small: None,
+            qr: false,
         };
         // The dedicated 2×2 / 3×3 kernel: the default for those shapes, and the only one that
         // computes polar decompositions and the rotation convention on the GPU.
@@ -281,10 +293,14 @@ impl JacobiKernel {
         // Multi-dispatch: a workgroup per column pair reduces down the M rows; about four rows
         // per invocation, between 32 (or one subgroup) and 256 invocations.
         let multi_wg = (wm.next_power_of_two() / 4).clamp(granule.max(32).min(max_wg), max_wg);
+        // QR preconditioning pays for itself once the sweeps over M rows cost clearly more than
+        // sweeps over the N rows of R plus the QR and the Q application (about 4MN² flops): at
+        // M ≥ 2N, after one or two sweeps.
         let multi = Self {
             family: Family::MultiDispatch,
             team: multi_wg,
             workgroup: multi_wg,
+            qr: qr_preconditioning && wn >= 2 && wm >= QR_ASPECT * wn,
             ..per_invocation
         };
         let max_values = if adapter.device_type == wgpu::DeviceType::Cpu {
@@ -371,6 +387,17 @@ impl JacobiKernel {
         2 * self.pairs() - 1
     }
 
+    /// Entries of the params uniform buffer: one per round in the multi-dispatch family (its
+    /// `round` field picked by dynamic offset), also one per reflector with QR
+    /// preconditioning; else one.
+    pub(crate) fn param_entries(&self) -> u32 {
+        match (self.family, self.qr) {
+            (Family::MultiDispatch, false) => self.rounds(),
+            (Family::MultiDispatch, true) => self.rounds().max(self.work_shape().1),
+            _ => 1,
+        }
+    }
+
     fn ldw(&self) -> u32 {
         let (m, _) = self.work_shape();
         match self.family {
@@ -448,7 +475,15 @@ impl JacobiKernel {
             Family::SingleDispatch | Family::PerInvocation | Family::Small => 0,
             Family::MultiDispatch => {
                 let (_, n) = self.work_shape();
-                u64::from(self.ldw()) * u64::from(n) + u64::from(self.v_len()) + 2 * u64::from(n)
+                let (ldw, n) = (u64::from(self.ldw()), u64::from(n));
+                // W, V, σ, the permutation (storage_global.wgsl), and with QR: R, τ, Q·R.
+                let plain = ldw * n + u64::from(self.v_len()) + 2 * n;
+                let qr = if self.qr {
+                    n * n + n + if self.vectors.wanted() { ldw * n } else { 0 }
+                } else {
+                    0
+                };
+                plain + qr
             }
         }
     }
@@ -500,6 +535,7 @@ impl JacobiKernel {
         konst("TEAM", "u32", format!("{}u", self.team));
         konst("TEAMS", "u32", format!("{}u", self.workgroup / self.team));
         konst("RED_LEN", "u32", format!("{}u", self.red_len()));
+        konst("QR", "bool", self.qr.to_string());
         if let Some(small) = self.small {
             let n = self.a_n;
             konst("IN_LAYOUT", "u32", format!("{}u", small.input as u32));
@@ -530,6 +566,13 @@ impl JacobiKernel {
                 ("shared", COMMON),
                 ("finalize", FINALIZE),
                 ("kernel", SINGLE_DISPATCH),
+            ],
+            Family::MultiDispatch if self.qr => &[
+                ("storage back-end", STORAGE_GLOBAL),
+                ("shared", COMMON),
+                ("finalize", FINALIZE),
+                ("kernel", MULTI_DISPATCH),
+                ("QR preconditioning", QR_PRECONDITION),
             ],
             Family::MultiDispatch => &[
                 ("storage back-end", STORAGE_GLOBAL),
@@ -601,6 +644,7 @@ mod tests {
             signs: SignConvention::NonNegative,
             custom_tolerance: false,
             product: Product::Svd,
+            qr_preconditioning: true,
         }
     }
 
@@ -659,6 +703,13 @@ mod tests {
                             ..k
                         },
                     ];
+                    if m.max(n) >= 2 * m.min(n) && m.min(n) >= 2 {
+                        variants.push(JacobiKernel {
+                            family: Family::MultiDispatch,
+                            qr: true,
+                            ..k
+                        });
+                    }
                     // The generated code grows as N³·M: validate it on the small shapes.
                     if m * n <= 64 {
                         variants.push(JacobiKernel {

@@ -1,0 +1,198 @@
+// Householder QR preconditioning of the multi-dispatch family, for tall working matrices
+// (M ≥ 2N; src/gpu/shader.rs decides).
+//
+// One-sided Jacobi on a tall M×N matrix pays M rows for every rotation of every sweep. After
+// A = Q·R the sweeps rotate the N×N triangle R instead — same singular values and right
+// vectors, since R = QᵀA — and the left vectors come out as U = Q·U_R (Drmač and Veselić's
+// preconditioned one-sided Jacobi; LAPACK's sgejsv). The host records, after jacobi_load:
+//   k = 0…N−1:
+//     qr_householder  grid (1, count)          reflector H_k = I − τ_k·v_k·v_kᵀ that zeroes
+//                                              W[k+1.., k] (LAPACK's slarfg): v_k below the
+//                                              diagonal of W (v_k[k] = 1 implied), τ_k in TAU,
+//                                              R[k, k] on the diagonal
+//     qr_update       grid (N−1−k, count)      H_k applied to columns k+1…N−1, one workgroup
+//       (qr_update_lanes on CPUs)              per column (coalesced down the column)
+//   qr_extract_r      grid (tiles, count)      R (upper triangle of W) → region R
+// then the usual sweeps, norms and rank on R, and with vectors:
+//   qr_init_u         grid (tiles, count)      Ũ = [R_final; 0] (M×N)
+//   k = N−1…0:
+//     qr_apply_q      grid (N, count)          Ũ ← H_k·Ũ; afterwards Ũ = Q·R_final, whose
+//       (qr_apply_q_lanes on CPUs)             column j has norm σ_j: the write step
+//                                              normalises it as it would W's.
+//
+// Cost: 2MN² flops for the QR and 2MN² for applying Q, once; each sweep then costs about N³
+// instead of MN² multiply-adds. Unblocked (one reflector per dispatch pair) keeps every
+// dispatch's loop work at a few passes down one column. Real GPUs would gain from a blocked
+// (WY) update, which turns the trailing updates into matrix products; that is left for later.
+
+fn tau_get(k: u32) -> real { return work[wb + WORK_TAU + k]; }
+fn tau_set(k: u32, x: real) { work[wb + WORK_TAU + k] = x; }
+fn uq_get(j: u32, i: u32) -> real { return work[wb + WORK_UQ + j * LDW + i]; }
+fn uq_set(j: u32, i: u32, x: real) { work[wb + WORK_UQ + j * LDW + i] = x; }
+
+// Element i of reflector k's vector: 1 at i = k, stored below the diagonal after it.
+fn reflector(k: u32, i: u32) -> real {
+    return select(a_get(k, i), real(1.0), i == k);
+}
+
+// Status of `mat` read by invocation 0 and shared, so branching on it stays uniform.
+fn uniform_status(mat: u32, tid: u32) -> u32 {
+    if tid == 0u {
+        bcast = state[mat].status;
+    }
+    return workgroupUniformLoad(&bcast);
+}
+
+@compute @workgroup_size(WG)
+fn qr_householder(@builtin(workgroup_id) wid: vec3<u32>,
+                  @builtin(local_invocation_index) tid: u32) {
+    let mat = wid.y;
+    if uniform_status(mat, tid) == 2u {
+        return;
+    }
+    bind_matrix(mat);
+    let k = params.round;
+    // Every invocation reads α before invocation 0 overwrites it with β (the barriers in
+    // reduce3 order the two).
+    let alpha = a_get(k, k);
+    storageBarrier();
+    var part = vec3<real>(0.0, 0.0, 0.0);
+    for (var i = k + 1u + tid; i < M; i += WG) {
+        let x = a_get(k, i);
+        part.x = fma(x, x, part.x);
+    }
+    // W is scaled to a largest entry in [1, 2): the sum of squares cannot overflow.
+    let below = reduce3(tid, part).x;
+    var tau = real(0.0);
+    var beta = alpha;
+    if below > 0.0 {
+        // β = −sign(α)·‖x‖ keeps α − β free of cancellation.
+        let norm = sqrt(fma(alpha, alpha, below));
+        beta = select(norm, -norm, alpha >= 0.0);
+        tau = (beta - alpha) / beta;
+        let scale = 1.0 / (alpha - beta);
+        for (var i = k + 1u + tid; i < M; i += WG) {
+            a_set(k, i, a_get(k, i) * scale);
+        }
+    }
+    if tid == 0u {
+        a_set(k, k, beta);
+        tau_set(k, tau);
+    }
+}
+
+@compute @workgroup_size(WG)
+fn qr_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let mat = wid.y;
+    if uniform_status(mat, tid) == 2u {
+        return;
+    }
+    let k = params.round;
+    let j = k + 1u + wid.x;
+    if j >= N {
+        return;
+    }
+    bind_matrix(mat);
+    var part = vec3<real>(0.0, 0.0, 0.0);
+    for (var i = k + tid; i < M; i += WG) {
+        part.x = fma(reflector(k, i), a_get(j, i), part.x);
+    }
+    let s = reduce3(tid, part).x * tau_get(k);
+    for (var i = k + tid; i < M; i += WG) {
+        a_set(j, i, fma(-s, reflector(k, i), a_get(j, i)));
+    }
+}
+
+// The same update with one invocation per column, looping down the rows: no barriers, for
+// CPU devices (see jacobi_round_lanes). Grid (⌈(N−1−k)/LANES_WG⌉, count).
+@compute @workgroup_size(LANES_WG)
+fn qr_update_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let mat = gid.y;
+    let k = params.round;
+    let j = k + 1u + gid.x;
+    if j >= N || state[mat].status == 2u {
+        return;
+    }
+    bind_matrix(mat);
+    var s = real(0.0);
+    for (var i = k; i < M; i += 1u) {
+        s = fma(reflector(k, i), a_get(j, i), s);
+    }
+    s *= tau_get(k);
+    for (var i = k; i < M; i += 1u) {
+        a_set(j, i, fma(-s, reflector(k, i), a_get(j, i)));
+    }
+}
+
+@compute @workgroup_size(WG)
+fn qr_extract_r(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32,
+                @builtin(num_workgroups) groups: vec3<u32>) {
+    let mat = wid.y;
+    if state[mat].status == 2u {
+        return;
+    }
+    bind_matrix(mat);
+    for (var e = wid.x * WG + tid; e < N * N; e += groups.x * WG) {
+        let j = e / N;
+        let i = e % N;
+        w_set(j, i, select(real(0.0), a_get(j, i), i <= j));
+    }
+}
+
+@compute @workgroup_size(WG)
+fn qr_init_u(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32,
+             @builtin(num_workgroups) groups: vec3<u32>) {
+    let mat = wid.y;
+    if state[mat].status == 2u {
+        return;
+    }
+    bind_matrix(mat);
+    for (var e = wid.x * WG + tid; e < M * N; e += groups.x * WG) {
+        let j = e / M;
+        let i = e % M;
+        var x = real(0.0);
+        if i < N {
+            x = w_get(j, i);
+        }
+        uq_set(j, i, x);
+    }
+}
+
+@compute @workgroup_size(WG)
+fn qr_apply_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
+    let mat = wid.y;
+    if uniform_status(mat, tid) == 2u {
+        return;
+    }
+    bind_matrix(mat);
+    let k = params.round;
+    let j = wid.x;
+    var part = vec3<real>(0.0, 0.0, 0.0);
+    for (var i = k + tid; i < M; i += WG) {
+        part.x = fma(reflector(k, i), uq_get(j, i), part.x);
+    }
+    let s = reduce3(tid, part).x * tau_get(k);
+    for (var i = k + tid; i < M; i += WG) {
+        uq_set(j, i, fma(-s, reflector(k, i), uq_get(j, i)));
+    }
+}
+
+// One invocation per column of Ũ (CPU devices). Grid (⌈N/LANES_WG⌉, count).
+@compute @workgroup_size(LANES_WG)
+fn qr_apply_q_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let mat = gid.y;
+    let k = params.round;
+    let j = gid.x;
+    if j >= N || state[mat].status == 2u {
+        return;
+    }
+    bind_matrix(mat);
+    var s = real(0.0);
+    for (var i = k; i < M; i += 1u) {
+        s = fma(reflector(k, i), uq_get(j, i), s);
+    }
+    s *= tau_get(k);
+    for (var i = k; i < M; i += 1u) {
+        uq_set(j, i, fma(-s, reflector(k, i), uq_get(j, i)));
+    }
+}
