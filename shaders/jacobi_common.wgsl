@@ -57,15 +57,20 @@ fn work_coords(e: u32) -> vec2<u32> {
     return vec2<u32>(r, c);
 }
 
-// Pair k of round `round` of the round-robin (circle) ordering over N2 columns: column N2−1
-// is fixed and the others rotate, so the N2−1 rounds cover every pair exactly once.
-fn pair_of(round: u32, k: u32) -> vec2<u32> {
+// Pair k of round `round` of the round-robin (circle) ordering over n2 (even) items: item
+// n2−1 is fixed and the others rotate, so the n2−1 rounds cover every pair exactly once.
+fn circle_pair(n2: u32, round: u32, k: u32) -> vec2<u32> {
     if k == 0u {
-        return vec2<u32>(round, N2 - 1u);
+        return vec2<u32>(round, n2 - 1u);
     }
-    let a = (round + k) % (N2 - 1u);
-    let b = (round + N2 - 1u - k) % (N2 - 1u);
+    let a = (round + k) % (n2 - 1u);
+    let b = (round + n2 - 1u - k) % (n2 - 1u);
     return vec2<u32>(min(a, b), max(a, b));
+}
+
+// Column pair k of round `round` over the N2 columns.
+fn pair_of(round: u32, k: u32) -> vec2<u32> {
+    return circle_pair(N2, round, k);
 }
 
 // Rotation (c, s) that makes columns with α = ‖w_p‖², β = ‖w_q‖², γ = w_pᵀw_q orthogonal:

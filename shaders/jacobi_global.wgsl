@@ -48,6 +48,15 @@ var<workgroup> bcast: u32;
 
 const EXP_BIAS: i32 = 1000;
 
+// Shares invocation 0's `value` with the workgroup (barriers included), so that branching on
+// it is uniform.
+fn share(tid: u32, value: u32) -> u32 {
+    if tid == 0u {
+        bcast = value;
+    }
+    return workgroupUniformLoad(&bcast);
+}
+
 // e1, e2 with e1 + e2 = the matrix's exponent, each a safe power-of-two exponent.
 fn split_exponent(mat: u32) -> vec2<i32> {
     let biased = atomicLoad(&state[mat].exp_biased);

@@ -35,19 +35,11 @@ fn reflector(k: u32, i: u32) -> real {
     return select(a_get(k, i), real(1.0), i == k);
 }
 
-// Status of `mat` read by invocation 0 and shared, so branching on it stays uniform.
-fn uniform_status(mat: u32, tid: u32) -> u32 {
-    if tid == 0u {
-        bcast = state[mat].status;
-    }
-    return workgroupUniformLoad(&bcast);
-}
-
 @compute @workgroup_size(WG)
 fn qr_householder(@builtin(workgroup_id) wid: vec3<u32>,
                   @builtin(local_invocation_index) tid: u32) {
     let mat = wid.y;
-    if uniform_status(mat, tid) == 2u {
+    if share(tid, state[mat].status) == 2u {
         return;
     }
     bind_matrix(mat);
@@ -84,7 +76,7 @@ fn qr_householder(@builtin(workgroup_id) wid: vec3<u32>,
 @compute @workgroup_size(WG)
 fn qr_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
     let mat = wid.y;
-    if uniform_status(mat, tid) == 2u {
+    if share(tid, state[mat].status) == 2u {
         return;
     }
     let k = params.round;
@@ -161,7 +153,7 @@ fn qr_init_u(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
 @compute @workgroup_size(WG)
 fn qr_apply_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
     let mat = wid.y;
-    if uniform_status(mat, tid) == 2u {
+    if share(tid, state[mat].status) == 2u {
         return;
     }
     bind_matrix(mat);

@@ -18,7 +18,11 @@ const WORK_PERM: u32 = WORK_SIG + N;
 const WORK_R: u32 = WORK_PERM + N;
 const WORK_TAU: u32 = WORK_R + select(0u, N * N, QR);
 const WORK_UQ: u32 = WORK_TAU + select(0u, N, QR);
-const WORK_STRIDE: u32 = WORK_UQ + select(0u, LDW * N, QR && WANT_VECTORS);
+const WORK_QB: u32 = WORK_UQ + select(0u, LDW * N, QR && WANT_VECTORS);
+// Blocked sweeps (BLOCKED, blocked_global.wgsl): per block pair of a round, its 32×32
+// orthogonal transform and a flag (the transform is not the identity).
+const QB_STRIDE: u32 = 32u * 32u + 1u;
+const WORK_STRIDE: u32 = WORK_QB + select(0u, NBPAIRS_B * QB_STRIDE, BLOCKED);
 
 // The matrix the sweeps rotate: R (N×N) with QR preconditioning, else W itself.
 const JM: u32 = select(M, N, QR);

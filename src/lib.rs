@@ -61,7 +61,7 @@ pub use gpu::{
 };
 pub use ops::{Cutoff, LowRank, Lstsq, Pca, Pinv, RightHandSides, Truncated};
 pub use options::{
-    DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SignConvention, SvdOptions, Vectors,
+    DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SignConvention, SvdOptions, SweepPairs, Vectors,
     default_tolerance,
 };
 pub use output::{Engine, MatrixInfo, Status, SvdOutput, Timings, WorkCounts};

@@ -66,6 +66,25 @@ pub enum KernelFamily {
     Small,
 }
 
+/// What the sweeps of the multi-dispatch kernel family (matrices too large for one workgroup)
+/// rotate. Both orders stop on the same test and meet the same accuracy bounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum SweepPairs {
+    /// Block pairs on GPUs, column pairs on CPU devices such as lavapipe (where every
+    /// workgroup barrier is a coroutine switch and the blocked kernel measured 3–5× slower);
+    /// column pairs below 64 columns.
+    #[default]
+    Auto,
+    /// Pairs of single columns: one dispatch per round of N−1 rounds, each column pair
+    /// reduced by one workgroup (GPUs) or one invocation (CPU devices).
+    Columns,
+    /// Pairs of 16-column blocks: per round, a 32×32 Gram matrix per block pair diagonalised
+    /// in workgroup memory, then applied to both blocks and to V as a small matrix product.
+    /// Needs 256 invocations and 16 KiB of workgroup memory per workgroup, at least 64
+    /// columns, and at most 16 384 swept rows; otherwise column pairs are used.
+    Blocks,
+}
+
 /// Sign convention of the factors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SignConvention {
@@ -115,6 +134,9 @@ pub struct SvdOptions {
     /// within the accuracy bounds. Ignored by the CPU path and by matrices that fit one
     /// workgroup.
     pub qr_preconditioning: bool,
+    /// What the sweeps of the multi-dispatch family rotate; default [`SweepPairs::Auto`].
+    /// Ignored by the CPU path and by matrices that fit one workgroup.
+    pub sweep_pairs: SweepPairs,
 }
 
 impl Default for SvdOptions {
@@ -127,6 +149,7 @@ impl Default for SvdOptions {
             kernel: KernelFamily::Auto,
             signs: SignConvention::NonNegative,
             qr_preconditioning: true,
+            sweep_pairs: SweepPairs::Auto,
         }
     }
 }
@@ -184,6 +207,13 @@ impl SvdOptions {
     #[must_use]
     pub fn with_qr_preconditioning(mut self, on: bool) -> Self {
         self.qr_preconditioning = on;
+        self
+    }
+
+    /// Sets [`SvdOptions::sweep_pairs`].
+    #[must_use]
+    pub fn with_sweep_pairs(mut self, pairs: SweepPairs) -> Self {
+        self.sweep_pairs = pairs;
         self
     }
 

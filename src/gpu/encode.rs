@@ -243,6 +243,7 @@ impl Gpu {
             scalar: super::shader::Scalar::F32,
             small: Some(spec),
             qr: false,
+            blocked: false,
         };
         let device = self.device();
         let pipeline =

@@ -32,23 +32,29 @@ pub(crate) const QR_ENTRY_POINTS: [&str; 7] = [
     "qr_apply_q_lanes",
 ];
 
+/// Entry points of the blocked sweeps, in `blocked_global.wgsl`, built last for kernels with
+/// `blocked`.
+pub(crate) const BLOCKED_ENTRY_POINTS: [&str; 2] = ["blocked_rotations", "blocked_apply"];
+
 /// A compiled Jacobi kernel and the layout its bind groups must follow.
 pub(crate) struct JacobiPipeline {
     /// One pipeline (`main`) for the single-dispatch family; one per entry of
-    /// [`MULTI_ENTRY_POINTS`] (then [`QR_ENTRY_POINTS`] with QR preconditioning) for the
-    /// multi-dispatch family.
+    /// [`MULTI_ENTRY_POINTS`] (then [`QR_ENTRY_POINTS`] with QR preconditioning, then
+    /// [`BLOCKED_ENTRY_POINTS`] with blocked sweeps) for the multi-dispatch family.
     pub pipelines: Vec<wgpu::ComputePipeline>,
+    /// The entry point of each pipeline.
+    names: Vec<&'static str>,
     pub layout: wgpu::BindGroupLayout,
 }
 
 impl JacobiPipeline {
     /// The pipeline of a multi-dispatch entry point.
     pub(crate) fn entry(&self, name: &str) -> &wgpu::ComputePipeline {
-        let index = MULTI_ENTRY_POINTS
+        let index = self
+            .names
             .iter()
-            .chain(QR_ENTRY_POINTS.iter())
             .position(|&e| e == name)
-            .expect("known entry point");
+            .expect("entry point built for this kernel");
         &self.pipelines[index]
     }
 }
@@ -143,15 +149,25 @@ fn build_jacobi(
         label: Some("jacobi"),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
-    let qr: &[&str] = if kernel.qr { &QR_ENTRY_POINTS } else { &[] };
-    let entry_points: &[&str] = if multi {
+    let qr: &[&'static str] = if kernel.qr { &QR_ENTRY_POINTS } else { &[] };
+    let blocked: &[&'static str] = if kernel.blocked {
+        &BLOCKED_ENTRY_POINTS
+    } else {
+        &[]
+    };
+    let entry_points: &[&'static str] = if multi {
         &MULTI_ENTRY_POINTS
     } else {
         &["main"]
     };
-    let pipelines = entry_points
+    let names: Vec<&'static str> = entry_points
         .iter()
         .chain(qr)
+        .chain(blocked)
+        .copied()
+        .collect();
+    let pipelines = names
+        .iter()
         .map(|entry| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
@@ -167,5 +183,9 @@ fn build_jacobi(
             })
         })
         .collect();
-    JacobiPipeline { pipelines, layout }
+    JacobiPipeline {
+        pipelines,
+        names,
+        layout,
+    }
 }

@@ -92,6 +92,7 @@ pub(crate) async fn run(
         custom_tolerance: opts.tolerance.is_some() || opts.max_sweeps < SMALL_KERNEL_SWEEPS,
         product,
         qr_preconditioning: opts.qr_preconditioning,
+        sweep_pairs: opts.sweep_pairs,
     };
     let kernel = JacobiKernel::choose(&request, &device.limits(), gpu.adapter_info())?;
     let elem = kernel.scalar.size();
@@ -447,11 +448,16 @@ async fn run_sweeps(
     let out_len = u64::from(n)
         + u64::from(k.a_m) * k.vectors.u_cols(k.a_m as usize, k.a_n as usize) as u64
         + k.vectors.vt_rows(k.a_m as usize, k.a_n as usize) as u64 * u64::from(k.a_n);
+    // Dispatches `entry` with the params entry of `round` (a dynamic offset).
+    let dispatch_grid =
+        |pass: &mut wgpu::ComputePass<'_>, entry: &str, round: u32, [x, y, z]: [u32; 3]| {
+            pass.set_pipeline(p.entry(entry));
+            let offset = (bufs.params_stride * u64::from(round)) as u32;
+            pass.set_bind_group(0, &bufs.bind_group, &[offset]);
+            pass.dispatch_workgroups(x, y, z);
+        };
     let dispatch = |pass: &mut wgpu::ComputePass<'_>, entry: &str, round: u32, x: u32, y: u32| {
-        pass.set_pipeline(p.entry(entry));
-        let offset = (bufs.params_stride * u64::from(round)) as u32;
-        pass.set_bind_group(0, &bufs.bind_group, &[offset]);
-        pass.dispatch_workgroups(x, y, 1);
+        dispatch_grid(pass, entry, round, [x, y, 1]);
     };
 
     encoder.clear_buffer(state, 0, None);
@@ -486,7 +492,14 @@ async fn run_sweeps(
         dispatch(&mut pass, "qr_extract_r", 0, k.tiles(r_elements), chunk);
         out.work.dispatches += 2 * u64::from(n);
     }
-    let per_submission = (DISPATCHES_PER_SUBMISSION / (k.rounds() + 1)).max(1);
+    let per_sweep = if k.blocked {
+        2 * k.sweep_rounds() + 1
+    } else {
+        k.rounds() + 1
+    };
+    let per_submission = (DISPATCHES_PER_SUBMISSION / per_sweep).max(1);
+    let block_pairs = k.blocks() / 2;
+    let row_tiles = (rows + if k.vectors.wanted() { n } else { 0 }).div_ceil(32);
     let mut done = 0;
     while done < job.opts.max_sweeps {
         let wanted = if done == 0 {
@@ -498,8 +511,12 @@ async fn run_sweeps(
         for _ in 0..batch {
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
-                for round in 0..k.rounds() {
-                    if lanes {
+                for round in 0..k.sweep_rounds() {
+                    if k.blocked {
+                        dispatch(&mut pass, "blocked_rotations", round, block_pairs, chunk);
+                        let grid = [row_tiles, block_pairs, chunk];
+                        dispatch_grid(&mut pass, "blocked_apply", round, grid);
+                    } else if lanes {
                         let groups = k.pairs().div_ceil(LANES_WORKGROUP);
                         dispatch(&mut pass, "jacobi_round_lanes", round, groups, chunk);
                     } else {
@@ -511,7 +528,7 @@ async fn run_sweeps(
             let mut pass = encoder.begin_compute_pass(&Default::default());
             dispatch(&mut pass, "jacobi_sweep_end", 0, chunk.div_ceil(wg), 1);
         }
-        out.work.dispatches += u64::from(batch) * u64::from(k.rounds() + 1);
+        out.work.dispatches += u64::from(batch) * u64::from(per_sweep);
         done += batch;
         if done >= job.opts.max_sweeps {
             break; // sweep_end has given every matrix its final status

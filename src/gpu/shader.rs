@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use crate::batch::Layout;
 use crate::error::{Error, Result};
-use crate::options::{KernelFamily, SignConvention, Vectors};
+use crate::options::{KernelFamily, SignConvention, SweepPairs, Vectors};
 
 const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
 const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
@@ -22,6 +22,7 @@ const SMALL_SVD: &str = include_str!("../../shaders/small_svd.wgsl");
 const SMALL_BATCH: &str = include_str!("../../shaders/small_batch.wgsl");
 const MULTI_DISPATCH: &str = include_str!("../../shaders/jacobi_global.wgsl");
 const QR_PRECONDITION: &str = include_str!("../../shaders/qr_global.wgsl");
+const BLOCKED_SWEEPS: &str = include_str!("../../shaders/blocked_global.wgsl");
 
 /// Element type a kernel is built for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -146,6 +147,16 @@ const MAX_FORCED_PER_INVOCATION_VALUES: u32 = 4096;
 /// multi-dispatch family.
 pub(crate) const QR_ASPECT: u32 = 2;
 
+/// Blocked sweeps (blocked_global.wgsl) from this many columns of the working matrix.
+pub(crate) const BLOCKED_MIN_COLUMNS: u32 = 64;
+/// Columns per block of the blocked sweeps (`BLOCK` in blocked_global.wgsl).
+pub(crate) const BLOCK_COLUMNS: u32 = 16;
+/// Rows of the swept matrix up to which its Gram pass fits the loop budget.
+const BLOCKED_MAX_ROWS: u32 = 16_384;
+/// Invocations per workgroup and workgroup memory of the blocked kernels.
+const BLOCKED_WORKGROUP: u32 = 256;
+const BLOCKED_WORKGROUP_BYTES: u32 = 16 << 10;
+
 /// Upper bound on workgroups along x for element-parallel dispatches (scan, load, write): each
 /// invocation then loops over at most ⌈elements / (MAX_TILES·WG)⌉ elements.
 pub(crate) const MAX_TILES: u32 = 1024;
@@ -166,6 +177,8 @@ pub(crate) struct KernelRequest {
     pub product: Product,
     /// QR-precondition tall matrices in the multi-dispatch family.
     pub qr_preconditioning: bool,
+    /// What the multi-dispatch sweeps rotate.
+    pub sweep_pairs: SweepPairs,
 }
 
 /// One specialised one-sided Jacobi kernel: everything that changes the generated WGSL.
@@ -188,6 +201,9 @@ pub(crate) struct JacobiKernel {
     /// Householder QR preconditioning: the sweeps rotate R of W = Q·R (`Family::MultiDispatch`
     /// only; see qr_global.wgsl).
     pub qr: bool,
+    /// Blocked sweeps: block pairs of 2×16 columns instead of column pairs
+    /// (`Family::MultiDispatch` only; see blocked_global.wgsl).
+    pub blocked: bool,
 }
 
 impl JacobiKernel {
@@ -214,6 +230,7 @@ impl JacobiKernel {
             custom_tolerance,
             product,
             qr_preconditioning,
+            sweep_pairs,
         } = *req;
         let too_large = || {
             Error::TooLarge(format!(
@@ -249,6 +266,7 @@ impl JacobiKernel {
             scalar: Scalar::F32,
             small: None,
             qr: false,
+            blocked: false,
         };
         // The dedicated 2×2 / 3×3 kernel: the default for those shapes, and the only one that
         // computes polar decompositions and the rotation convention on the GPU.
@@ -302,6 +320,22 @@ impl JacobiKernel {
             workgroup: multi_wg,
             qr: qr_preconditioning && wn >= 2 && wm >= QR_ASPECT * wn,
             ..per_invocation
+        };
+        // Blocked sweeps: for at least BLOCKED_MIN_COLUMNS columns, a Gram pass down the swept
+        // rows within the loop budget (JM/32 tiles of 36 iterations), and room for the 256
+        // invocations and ~13 KB of workgroup memory the blocked kernels declare.
+        let swept_rows = if multi.qr { wn } else { wm };
+        let multi = Self {
+            blocked: match sweep_pairs {
+                SweepPairs::Auto => adapter.device_type != wgpu::DeviceType::Cpu,
+                SweepPairs::Blocks => true,
+                SweepPairs::Columns => false,
+            } && wn >= BLOCKED_MIN_COLUMNS
+                && swept_rows <= BLOCKED_MAX_ROWS
+                && limits.max_compute_invocations_per_workgroup >= BLOCKED_WORKGROUP
+                && limits.max_compute_workgroup_size_x >= BLOCKED_WORKGROUP
+                && limits.max_compute_workgroup_storage_size >= BLOCKED_WORKGROUP_BYTES,
+            ..multi
         };
         let max_values = if adapter.device_type == wgpu::DeviceType::Cpu {
             PER_INVOCATION_VALUES_CPU
@@ -391,10 +425,27 @@ impl JacobiKernel {
     /// `round` field picked by dynamic offset), also one per reflector with QR
     /// preconditioning; else one.
     pub(crate) fn param_entries(&self) -> u32 {
-        match (self.family, self.qr) {
-            (Family::MultiDispatch, false) => self.rounds(),
-            (Family::MultiDispatch, true) => self.rounds().max(self.work_shape().1),
-            _ => 1,
+        if self.family != Family::MultiDispatch {
+            return 1;
+        }
+        let reflectors = if self.qr { self.work_shape().1 } else { 0 };
+        self.rounds().max(self.sweep_rounds()).max(reflectors)
+    }
+
+    /// Blocks of BLOCK_COLUMNS columns, rounded up to even (blocked sweeps).
+    #[inline]
+    pub(crate) fn blocks(&self) -> u32 {
+        let nb = self.work_shape().1.div_ceil(BLOCK_COLUMNS);
+        nb + nb % 2
+    }
+
+    /// Rounds per sweep of the multi-dispatch family: over column pairs, or block pairs.
+    #[inline]
+    pub(crate) fn sweep_rounds(&self) -> u32 {
+        if self.blocked {
+            self.blocks() - 1
+        } else {
+            self.rounds()
         }
     }
 
@@ -483,7 +534,13 @@ impl JacobiKernel {
                 } else {
                     0
                 };
-                plain + qr
+                // Blocked: a 32×32 transform and a flag per block pair of a round.
+                let blocked = if self.blocked {
+                    u64::from(self.blocks() / 2) * (32 * 32 + 1)
+                } else {
+                    0
+                };
+                plain + qr + blocked
             }
         }
     }
@@ -536,6 +593,11 @@ impl JacobiKernel {
         konst("TEAMS", "u32", format!("{}u", self.workgroup / self.team));
         konst("RED_LEN", "u32", format!("{}u", self.red_len()));
         konst("QR", "bool", self.qr.to_string());
+        let nb = n.div_ceil(BLOCK_COLUMNS);
+        konst("BLOCKED", "bool", self.blocked.to_string());
+        konst("NB", "u32", format!("{nb}u"));
+        konst("NB2", "u32", format!("{}u", self.blocks()));
+        konst("NBPAIRS_B", "u32", format!("{}u", self.blocks() / 2));
         if let Some(small) = self.small {
             let n = self.a_n;
             konst("IN_LAYOUT", "u32", format!("{}u", small.input as u32));
@@ -551,6 +613,7 @@ impl JacobiKernel {
             konst("WANT_INFO", "bool", small.info.to_string());
         }
         let generated;
+        let multi_parts;
         let parts: &[(&str, &str)] = match self.family {
             Family::Small => &[
                 ("shared", COMMON),
@@ -567,19 +630,23 @@ impl JacobiKernel {
                 ("finalize", FINALIZE),
                 ("kernel", SINGLE_DISPATCH),
             ],
-            Family::MultiDispatch if self.qr => &[
-                ("storage back-end", STORAGE_GLOBAL),
-                ("shared", COMMON),
-                ("finalize", FINALIZE),
-                ("kernel", MULTI_DISPATCH),
-                ("QR preconditioning", QR_PRECONDITION),
-            ],
-            Family::MultiDispatch => &[
-                ("storage back-end", STORAGE_GLOBAL),
-                ("shared", COMMON),
-                ("finalize", FINALIZE),
-                ("kernel", MULTI_DISPATCH),
-            ],
+            Family::MultiDispatch => {
+                multi_parts = [
+                    ("storage back-end", STORAGE_GLOBAL),
+                    ("shared", COMMON),
+                    ("finalize", FINALIZE),
+                    ("kernel", MULTI_DISPATCH),
+                    (
+                        "QR preconditioning",
+                        if self.qr { QR_PRECONDITION } else { "" },
+                    ),
+                    (
+                        "blocked sweeps",
+                        if self.blocked { BLOCKED_SWEEPS } else { "" },
+                    ),
+                ];
+                &multi_parts
+            }
         };
         for (title, part) in parts {
             let _ = writeln!(s, "\n// ---- {title} ----");
@@ -645,6 +712,7 @@ mod tests {
             custom_tolerance: false,
             product: Product::Svd,
             qr_preconditioning: true,
+            sweep_pairs: SweepPairs::Auto,
         }
     }
 
@@ -703,10 +771,11 @@ mod tests {
                             ..k
                         },
                     ];
-                    if m.max(n) >= 2 * m.min(n) && m.min(n) >= 2 {
+                    for (qr, blocked) in [(true, false), (false, true), (true, true)] {
                         variants.push(JacobiKernel {
                             family: Family::MultiDispatch,
-                            qr: true,
+                            qr,
+                            blocked,
                             ..k
                         });
                     }

@@ -1,0 +1,244 @@
+// Blocked one-sided Jacobi for the multi-dispatch family (BLOCKED; src/gpu/shader.rs decides):
+// the sweeps pair blocks of 16 columns instead of single columns.
+//
+// The N columns of the working matrix X (W, or R with QR preconditioning) form NB blocks of
+// BLOCK = 16 columns (the last one padded with zero columns, NB padded to even NB2 with a
+// phantom block). A sweep is NB2−1 rounds of the circle ordering over blocks; in each round
+// the NBPAIRS_B block pairs (I, J) are disjoint and run in parallel:
+//   blocked_rotations  grid (NBPAIRS_B, count), one workgroup per block pair:
+//                        G = [X_I X_J]ᵀ[X_I X_J] (32×32), streamed through workgroup memory
+//                        in 32-row tiles; if some |cos(x_p, x_q)| exceeds the tolerance,
+//                        cyclic Jacobi on G (up to INNER_SWEEPS sweeps, 16 disjoint rotations
+//                        per step) accumulates the orthogonal Q with QᵀGQ ≈ diagonal.
+//   blocked_apply      grid (row tiles, NBPAIRS_B, count): [X_I X_J] ← [X_I X_J]·Q and
+//                        [V_I V_J] ← [V_I V_J]·Q, one 32×32 tile of rows per workgroup.
+// Convergence is decided on G computed afresh from X at every visit, with the same relative
+// test as the column-pair kernels, so the stopping rule and the accuracy are theirs; Q only
+// has to make progress, which is why a few inner sweeps suffice.
+//
+// Why blocks: a column pair costs three passes over 2 columns for 6·M flops (bandwidth-
+// bound); a block pair costs two passes over 32 columns for about 4·32·M flops, with each
+// loaded element reused 32 times from workgroup memory. On real GPUs the Gram and update
+// steps are small matrix products (the operation GPUs are built for), and a sweep takes
+// NB2−1 rounds of 2 dispatches instead of N2−1 rounds of 1: 16× fewer dispatches.
+// Workgroup memory: three 32×33 tiles (the odd stride 33 spreads a warp's column-strided reads
+// over the banks) and the rotation table, about 13 KB.
+
+const BLOCK: u32 = 16u;
+const BW: u32 = 32u;          // columns of a block pair
+const TS: u32 = 33u;          // stride of the tiles in workgroup memory
+const BWG: u32 = 256u;        // invocations per workgroup of the blocked kernels
+const INNER_SWEEPS: u32 = 2u;
+const XR: u32 = JM + select(0u, N, WANT_VECTORS); // rows of [X; V]
+
+var<workgroup> tile: array<real, 1056>;   // 32 columns × TS
+var<workgroup> gram: array<real, 1056>;
+var<workgroup> qmat: array<real, 1056>;
+var<workgroup> rot_c: array<real, 32>;
+var<workgroup> rot_s: array<real, 32>;
+var<workgroup> rot_p: array<u32, 32>;
+var<workgroup> rot_count: atomic<u32>;
+var<workgroup> rel_bits: atomic<u32>;
+
+fn qb_get(bp: u32, e: u32) -> real { return work[wb + WORK_QB + bp * QB_STRIDE + e]; }
+fn qb_set(bp: u32, e: u32, x: real) { work[wb + WORK_QB + bp * QB_STRIDE + e] = x; }
+fn qb_flag_set(bp: u32, on: bool) { qb_set(bp, BW * BW, select(real(0.0), real(1.0), on)); }
+
+// Column of X at slot t (0…31) of block pair (I, J); N or more for padding.
+fn slot_column(bij: vec2<u32>, t: u32) -> u32 {
+    return select(bij.y * BLOCK + (t - BLOCK), bij.x * BLOCK + t, t < BLOCK);
+}
+
+// Row r of [X; V] in column j, or zero past the ends.
+fn xv_get(j: u32, r: u32) -> real {
+    if j >= N || r >= XR {
+        return 0.0;
+    }
+    if r < JM {
+        return w_get(j, r);
+    }
+    return v_get(j, r - JM);
+}
+
+fn xv_set(j: u32, r: u32, x: real) {
+    if j >= N || r >= XR {
+        return;
+    }
+    if r < JM {
+        w_set(j, r, x);
+    } else {
+        v_set(j, r - JM, x);
+    }
+}
+
+@compute @workgroup_size(BWG)
+fn blocked_rotations(@builtin(workgroup_id) wid: vec3<u32>,
+                     @builtin(local_invocation_index) tid: u32) {
+    let mat = wid.y;
+    let bp = wid.x;
+    if share(tid, state[mat].status) != RUNNING {
+        return;
+    }
+    bind_matrix(mat);
+    let bij = circle_pair(NB2, params.round, bp);
+    if bij.y >= NB {
+        // A pair with the phantom block: nothing to rotate.
+        if tid == 0u {
+            qb_flag_set(bp, false);
+        }
+        return;
+    }
+    if tid == 0u {
+        atomicStore(&rot_count, 0u);
+        atomicStore(&rel_bits, 0u);
+    }
+    // G = XᵀX over the 32 slots: invocation t accumulates the 2×2 block at rows r0, r0+1 and
+    // columns c0, c0+1 of G.
+    let r0 = 2u * (tid / 16u);
+    let c0 = 2u * (tid % 16u);
+    var g = vec4<real>(0.0, 0.0, 0.0, 0.0);
+    for (var i0 = 0u; i0 < JM; i0 += BW) {
+        // Consecutive invocations load consecutive rows of one column (coalesced).
+        for (var e = tid; e < BW * BW; e += BWG) {
+            let j = slot_column(bij, e / BW);
+            let i = i0 + e % BW;
+            var x = real(0.0);
+            if j < N && i < JM {
+                x = w_get(j, i);
+            }
+            tile[(e / BW) * TS + e % BW] = x;
+        }
+        workgroupBarrier();
+        for (var i = 0u; i < BW; i += 1u) {
+            let a0 = tile[r0 * TS + i];
+            let a1 = tile[(r0 + 1u) * TS + i];
+            let b0 = tile[c0 * TS + i];
+            let b1 = tile[(c0 + 1u) * TS + i];
+            g = vec4<real>(fma(a0, b0, g.x), fma(a1, b0, g.y), fma(a0, b1, g.z), fma(a1, b1, g.w));
+        }
+        workgroupBarrier();
+    }
+    gram[c0 * TS + r0] = g.x;
+    gram[c0 * TS + r0 + 1u] = g.y;
+    gram[(c0 + 1u) * TS + r0] = g.z;
+    gram[(c0 + 1u) * TS + r0 + 1u] = g.w;
+    for (var e = tid; e < BW * BW; e += BWG) {
+        qmat[(e / BW) * TS + e % BW] = select(real(0.0), real(1.0), e / BW == e % BW);
+    }
+    workgroupBarrier();
+    // Largest relative off-diagonal |cos| among this invocation's entries above the diagonal.
+    var rel = real(0.0);
+    for (var k = 0u; k < 4u; k += 1u) {
+        let r = r0 + k % 2u;
+        let c = c0 + k / 2u;
+        if r < c {
+            rel = max(rel, relative_gamma(gram[r * TS + r], gram[c * TS + c], gram[c * TS + r]));
+        }
+    }
+    atomicMax(&rel_bits, bitcast<u32>(f32(rel)));
+    workgroupBarrier();
+    let worst = bitcast<f32>(share(tid, atomicLoad(&rel_bits)));
+    if tid == 0u {
+        atomicMax(&state[mat].off_bits, bitcast<u32>(worst));
+    }
+    if worst <= params.tol {
+        if tid == 0u {
+            qb_flag_set(bp, false);
+        }
+        return;
+    }
+    if tid == 0u {
+        atomicOr(&state[mat].rotated, 1u);
+    }
+    // Cyclic Jacobi on G, 16 disjoint rotations per step: G ← JᵀGJ, Q ← QJ.
+    var seen = 0u;
+    for (var sweep = 0u; sweep < INNER_SWEEPS; sweep += 1u) {
+        for (var r = 0u; r < BW - 1u; r += 1u) {
+            if tid < BW / 2u {
+                let pq = circle_pair(BW, r, tid);
+                let alpha = gram[pq.x * TS + pq.x];
+                let beta = gram[pq.y * TS + pq.y];
+                let gamma = gram[pq.y * TS + pq.x];
+                var cs = vec2<real>(1.0, 0.0);
+                if relative_gamma(alpha, beta, gamma) > real(params.tol) {
+                    cs = rotation(alpha, beta, gamma);
+                    atomicAdd(&rot_count, 1u);
+                }
+                // New column p = c·x_p − s·x_q, new column q = s·x_p + c·x_q.
+                rot_c[pq.x] = cs.x;
+                rot_c[pq.y] = cs.x;
+                rot_s[pq.x] = -cs.y;
+                rot_s[pq.y] = cs.y;
+                rot_p[pq.x] = pq.y;
+                rot_p[pq.y] = pq.x;
+            }
+            workgroupBarrier();
+            var gn: array<real, 4>;
+            var qn: array<real, 4>;
+            for (var k = 0u; k < 4u; k += 1u) {
+                let e = tid + k * BWG;
+                let a = e % BW;
+                let b = e / BW;
+                let pa = rot_p[a];
+                let pb = rot_p[b];
+                let ca = rot_c[a];
+                let sa = rot_s[a];
+                let cb = rot_c[b];
+                let sb = rot_s[b];
+                let row_a = cb * gram[b * TS + a] + sb * gram[pb * TS + a];
+                let row_pa = cb * gram[b * TS + pa] + sb * gram[pb * TS + pa];
+                gn[k] = ca * row_a + sa * row_pa;
+                qn[k] = cb * qmat[b * TS + a] + sb * qmat[pb * TS + a];
+            }
+            workgroupBarrier();
+            for (var k = 0u; k < 4u; k += 1u) {
+                let e = tid + k * BWG;
+                gram[(e / BW) * TS + e % BW] = gn[k];
+                qmat[(e / BW) * TS + e % BW] = qn[k];
+            }
+            workgroupBarrier();
+        }
+        let total = share(tid, atomicLoad(&rot_count));
+        if total == seen {
+            break;
+        }
+        seen = total;
+    }
+    for (var e = tid; e < BW * BW; e += BWG) {
+        qb_set(bp, e, qmat[(e / BW) * TS + e % BW]);
+    }
+    if tid == 0u {
+        qb_flag_set(bp, true);
+    }
+}
+
+@compute @workgroup_size(BWG)
+fn blocked_apply(@builtin(workgroup_id) wid: vec3<u32>,
+                 @builtin(local_invocation_index) tid: u32) {
+    let mat = wid.z;
+    let bp = wid.y;
+    bind_matrix(mat);
+    let on = state[mat].status == RUNNING && qb_get(bp, BW * BW) != 0.0;
+    if share(tid, select(0u, 1u, on)) == 0u {
+        return;
+    }
+    let bij = circle_pair(NB2, params.round, bp);
+    let row0 = wid.x * BW;
+    for (var e = tid; e < BW * BW; e += BWG) {
+        qmat[(e / BW) * TS + e % BW] = qb_get(bp, e);
+        tile[(e / BW) * TS + e % BW] = xv_get(slot_column(bij, e / BW), row0 + e % BW);
+    }
+    workgroupBarrier();
+    // Element (row a, slot b) of the tile times Q; consecutive invocations write consecutive
+    // rows of one column (coalesced), and read one Q column (a broadcast).
+    for (var k = 0u; k < 4u; k += 1u) {
+        let e = tid + k * BWG;
+        let a = e % BW;
+        let b = e / BW;
+        var acc = real(0.0);
+        for (var j = 0u; j < BW; j += 1u) {
+            acc = fma(tile[j * TS + a], qmat[b * TS + j], acc);
+        }
+        xv_set(slot_column(bij, b), row0 + a, acc);
+    }
+}
