@@ -14,7 +14,9 @@
 //     jacobi_round, r = 0…N2−2 grid (NPAIRS, count) one workgroup per column pair
 //       (or jacobi_round_lanes, grid (⌈NPAIRS/WG⌉, count), one invocation per pair, on CPUs)
 //     jacobi_sweep_end         grid (⌈count/WG⌉, 1) converged? sweep cap? count active
-//   (the host reads the active count every few sweeps and stops when it is zero)
+//     jacobi_gate              grid (1, 1)          no matrix active: zero the sweep grids
+//   (rounds are indirect dispatches, so sweeps recorded after convergence do nothing; the host
+//   reads the active count only when a solve needs more than one submission)
 //   jacobi_norms               grid (N, count)      σ_j = ‖w_j‖, one workgroup per column
 //   jacobi_rank                grid (⌈N/WG⌉, count) sort permutation
 //   (QR preconditioning with vectors: U = Q·R_final, qr_global.wgsl)
@@ -39,7 +41,16 @@ struct MatrixState {
 }
 
 @group(0) @binding(7) var<storage, read_write> state: array<MatrixState>;
-@group(0) @binding(8) var<storage, read_write> active_count: atomic<u32>;
+// Matrices still rotating after the last sweep_end, and the workgroup grids of a sweep's
+// dispatches (SweepGrids in src/gpu/buffers.rs), copied to the indirect-dispatch buffer after
+// every sweep: jacobi_gate zeroes them once no matrix is rotating, so the sweeps the host
+// recorded beyond convergence dispatch nothing, and it need not read convergence state.
+struct Progress {
+    count: atomic<u32>,
+    grids: array<u32, 9>,
+}
+
+@group(0) @binding(8) var<storage, read_write> progress: Progress;
 
 var<workgroup> red: array<real, RED_LEN>;
 var<workgroup> wg_exp: atomic<u32>;
@@ -264,10 +275,19 @@ fn jacobi_sweep_end(@builtin(global_invocation_id) gid: vec3<u32>) {
     } else if sweeps >= params.max_sweeps {
         state[mat].status = 1u;
     } else {
-        atomicAdd(&active_count, 1u);
+        atomicAdd(&progress.count, 1u);
     }
     atomicStore(&state[mat].rotated, 0u);
     atomicStore(&state[mat].off_bits, 0u);
+}
+
+@compute @workgroup_size(1)
+fn jacobi_gate() {
+    if atomicLoad(&progress.count) == 0u {
+        for (var i = 0u; i < 9u; i += 1u) {
+            progress.grids[i] = 0u;
+        }
+    }
 }
 
 @compute @workgroup_size(WG)

@@ -44,6 +44,30 @@ pub(crate) struct RawInfo {
 pub(crate) const INFO_BYTES: u64 = std::mem::size_of::<RawInfo>() as u64;
 /// Bytes of `MatrixState` in jacobi_global.wgsl.
 pub(crate) const STATE_BYTES: u64 = 32;
+
+/// Bytes of the `active` buffer (`Progress` in jacobi_global.wgsl): the active-matrix counter,
+/// then the sweep grids.
+pub(crate) const ACTIVE_BYTES: u64 = 4 + SweepGrids::BYTES;
+
+/// The workgroup grids of one sweep's dispatches in the multi-dispatch family, as indirect
+/// dispatch arguments: the round (column pairs), and the two dispatches of a block-pair round.
+/// `jacobi_gate` zeroes them on the device once no matrix is rotating, so sweeps recorded
+/// past convergence dispatch nothing and the host need not read convergence state between.
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+pub(crate) struct SweepGrids {
+    pub round: [u32; 3],
+    pub block_rotations: [u32; 3],
+    pub block_apply: [u32; 3],
+}
+
+impl SweepGrids {
+    pub(crate) const BYTES: u64 = std::mem::size_of::<Self>() as u64;
+    /// Byte offsets of the three grids.
+    pub(crate) const ROUND: u64 = 0;
+    pub(crate) const BLOCK_ROTATIONS: u64 = 12;
+    pub(crate) const BLOCK_APPLY: u64 = 24;
+}
 /// Element counts per matrix of every buffer.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Sizes {
@@ -105,6 +129,8 @@ pub(crate) struct ChunkBuffers {
     /// Multi-dispatch only: per-matrix state and the active-matrix counter with its read-back.
     pub state: Option<wgpu::Buffer>,
     pub active: Option<(wgpu::Buffer, wgpu::Buffer)>,
+    /// Multi-dispatch only: the indirect dispatch grids of a sweep (see [`SweepGrids`]).
+    pub grids: Option<wgpu::Buffer>,
     pub staging: wgpu::Buffer,
     /// The output buffers are mappable and read directly (`staging` is unused).
     pub direct: bool,
@@ -202,12 +228,25 @@ impl ChunkBuffers {
                 wgpu::BufferUsages::empty(),
             );
             let state = storage_buffer(device, "state", STATE_BYTES * per_chunk, clear);
-            let active = storage_buffer(device, "active", 4, clear | wgpu::BufferUsages::COPY_SRC);
+            let active = storage_buffer(
+                device,
+                "active",
+                ACTIVE_BYTES,
+                clear | wgpu::BufferUsages::COPY_SRC,
+            );
             let active_read = read_back_buffer(device, "active read-back", 4);
             (Some(work), Some(state), Some((active, active_read)))
         } else {
             (None, None, None)
         };
+        let grids = multi.then(|| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("sweep grids"),
+                size: SweepGrids::BYTES,
+                usage: wgpu::BufferUsages::INDIRECT | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        });
         if let (Some(work), Some(state), Some((active, _))) = (&work, &state, &active) {
             resources.push(work.as_entire_binding());
             resources.push(state.as_entire_binding());
@@ -229,7 +268,12 @@ impl ChunkBuffers {
         let bytes = [&params, &input, &s, &u, &vt, &info, &staging]
             .iter()
             .map(|b| b.size())
-            .chain(work.iter().chain(state.iter()).map(wgpu::Buffer::size))
+            .chain(
+                work.iter()
+                    .chain(state.iter())
+                    .chain(grids.iter())
+                    .map(wgpu::Buffer::size),
+            )
             .sum();
         drop(work); // kept alive by the bind group
         Self {
@@ -242,6 +286,7 @@ impl ChunkBuffers {
             info,
             state,
             active,
+            grids,
             staging,
             direct,
             bind_group,

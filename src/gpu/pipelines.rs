@@ -9,12 +9,13 @@ use super::shader::{Family, JacobiKernel};
 use crate::error::Result;
 
 /// Entry points of the multi-dispatch family, in `jacobi_global.wgsl`.
-pub(crate) const MULTI_ENTRY_POINTS: [&str; 8] = [
+pub(crate) const MULTI_ENTRY_POINTS: [&str; 9] = [
     "jacobi_scan",
     "jacobi_load",
     "jacobi_round",
     "jacobi_round_lanes",
     "jacobi_sweep_end",
+    "jacobi_gate",
     "jacobi_norms",
     "jacobi_rank",
     "jacobi_write",

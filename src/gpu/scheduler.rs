@@ -3,11 +3,13 @@
 //! * Single-dispatch family: per chunk exactly one submission and one host round trip; the
 //!   kernel runs every sweep of every matrix inside one dispatch and decides convergence on
 //!   the GPU.
-//! * Multi-dispatch family: scan, load, then one dispatch per round and a `sweep_end` per
-//!   sweep, several sweeps per submission; the host reads one `u32` (matrices still active)
-//!   after 6 sweeps and then every 2, and stops when it is zero, then finalizes. Round trips
-//!   per solve: 1 + ⌈(sweeps − 6) / 2⌉ + 1 for typical solves (more when a huge N limits a
-//!   submission to fewer sweeps).
+//! * Multi-dispatch family: scan, load, then per sweep one indirect dispatch per round and a
+//!   `sweep_end` and `gate`; the gate zeroes the rounds' grids on the device once no matrix
+//!   is rotating, so the host records sweeps up to `max_sweeps` without looking. Only when
+//!   those do not fit one submission ([`DISPATCHES_PER_SUBMISSION`], i.e. N above about 130
+//!   at 30 sweeps) does it read one `u32` (matrices still active) between submissions, and
+//!   stop when it is zero. Round trips per solve: 1 when the sweeps fit one submission,
+//!   whatever the number of sweeps; else one per submission the solve needed.
 //!
 //! Both end with σ, U, Vᵀ and the per-matrix info copied into one read-back buffer.
 
@@ -16,7 +18,7 @@ use std::time::Instant;
 use bytemuck::Zeroable as _;
 
 use super::Gpu;
-use super::buffers::{ChunkBuffers, INFO_BYTES, Params, PoolKey, RawInfo, Sizes};
+use super::buffers::{ChunkBuffers, INFO_BYTES, Params, PoolKey, RawInfo, Sizes, SweepGrids};
 use super::errors::ErrorCatcher;
 use super::pipelines::JacobiPipeline;
 use super::plan::{ChunkPlan, grid_2d};
@@ -27,14 +29,11 @@ use crate::error::{Error, Result};
 use crate::options::{SignConvention, SvdOptions, Vectors};
 use crate::output::{Engine, MatrixInfo, Status, SvdOutput};
 
-/// At most this many dispatches per submission in the multi-dispatch family: enough to amortise
-/// a submission, few enough that convergence is checked every sweep or two on large matrices.
+/// At most this many dispatches per submission in the multi-dispatch family: enough to hold
+/// every sweep of matrices up to about 130 columns (so their solves need no mid-solve read-
+/// back), few enough that a large matrix's convergence is checked every few sweeps and that
+/// the sweeps recorded past its convergence (empty indirect dispatches) stay cheap.
 const DISPATCHES_PER_SUBMISSION: u32 = 4096;
-/// Sweeps before the first convergence check, then between checks. f32 Jacobi converges in
-/// 6–12 sweeps on our test matrices, so the first check rarely comes too late and later ones
-/// stop within two sweeps of convergence.
-const SWEEPS_BEFORE_FIRST_CHECK: u32 = 6;
-const SWEEPS_BETWEEN_CHECKS: u32 = 2;
 /// Invocations per workgroup of `jacobi_round_lanes` (`LANES_WG` in jacobi_global.wgsl).
 const LANES_WORKGROUP: u32 = 8;
 /// Sweeps the dedicated 2×2 / 3×3 kernel may use (`BSVD_MAX_SWEEPS` in small_svd.wgsl).
@@ -438,10 +437,11 @@ async fn run_sweeps(
 ) -> Result<wgpu::CommandEncoder> {
     let device = job.gpu.device();
     let (k, p) = (&job.kernel, job.pipeline);
-    let (state, (active, active_read)) = match (&bufs.state, &bufs.active) {
-        (Some(s), Some(a)) => (s, a),
-        _ => return Err(Error::Gpu("multi-dispatch buffers missing".into())),
-    };
+    let (state, (active, active_read), grids_buffer) =
+        match (&bufs.state, &bufs.active, &bufs.grids) {
+            (Some(s), Some(a), Some(g)) => (s, a, g),
+            _ => return Err(Error::Gpu("multi-dispatch buffers missing".into())),
+        };
     let (m, n) = k.work_shape();
     let wg = k.workgroup;
     let elements = u64::from(m) * u64::from(n);
@@ -492,41 +492,65 @@ async fn run_sweeps(
         dispatch(&mut pass, "qr_extract_r", 0, k.tiles(r_elements), chunk);
         out.work.dispatches += 2 * u64::from(n);
     }
-    let per_sweep = if k.blocked {
-        2 * k.sweep_rounds() + 1
-    } else {
-        k.rounds() + 1
-    };
+    // Each sweep: its rounds as indirect dispatches, sweep_end and gate.
+    let per_sweep = k.sweep_rounds() * if k.blocked { 2 } else { 1 } + 2;
     let per_submission = (DISPATCHES_PER_SUBMISSION / per_sweep).max(1);
+    let round_x = if lanes {
+        k.pairs().div_ceil(LANES_WORKGROUP)
+    } else {
+        k.pairs()
+    };
     let block_pairs = k.blocks() / 2;
     let row_tiles = (rows + if k.vectors.wanted() { n } else { 0 }).div_ceil(32);
+    let grids = SweepGrids {
+        round: [round_x, chunk, 1],
+        block_rotations: [block_pairs, chunk, 1],
+        block_apply: [row_tiles, block_pairs, chunk],
+    };
+    // Both copies of the grids start full: the indirect-dispatch buffer the sweeps read, and
+    // the one in `active` that jacobi_gate zeroes and the copy after each sweep propagates.
+    job.gpu
+        .queue()
+        .write_buffer(active, 4, bytemuck::bytes_of(&grids));
+    job.gpu
+        .queue()
+        .write_buffer(grids_buffer, 0, bytemuck::bytes_of(&grids));
+    out.work.bytes_uploaded += 2 * SweepGrids::BYTES;
+    let indirect = |pass: &mut wgpu::ComputePass<'_>, entry: &str, round: u32, grid: u64| {
+        pass.set_pipeline(p.entry(entry));
+        let offset = (bufs.params_stride * u64::from(round)) as u32;
+        pass.set_bind_group(0, &bufs.bind_group, &[offset]);
+        pass.dispatch_workgroups_indirect(grids_buffer, grid);
+    };
+    let round_entry = if lanes {
+        "jacobi_round_lanes"
+    } else {
+        "jacobi_round"
+    };
     let mut done = 0;
     while done < job.opts.max_sweeps {
-        let wanted = if done == 0 {
-            SWEEPS_BEFORE_FIRST_CHECK
-        } else {
-            SWEEPS_BETWEEN_CHECKS
-        };
-        let batch = wanted.min(per_submission).min(job.opts.max_sweeps - done);
+        let batch = per_submission.min(job.opts.max_sweeps - done);
         for _ in 0..batch {
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 for round in 0..k.sweep_rounds() {
                     if k.blocked {
-                        dispatch(&mut pass, "blocked_rotations", round, block_pairs, chunk);
-                        let grid = [row_tiles, block_pairs, chunk];
-                        dispatch_grid(&mut pass, "blocked_apply", round, grid);
-                    } else if lanes {
-                        let groups = k.pairs().div_ceil(LANES_WORKGROUP);
-                        dispatch(&mut pass, "jacobi_round_lanes", round, groups, chunk);
+                        let (rotations, apply) =
+                            (SweepGrids::BLOCK_ROTATIONS, SweepGrids::BLOCK_APPLY);
+                        indirect(&mut pass, "blocked_rotations", round, rotations);
+                        indirect(&mut pass, "blocked_apply", round, apply);
                     } else {
-                        dispatch(&mut pass, "jacobi_round", round, k.pairs(), chunk);
+                        indirect(&mut pass, round_entry, round, SweepGrids::ROUND);
                     }
                 }
             }
-            encoder.clear_buffer(active, 0, None);
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            dispatch(&mut pass, "jacobi_sweep_end", 0, chunk.div_ceil(wg), 1);
+            encoder.clear_buffer(active, 0, Some(4));
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                dispatch(&mut pass, "jacobi_sweep_end", 0, chunk.div_ceil(wg), 1);
+                dispatch(&mut pass, "jacobi_gate", 0, 1, 1);
+            }
+            encoder.copy_buffer_to_buffer(active, 4, grids_buffer, 0, SweepGrids::BYTES);
         }
         out.work.dispatches += u64::from(batch) * u64::from(per_sweep);
         done += batch;

@@ -95,7 +95,7 @@ const RUNS_QUICK: usize = 3;
 const STARTUP_CASE: (usize, usize, usize) = (1000, 16, 16);
 
 /// Largest `m` or `n` accepted by `--shapes`.
-const MAX_DIM: usize = 4096;
+const MAX_DIM: usize = 8192;
 
 /// Largest `--count`.
 const MAX_COUNT: usize = 1 << 24;
@@ -1088,7 +1088,7 @@ mod tests {
             &["--shapes", "0x3"],
             &["--shapes", "3x3,"],
             &["--shapes", "axb"],
-            &["--shapes", "5000x2"],
+            &["--shapes", "9000x2"],
             &["--shapes", "-3x3"],
             &["--peak-gflops", "0"],
             &["--peak-gflops", "-1"],
