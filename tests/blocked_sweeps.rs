@@ -15,7 +15,8 @@ fn opts(vectors: Vectors, pairs: SweepPairs) -> SvdOptions {
 }
 
 /// Square shapes with a partial last block (200 = 12·16 + 8) and a phantom block (13 blocks),
-/// on random, graded (κ = 10⁶), rank-deficient and repeated-σ matrices.
+/// on random, graded (κ = 10⁶), rank-deficient, repeated-σ, Hilbert (σ far below ε·σ₁) and
+/// Kahan matrices.
 #[test]
 fn square_classes_match_column_pairs() {
     let Some(gpu) = common::gpu() else { return };
@@ -24,6 +25,8 @@ fn square_classes_match_column_pairs() {
         (Class::Graded, 200, Vectors::Thin),
         (Class::RankDeficient, 150, Vectors::Full),
         (Class::Repeated, 96, Vectors::None),
+        (Class::Hilbert, 80, Vectors::Thin),
+        (Class::Kahan, 90, Vectors::Thin),
     ] {
         let data = batch_row_major(class, 2, n, n, 61);
         let batch = MatrixBatch::row_major(&data, 2, n, n).unwrap();
@@ -93,4 +96,27 @@ fn bad_matrices_are_isolated() {
     assert_eq!(out.u(0), reference.u(0));
     let acc = common::accuracy(&out, 0, &batch.to_dmatrix_f64(0));
     assert!(acc.worst() <= 1.0, "{acc:?}");
+}
+
+/// A sweep cap below what the matrices need: `NotConverged`, the cap as the sweep count, and
+/// finite results, for blocked sweeps with and without QR preconditioning.
+#[test]
+fn sweep_cap_reports_not_converged() {
+    let Some(gpu) = common::gpu() else { return };
+    for (m, n) in [(100, 100), (600, 80)] {
+        let data = batch_row_major(Class::Graded, 2, m, n, 65);
+        let batch = MatrixBatch::row_major(&data, 2, m, n).unwrap();
+        for pairs in [SweepPairs::Blocks, SweepPairs::Columns] {
+            let out = gpu
+                .svd(&batch, &opts(Vectors::Thin, pairs).with_max_sweeps(2))
+                .unwrap();
+            for i in 0..2 {
+                assert_eq!(out.status(i), Status::NotConverged, "{m}×{n} {pairs:?}");
+                assert_eq!(out.info(i).sweeps, 2, "{m}×{n} {pairs:?}");
+                assert!(out.info(i).off_diagonal > 0.0);
+                assert!(out.singular_values(i).iter().all(|x| x.is_finite()));
+                assert!(out.u(i).unwrap().iter().all(|x| x.is_finite()));
+            }
+        }
+    }
 }
