@@ -204,8 +204,34 @@ fn blocked_rotations(@builtin(workgroup_id) wid: vec3<u32>,
         }
         seen = total;
     }
-    for (var e = tid; e < BW * BW; e += BWG) {
-        qb_set(bp, e, qmat[(e / BW) * TS + e % BW]);
+    // One Björck step, Q ← Q + ½·Q·(I − QᵀQ): removes most of the orthogonality error the f32
+    // rotations left in Q (c² + s² = 1 only to rounding, once per rotation of each column),
+    // which V would otherwise accumulate over every block-pair visit of every sweep.
+    for (var k = 0u; k < 4u; k += 1u) {
+        let e = tid + k * BWG;
+        let a = e % BW;
+        let b = e / BW;
+        var d = select(real(0.0), real(1.0), a == b);
+        for (var j = 0u; j < BW; j += 1u) {
+            d = fma(-qmat[a * TS + j], qmat[b * TS + j], d);
+        }
+        tile[b * TS + a] = d;
+    }
+    workgroupBarrier();
+    var qn: array<real, 4>;
+    for (var k = 0u; k < 4u; k += 1u) {
+        let e = tid + k * BWG;
+        let a = e % BW;
+        let b = e / BW;
+        var acc = real(0.0);
+        for (var j = 0u; j < BW; j += 1u) {
+            acc = fma(qmat[j * TS + a], tile[b * TS + j], acc);
+        }
+        qn[k] = fma(0.5, acc, qmat[b * TS + a]);
+    }
+    for (var k = 0u; k < 4u; k += 1u) {
+        let e = tid + k * BWG;
+        qb_set(bp, e, qn[k]);
     }
     if tid == 0u {
         qb_flag_set(bp, true);
