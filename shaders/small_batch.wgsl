@@ -45,6 +45,14 @@ fn small_out(mat: u32, first: bool, r: u32, c: u32, x: f32) {
     }
 }
 
+// Loads are per invocation, each reading its own matrix: on a GPU the lanes of a warp then read
+// addresses IN_STRIDE floats apart, and the warp's first load instruction brings the 128-byte
+// lines into L1 for the following ones, so DRAM traffic is that of a coalesced load but L1
+// transactions are several times more. Staging the workgroup's 64 contiguous matrices through
+// workgroup memory (coalesced reads, then odd-stride reads without bank conflicts) was tried
+// and halved the 3×3 polar throughput on lavapipe (14 → 7.4 M/s in examples/physics_step.rs;
+// the barrier is a coroutine switch there), so it is not used; on GPUs it is the next thing to
+// measure.
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
     let mat = gid.x + gid.y * groups.x * 64u;
