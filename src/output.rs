@@ -120,6 +120,13 @@ pub struct SvdOutput {
     pub(crate) work: WorkCounts,
 }
 
+impl Default for SvdOutput {
+    /// An output of no matrices, to pass to [`Gpu::svd_into`](crate::Gpu::svd_into).
+    fn default() -> Self {
+        Self::empty(Engine::Gpu)
+    }
+}
+
 impl SvdOutput {
     /// An output with every array allocated (zero-filled) for `count` `m×n` matrices.
     pub(crate) fn allocate(
@@ -150,6 +157,44 @@ impl SvdOutput {
             timings: Timings::default(),
             work: WorkCounts::default(),
         }
+    }
+
+    /// An output of no matrices, to be reshaped by a solve.
+    pub(crate) fn empty(engine: Engine) -> Self {
+        Self::allocate(0, 0, 0, Vectors::None, engine)
+    }
+
+    /// Reshapes this output for `count` `m×n` matrices, keeping the allocations where they
+    /// are large enough: an output reused across calls of one shape allocates (and page-faults)
+    /// nothing. The values are left for the caller to overwrite; timings and work counts are
+    /// reset.
+    pub(crate) fn reshape(
+        &mut self,
+        count: usize,
+        m: usize,
+        n: usize,
+        vectors: Vectors,
+        engine: Engine,
+    ) {
+        let k = m.min(n);
+        self.count = count;
+        self.m = m;
+        self.n = n;
+        self.vectors = vectors;
+        self.engine = engine;
+        fit(&mut self.singular_values, count * k);
+        fit(&mut self.u, count * m * vectors.u_cols(m, n));
+        fit(&mut self.vt, count * vectors.vt_rows(m, n) * n);
+        self.info.resize(
+            count,
+            MatrixInfo {
+                status: Status::Converged,
+                sweeps: 0,
+                off_diagonal: 0.0,
+            },
+        );
+        self.timings = Timings::default();
+        self.work = WorkCounts::default();
     }
 
     /// Number of matrices.
@@ -349,4 +394,15 @@ pub(crate) fn row_major_view(
         Dyn(cols),
         Dyn(1),
     ))
+}
+
+/// Resizes `v` to `len` values, in place when its allocation is large enough; otherwise a new
+/// zeroed allocation (`vec!` of zeros gets pages the OS zeroes lazily, where `resize` would
+/// write every value before the solve overwrites it).
+fn fit(v: &mut Vec<f32>, len: usize) {
+    if v.capacity() >= len {
+        v.resize(len, 0.0);
+    } else {
+        *v = vec![0.0; len];
+    }
 }

@@ -146,3 +146,34 @@ fn repeated_calls_reuse_buffers() {
     chunked.svd(&batch, &SvdOptions::default()).unwrap();
     assert_eq!(gpu.pooled_bytes(), with_chunked);
 }
+
+/// `svd_into` reuses one output across calls of changing shapes and vector modes, and gives
+/// exactly what `svd` gives each time (no stale values from the previous call survive).
+#[test]
+fn svd_into_reuses_the_output() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut out = batched_svd::SvdOutput::default();
+    assert_eq!(out.count(), 0);
+    for (count, m, n, vectors) in [
+        (5000, 3, 3, Vectors::Thin),
+        (300, 8, 5, Vectors::Full),
+        (7, 3, 3, Vectors::None),
+        (64, 6, 9, Vectors::Thin),
+        (5000, 3, 3, Vectors::Thin),
+    ] {
+        let data = gaussian_row_major(count, m, n, 41 + count as u64);
+        let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
+        let opts = SvdOptions::default().with_vectors(vectors);
+        gpu.svd_into(&batch, &opts, &mut out).unwrap();
+        let fresh = gpu.svd(&batch, &opts).unwrap();
+        assert_eq!(
+            (out.count(), out.shape(), out.vectors()),
+            (count, (m, n), vectors)
+        );
+        assert_eq!(out.all_singular_values(), fresh.all_singular_values());
+        assert_eq!(out.all_u(), fresh.all_u(), "{m}×{n} {vectors:?}");
+        assert_eq!(out.all_vt(), fresh.all_vt(), "{m}×{n} {vectors:?}");
+        assert_eq!(out.infos(), fresh.infos());
+        common::assert_accurate("svd_into", &batch, &out);
+    }
+}

@@ -59,23 +59,26 @@ struct Submitted<'a> {
     index: wgpu::SubmissionIndex,
 }
 
-/// Runs the batched SVD of `batch` on `gpu`.
-pub(crate) async fn svd(
+/// Runs the batched SVD of `batch` on `gpu` into `out`, reusing its allocations.
+pub(crate) async fn svd_into(
     gpu: &Gpu,
     batch: &MatrixBatch<'_>,
     opts: &SvdOptions,
-) -> Result<SvdOutput> {
-    run(gpu, batch, opts, Product::Svd).await
+    out: &mut SvdOutput,
+) -> Result<()> {
+    run(gpu, batch, opts, Product::Svd, out).await
 }
 
 /// Runs the batched SVD (or, for 2×2 and 3×3, the polar decomposition, with R in the U slot
-/// and S in the Vᵀ slot of the output) of `batch` on `gpu`.
+/// and S in the Vᵀ slot of the output) of `batch` on `gpu` into `out`, which is reshaped for
+/// the batch (its allocations reused where large enough).
 pub(crate) async fn run(
     gpu: &Gpu,
     batch: &MatrixBatch<'_>,
     opts: &SvdOptions,
     product: Product,
-) -> Result<SvdOutput> {
+    out: &mut SvdOutput,
+) -> Result<()> {
     opts.validate_for(batch.rows(), batch.cols())?;
     gpu.check_lost()?;
     let device = gpu.device();
@@ -147,9 +150,9 @@ pub(crate) async fn run(
         sets.push(set);
     }
 
-    let mut out = SvdOutput::allocate(count, m, n, opts.vectors, Engine::Gpu);
+    out.reshape(count, m, n, opts.vectors, Engine::Gpu);
     if rotation_only {
-        out.vt = Vec::new();
+        out.vt.clear();
     }
     let job = Job {
         gpu,
@@ -160,13 +163,13 @@ pub(crate) async fn run(
         opts,
         tol: opts.effective_tolerance(m, n),
     };
-    run_chunks(&job, &sets, &plan, &mut out).await?;
+    run_chunks(&job, &sets, &plan, out).await?;
     // Only sets of a successful call go back to the pool (a failed one may be left mapped).
     for set in sets {
         gpu.buffer_pool().give(key, set);
     }
     out.work.chunks = plan.chunks as u64;
-    Ok(out)
+    Ok(())
 }
 
 /// Submits every chunk and collects its results, overlapping the read-back of one chunk with
