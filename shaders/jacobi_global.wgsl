@@ -17,7 +17,7 @@
 //     jacobi_gate              grid (1, 1)          no matrix active: zero the sweep grids
 //   (rounds are indirect dispatches, so sweeps recorded after convergence do nothing; the host
 //   reads the active count only when a solve needs more than one submission)
-//   jacobi_norms               grid (N, count)      σ_j = ‖w_j‖, one workgroup per column
+//   jacobi_norms               grid (N, count)      σ_j = ‖w_j‖, v_j /= ‖v_j‖, a workgroup per column
 //   jacobi_rank                grid (⌈N/WG⌉, count) sort permutation
 //   (QR preconditioning with vectors: U = Q·R_final, qr_global.wgsl)
 //   jacobi_write               grid (tiles, count)  σ, U, Vᵀ, info in the numpy layout
@@ -306,9 +306,22 @@ fn jacobi_norms(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         let x = w_get(j, i);
         part.x = fma(x, x, part.x);
     }
+    if WANT_VECTORS {
+        for (var i = tid; i < N; i += WG) {
+            let x = v_get(j, i);
+            part.y = fma(x, x, part.y);
+        }
+    }
     let sums = reduce3(tid, part);
     if tid == 0u {
         sig_set(j, sqrt(sums.x));
+    }
+    if WANT_VECTORS {
+        // V's column to unit norm (see normalize_v_column in jacobi_finalize.wgsl).
+        let norm = sqrt(sums.y);
+        for (var i = tid; i < N; i += WG) {
+            v_set(j, i, v_get(j, i) / norm);
+        }
     }
 }
 

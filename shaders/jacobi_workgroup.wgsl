@@ -194,6 +194,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
             ss = fma(x, x, ss);
         }
         sig_set(j, sqrt(ss));
+        if WANT_VECTORS {
+            normalize_v_column(j);
+        }
     }
     sync();
     for (var j = tid; j < N; j += WG) {

@@ -523,7 +523,8 @@ impl JacobiKernel {
         let pair = 2 * per(m, team) + per(n, team) + reduction + 1;
         let sweep = 1 + u64::from(self.rounds()) * (1 + passes * pair);
         let out_len = n + m * n + n * n;
-        let finalize = per(n, wg) * (m + 2) + per(n, wg) * (n + 2) + per(out_len, wg) + n;
+        // Norms (W's and V's columns, V's rescaled), ranking, outputs.
+        let finalize = per(n, wg) * (m + 2 * n + 2) + per(n, wg) * (n + 2) + per(out_len, wg) + n;
         load + u64::from(sweeps) * sweep + finalize
     }
 

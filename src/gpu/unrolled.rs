@@ -236,6 +236,15 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
     if vectors {
         c.line("let u_base = mat * A_M * U_COLS;");
         c.line("let vt_base = mat * VT_ROWS * A_N;");
+        // V's columns to unit norm: the rotations' rounding drifts their norms (see
+        // normalize_v_column in jacobi_finalize.wgsl).
+        for j in 0..n {
+            c.line(format!("var vv{j} = {} * {};", v(j, 0), v(j, 0)));
+            for i in 1..n {
+                c.line(format!("vv{j} = fma({x}, {x}, vv{j});", x = v(j, i)));
+            }
+            c.line(format!("let vn{j} = sqrt(vv{j});"));
+        }
         for j in 0..n {
             for i in 0..m {
                 // U_W column j (normalised W column) …
@@ -253,7 +262,7 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
                 } else {
                     format!("vt_out[vt_base + r{j} * A_N + {i}u]")
                 };
-                c.line(format!("{target} = {};", v(j, i)));
+                c.line(format!("{target} = {} / vn{j};", v(j, i)));
             }
         }
     }
