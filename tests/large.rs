@@ -72,7 +72,8 @@ fn tall_full_u() {
 /// The largest square size the issue names. About 13 minutes on lavapipe (16 sweeps of 2047
 /// column-pair rounds; nalgebra's f64 reference takes seconds), so it runs on request:
 /// `cargo test --release --test large -- --ignored`. Measured 2026-11-23: converged in 16
-/// sweeps, worst error/bound ratio 0.17 (V orthogonality).
+/// sweeps, worst error/bound ratio 0.17 (V orthogonality; measured before the kernels normalised
+/// V's columns).
 #[test]
 #[ignore = "about 13 minutes on a software device"]
 fn square_2048() {
