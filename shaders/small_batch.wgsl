@@ -3,7 +3,9 @@
 //
 //   N            2 or 3
 //   IN_LAYOUT    0: row-major packed (numpy), 1: column-major packed (nalgebra, WGSL mat),
-//                2: column-major with columns padded to 4 floats (WGSL mat3x3<f32> in storage)
+//                2: column-major with columns padded to 4 floats (WGSL mat3x3<f32> in storage),
+//                3: interleaved (structure of arrays): element (r, c) of every matrix, then the
+//                   next element; consecutive invocations read consecutive floats (coalesced)
 //   OUT_LAYOUT   same codes for the matrices written to u_out and vt_out
 //   IN_STRIDE    floats per input matrix (N·N, or 12 for a padded 3×3)
 //   OUT_STRIDE   floats per output matrix
@@ -28,20 +30,29 @@ fn small_index(code: u32, r: u32, c: u32) -> u32 {
     return c * 4u + r;
 }
 
-fn small_in(base: u32, r: u32, c: u32) -> f32 {
-    return a_in[base + small_index(IN_LAYOUT, r, c)];
+// Address of element (r, c) of matrix `mat` in `layout`, whose packed matrices take `stride`
+// floats. Interleaved: component (c·N + r) of all params.count matrices, one after another.
+fn small_addr(code: u32, stride: u32, mat: u32, r: u32, c: u32) -> u32 {
+    if code == 3u {
+        return (c * N + r) * params.count + mat;
+    }
+    return mat * stride + small_index(code, r, c);
+}
+
+fn small_in(mat: u32, r: u32, c: u32) -> f32 {
+    return a_in[small_addr(IN_LAYOUT, IN_STRIDE, mat, r, c)];
 }
 
 // Writes matrix element (r, c) of U or R (`first`) or of V or S (second output).
 fn small_out(mat: u32, first: bool, r: u32, c: u32, x: f32) {
-    let base = mat * OUT_STRIDE;
     if first {
-        u_out[base + small_index(OUT_LAYOUT, r, c)] = x;
+        u_out[small_addr(OUT_LAYOUT, OUT_STRIDE, mat, r, c)] = x;
     } else if POLAR {
-        vt_out[base + small_index(OUT_LAYOUT, r, c)] = x;
+        vt_out[small_addr(OUT_LAYOUT, OUT_STRIDE, mat, r, c)] = x;
     } else {
         // V(r, c) goes where Vᵀ(c, r) goes in row-major order (= V in column-major order).
-        vt_out[base + small_index(select(OUT_LAYOUT, 1u, OUT_LAYOUT == 0u), r, c)] = x;
+        let code = select(OUT_LAYOUT, 1u, OUT_LAYOUT == 0u);
+        vt_out[small_addr(code, OUT_STRIDE, mat, r, c)] = x;
     }
 }
 
@@ -59,7 +70,6 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if mat >= params.count {
         return;
     }
-    let base = mat * IN_STRIDE;
     var s = vec3<f32>(0.0, 0.0, 0.0);
     var first = mat3x3<f32>();
     var second = mat3x3<f32>();
@@ -67,9 +77,9 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     var converged = true;
     if N == 3u {
         let a = mat3x3<f32>(
-            vec3<f32>(small_in(base, 0u, 0u), small_in(base, 1u, 0u), small_in(base, 2u, 0u)),
-            vec3<f32>(small_in(base, 0u, 1u), small_in(base, 1u, 1u), small_in(base, 2u, 1u)),
-            vec3<f32>(small_in(base, 0u, 2u), small_in(base, 1u, 2u), small_in(base, 2u, 2u)),
+            vec3<f32>(small_in(mat, 0u, 0u), small_in(mat, 1u, 0u), small_in(mat, 2u, 0u)),
+            vec3<f32>(small_in(mat, 0u, 1u), small_in(mat, 1u, 1u), small_in(mat, 2u, 1u)),
+            vec3<f32>(small_in(mat, 0u, 2u), small_in(mat, 1u, 2u), small_in(mat, 2u, 2u)),
         );
         let d = bsvd_svd3(a, ROTATION);
         s = d.s;
@@ -79,8 +89,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         second = d.v;
     } else {
         let a = mat2x2<f32>(
-            vec2<f32>(small_in(base, 0u, 0u), small_in(base, 1u, 0u)),
-            vec2<f32>(small_in(base, 0u, 1u), small_in(base, 1u, 1u)),
+            vec2<f32>(small_in(mat, 0u, 0u), small_in(mat, 1u, 0u)),
+            vec2<f32>(small_in(mat, 0u, 1u), small_in(mat, 1u, 1u)),
         );
         let d = bsvd_svd2(a, ROTATION);
         s = vec3<f32>(d.s, 0.0);

@@ -399,3 +399,102 @@ fn user_main(@builtin(global_invocation_id) gid: vec3<u32>) {
         );
     }
 }
+
+/// The interleaved (structure-of-arrays) layout gives bit for bit the results of the packed
+/// layout, for the SVD and the polar decomposition of 2×2 and 3×3 matrices, in and out.
+#[test]
+fn interleaved_layout_matches_packed() {
+    use wgpu::util::DeviceExt as _;
+    let Some(gpu) = common::gpu() else { return };
+    let device = gpu.device();
+    let count = 1000usize;
+    for n in [2usize, 3] {
+        let per = n * n;
+        // Packed column-major: matrix b, element (r, c) at b·n² + c·n + r.
+        let packed: Vec<f32> = (0..count * per)
+            .map(|i| (hash(i as u32 + 7) >> 8) as f32 / 16_777_216.0 * 2.0 - 1.0)
+            .collect();
+        // Interleaved: component e = c·n + r of every matrix, then the next component.
+        let interleave = |p: &[f32]| -> Vec<f32> {
+            (0..count * per)
+                .map(|i| p[(i % count) * per + i / count])
+                .collect()
+        };
+        let interleaved = interleave(&packed);
+        let run = |data: &[f32], layout: MatrixLayout, polar: bool| -> Vec<Vec<f32>> {
+            let input = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: None,
+                contents: bytemuck::cast_slice(data),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+            let bytes = (count * per * 4) as u64;
+            let out = wgpu::BufferUsages::COPY_SRC;
+            let (a, b, s) = (
+                storage(device, bytes, out),
+                storage(device, bytes, out),
+                storage(device, (count * n * 4) as u64, out),
+            );
+            let batch = SmallBatch {
+                n: n as u32,
+                count: count as u32,
+                input_layout: layout,
+                output_layout: layout,
+            };
+            let mut encoder = device.create_command_encoder(&Default::default());
+            if polar {
+                let targets = PolarTargets {
+                    r: &a,
+                    s: Some(&b),
+                    info: None,
+                };
+                gpu.encode_polar(&mut encoder, &input, &batch, &targets)
+                    .unwrap();
+            } else {
+                let targets = SvdTargets {
+                    s: &s,
+                    vectors: Some((&a, &b)),
+                    info: None,
+                };
+                gpu.encode_svd(
+                    &mut encoder,
+                    &input,
+                    &batch,
+                    &targets,
+                    SignConvention::NonNegative,
+                )
+                .unwrap();
+            }
+            gpu.queue().submit([encoder.finish()]);
+            vec![read(gpu, &a), read(gpu, &b), read(gpu, &s)]
+        };
+        for polar in [false, true] {
+            let from_packed = run(&packed, MatrixLayout::ColMajor, polar);
+            let from_interleaved = run(&interleaved, MatrixLayout::Interleaved, polar);
+            assert_eq!(
+                interleave(&from_packed[0]),
+                from_interleaved[0],
+                "{n}×{n} first"
+            );
+            assert_eq!(
+                interleave(&from_packed[1]),
+                from_interleaved[1],
+                "{n}×{n} second"
+            );
+            if !polar {
+                assert_eq!(from_packed[2], from_interleaved[2], "{n}×{n} σ");
+                // And the packed results are a decomposition of the input.
+                for b in (0..count).step_by(97) {
+                    let m = |v: &[f32]| {
+                        DMatrix::from_fn(n, n, |r, c| f64::from(v[b * per + c * n + r]))
+                    };
+                    let (a, u, v) = (m(&packed), m(&from_packed[0]), m(&from_packed[1]));
+                    let sigma = DMatrix::from_diagonal(&nalgebra::DVector::from_fn(n, |i, _| {
+                        f64::from(from_packed[2][b * n + i])
+                    }));
+                    let err = (&u * sigma * v.transpose() - &a).amax();
+                    assert!(err < 1e-5, "{n}×{n} matrix {b}: reconstruction error {err}");
+                }
+            }
+        }
+    }
+}

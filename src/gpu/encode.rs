@@ -13,6 +13,13 @@
 //! | `RowMajor` (numpy) | 4 | 9 | `r·n + c` |
 //! | `ColMajor` (nalgebra, WGSL matrices in packed arrays) | 4 | 9 | `c·n + r` |
 //! | `ColMajorPadded` (WGSL `array<mat3x3<f32>>`) | 4 | 12 | `c·4 + r` |
+//! | `Interleaved` (structure of arrays) | 4 | 9 | matrix `b` at `(c·n + r)·count + b` |
+//!
+//! In the packed layouts matrix `b` starts at float `b·(floats per matrix)`. `Interleaved`
+//! stores component `(r, c)` of all `count` matrices one after another, then the next
+//! component (column-major component order): one invocation per matrix then reads and writes
+//! consecutive floats across a warp, the coalesced pattern GPUs want; the packed layouts
+//! make a warp's accesses strided.
 //!
 //! WGSL pads each column of a `mat3x3<f32>` to 16 bytes in storage, so an
 //! `array<mat3x3<f32>>` is `ColMajorPadded` (48 bytes per matrix); `mat2x2<f32>` has no
@@ -43,6 +50,9 @@ pub enum MatrixLayout {
     /// For 2×2 matrices identical to `ColMajor`.
     #[default]
     ColMajorPadded,
+    /// Structure of arrays: element `(r, c)` of matrix `b` at float `(c·n + r)·count + b`
+    /// (`count` = [`SmallBatch::count`]). Coalesced on GPUs.
+    Interleaved,
 }
 
 impl MatrixLayout {
@@ -51,6 +61,7 @@ impl MatrixLayout {
             MatrixLayout::RowMajor => SmallLayout::RowMajor,
             MatrixLayout::ColMajor => SmallLayout::ColMajor,
             MatrixLayout::ColMajorPadded => SmallLayout::ColMajorPadded,
+            MatrixLayout::Interleaved => SmallLayout::Interleaved,
         }
     }
 

@@ -84,6 +84,8 @@ pub(crate) enum SmallLayout {
     ColMajor = 1,
     /// Column-major with columns padded to four floats (WGSL `mat3x3<f32>` in a buffer).
     ColMajorPadded = 2,
+    /// Structure of arrays: element `(r, c)` of matrix `b` at `(c·n + r)·count + b`.
+    Interleaved = 3,
 }
 
 impl SmallLayout {
@@ -819,6 +821,7 @@ mod tests {
                 SmallLayout::RowMajor,
                 SmallLayout::ColMajor,
                 SmallLayout::ColMajorPadded,
+                SmallLayout::Interleaved,
             ];
             let products = [
                 Product::Svd,
