@@ -10,8 +10,11 @@ use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
+use common::cli::{
+    Scratch, assert_error, assert_success, entries, load_report, run, run_env, stderr, stdout,
+};
 use common::matrices::{Rng, gaussian_row_major};
 use nalgebra::DMatrix;
 use npyz::{DType, NpyFile, Order, TypeStr, WriteOptions, WriterBuilder};
@@ -21,89 +24,12 @@ use serde_json::Value;
 // Helpers
 // ---------------------------------------------------------------------------------------
 
-/// A scratch directory unique to this process and test, removed on drop.
-struct Scratch {
-    root: PathBuf,
-}
-
-impl Scratch {
-    fn new(test: &str) -> Self {
-        let root =
-            std::env::temp_dir().join(format!("batched-svd-cli-{}-{test}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root).expect("create scratch directory");
-        Self { root }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.root.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Runs the tool with `args`.
-fn run<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    run_env(args, &[])
-}
-
-/// Runs the tool with `args` and extra environment variables.
-fn run_env<S: AsRef<OsStr>>(args: &[S], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_batched-svd"));
-    cmd.args(args);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run batched-svd")
-}
-
 /// Runs `svd INPUT -o OUT` plus `extra`.
 fn svd(input: &Path, out: &Path, extra: &[&str]) -> Output {
     let mut args: Vec<&OsStr> = vec![OsStr::new("svd"), input.as_os_str()];
     args.extend([OsStr::new("-o"), out.as_os_str()]);
     args.extend(extra.iter().map(OsStr::new));
     run(&args)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Asserts exit code 2 and exactly one stderr line, a `batched-svd: error:` naming `needle`.
-fn assert_error(out: &Output, needle: &str) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one stderr line, got {lines:?}");
-    assert!(
-        lines[0].starts_with("batched-svd: error: "),
-        "unexpected line {:?}",
-        lines[0]
-    );
-    assert!(lines[0].contains(needle), "{:?} lacks {needle:?}", lines[0]);
-}
-
-/// Asserts exit code 0, printing stderr otherwise.
-fn assert_success(out: &Output) {
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(out));
-}
-
-/// File names in `dir`, sorted (hidden ones included).
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .expect("read output directory")
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Reorders a C-order array of `shape` into Fortran (first index fastest) file order.
@@ -164,12 +90,6 @@ fn load_f32(path: &Path) -> (Vec<u64>, Vec<f32>) {
     load(path)
 }
 
-fn load_report(dir: &Path) -> Value {
-    let text = fs::read_to_string(dir.join("report.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-/// Matrix `b` of a row-major `(count, m, n)` buffer, in f64.
 fn matrix(data: &[f32], b: usize, m: usize, n: usize) -> DMatrix<f64> {
     DMatrix::from_fn(m, n, |i, j| f64::from(data[b * m * n + i * n + j]))
 }

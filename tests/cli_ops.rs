@@ -10,9 +10,10 @@ mod common;
 use std::ffi::OsStr;
 use std::fs::{self, File};
 use std::io::{BufReader, BufWriter};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
+use common::cli::{Scratch, assert_error, assert_success, entries, load_report, run, stderr};
 use common::matrices::{Rng, gaussian_row_major};
 use common::reference_sigma;
 use nalgebra::DMatrix;
@@ -20,63 +21,8 @@ use npyz::{NpyFile, Order, WriteOptions, WriterBuilder};
 use serde_json::Value;
 
 // ---------------------------------------------------------------------------------------
-// Helpers (as in tests/cli.rs)
+// Helpers (the shared ones are in tests/common/cli.rs)
 // ---------------------------------------------------------------------------------------
-
-/// A scratch directory unique to this process and test, removed on drop.
-struct Scratch {
-    root: PathBuf,
-}
-
-impl Scratch {
-    fn new(test: &str) -> Self {
-        let root =
-            std::env::temp_dir().join(format!("batched-svd-cli-ops-{}-{test}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
-        fs::create_dir_all(&root).expect("create scratch directory");
-        Self { root }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.root.join(name)
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-/// Runs the tool with `args` (paths or strings).
-fn run<S: AsRef<OsStr>>(args: &[S]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_batched-svd"))
-        .args(args)
-        .output()
-        .expect("run batched-svd")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn assert_success(out: &Output) {
-    assert_eq!(out.status.code(), Some(0), "stderr: {}", stderr(out));
-}
-
-/// Asserts exit code 2 and exactly one stderr line, a `batched-svd: error:` naming `needle`.
-fn assert_error(out: &Output, needle: &str) {
-    let err = stderr(out);
-    assert_eq!(out.status.code(), Some(2), "stderr: {err}");
-    let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "expected one stderr line, got {lines:?}");
-    assert!(
-        lines[0].starts_with("batched-svd: error: "),
-        "{:?}",
-        lines[0]
-    );
-    assert!(lines[0].contains(needle), "{:?} lacks {needle:?}", lines[0]);
-}
 
 /// Writes a little-endian C-order float32 `.npy`.
 fn save(path: &Path, shape: &[usize], data: &[f32]) {
@@ -113,20 +59,6 @@ fn load<T: npyz::Deserialize>(path: &Path) -> (Vec<usize>, Vec<T>) {
     assert_eq!(npy.order(), Order::C, "{} is not C order", path.display());
     let shape = npy.shape().iter().map(|&d| d as usize).collect();
     (shape, npy.into_vec().unwrap())
-}
-
-fn load_report(dir: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
-}
-
-/// File names in `dir`, sorted.
-fn entries(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
 
 /// Matrix `b` of a row-major `(count, m, n)` buffer, in f64.

@@ -2,19 +2,12 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+
+use common::cli::{Scratch, run};
 
 use nalgebra::DMatrix;
 use npyz::WriterBuilder;
-
-fn scratch(test: &str) -> PathBuf {
-    let root =
-        std::env::temp_dir().join(format!("batched-svd-polar-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).unwrap();
-    root
-}
 
 fn save(path: &Path, shape: &[u64], data: &[f32]) {
     let mut file = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
@@ -33,13 +26,6 @@ fn load(path: &Path) -> (Vec<u64>, Vec<f32>) {
         npyz::NpyFile::new(std::io::BufReader::new(std::fs::File::open(path).unwrap())).unwrap();
     let shape = npy.shape().to_vec();
     (shape, npy.into_vec().unwrap())
-}
-
-fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_batched-svd"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn check(dir: &Path, data: &[f32], count: usize, n: usize, with_s: bool) {
@@ -86,7 +72,8 @@ fn check(dir: &Path, data: &[f32], count: usize, n: usize, with_s: bool) {
 
 #[test]
 fn polar_cpu_and_gpu() {
-    let dir = scratch("both");
+    let scratch = Scratch::new("polar-both");
+    let dir = scratch.path("");
     for n in [2usize, 3, 5] {
         let count = 30;
         let data = common::matrices::gaussian_row_major(count, n, n, 100 + n as u64);
@@ -132,7 +119,8 @@ fn polar_cpu_and_gpu() {
 
 #[test]
 fn polar_refuses_non_square_input_and_leaves_nothing() {
-    let dir = scratch("nonsquare");
+    let scratch = Scratch::new("polar-nonsquare");
+    let dir = scratch.path("");
     let input = dir.join("a.npy");
     save(&input, &[4, 2, 3], &[1.0; 24]);
     let out = dir.join("out");

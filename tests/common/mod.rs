@@ -2,6 +2,7 @@
 //! and access to the GPU (skip or fail when there is none).
 #![allow(dead_code)]
 
+pub mod cli;
 pub mod matrices;
 
 use std::sync::OnceLock;
