@@ -46,10 +46,20 @@ pub struct PolarOutput {
     n: usize,
     r: Vec<f32>,
     s: Vec<f32>,
+    /// The singular values the solve produced on the way (kept so that a reused output
+    /// reuses this allocation too; not part of the result).
+    sigma: Vec<f32>,
     info: Vec<MatrixInfo>,
     engine: Engine,
     timings: Timings,
     work: WorkCounts,
+}
+
+impl Default for PolarOutput {
+    /// An output of no matrices, to pass to [`Gpu::polar_into`](crate::Gpu::polar_into).
+    fn default() -> Self {
+        Self::from_kernel_output(SvdOutput::default(), false)
+    }
 }
 
 impl PolarOutput {
@@ -139,15 +149,38 @@ impl PolarOutput {
 
     /// Takes R and S directly from a dedicated-kernel output (R in the U slot, S in Vᵀ).
     pub(crate) fn from_kernel_output(out: SvdOutput, rotation_only: bool) -> Self {
+        let mut s = out.vt;
+        if rotation_only {
+            s.clear(); // keeps the allocation for a later call that wants S
+        }
         Self {
             count: out.count,
             n: out.n,
             r: out.u,
-            s: if rotation_only { Vec::new() } else { out.vt },
+            s,
+            sigma: out.singular_values,
             info: out.info,
             engine: out.engine,
             timings: out.timings,
             work: out.work,
+        }
+    }
+
+    /// The inverse of [`PolarOutput::from_kernel_output`]: this output's allocations as an
+    /// SVD output for the dedicated kernel to write into.
+    pub(crate) fn into_kernel_output(self) -> SvdOutput {
+        SvdOutput {
+            count: self.count,
+            m: self.n,
+            n: self.n,
+            vectors: crate::Vectors::Full,
+            singular_values: self.sigma,
+            u: self.r,
+            vt: self.s,
+            info: self.info,
+            engine: self.engine,
+            timings: self.timings,
+            work: self.work,
         }
     }
 
@@ -185,6 +218,7 @@ impl PolarOutput {
             n,
             r,
             s,
+            sigma: out.singular_values,
             info: out.info,
             engine: out.engine,
             timings: out.timings,

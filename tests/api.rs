@@ -177,3 +177,40 @@ fn svd_into_reuses_the_output() {
         common::assert_accurate("svd_into", &batch, &out);
     }
 }
+
+/// `polar_into` reuses one output across calls (with and without S, 2×2, 3×3 and a size that
+/// goes through the general SVD) and gives exactly what `polar` gives.
+#[test]
+fn polar_into_reuses_the_output() {
+    let Some(gpu) = common::gpu() else { return };
+    let mut out = batched_svd::PolarOutput::default();
+    assert_eq!(out.count(), 0);
+    for (count, n, rotation_only) in [
+        (4000, 3, false),
+        (4000, 3, true),
+        (500, 2, false),
+        (20, 4, false),
+        (4000, 3, false),
+    ] {
+        let data = gaussian_row_major(count, n, n, 77 + count as u64 + n as u64);
+        let batch = MatrixBatch::row_major(&data, count, n, n).unwrap();
+        let opts = if rotation_only {
+            batched_svd::PolarOptions::rotation_only()
+        } else {
+            batched_svd::PolarOptions::default()
+        };
+        gpu.polar_into(&batch, &opts, &mut out).unwrap();
+        let fresh = gpu.polar(&batch, &opts).unwrap();
+        assert_eq!((out.count(), out.n()), (count, n));
+        assert_eq!(out.all_r(), fresh.all_r(), "{n}×{n} R");
+        assert_eq!(out.all_s(), fresh.all_s(), "{n}×{n} S");
+        assert_eq!(out.all_s().is_empty(), rotation_only);
+        assert_eq!(out.infos(), fresh.infos());
+        // R is orthogonal.
+        for i in (0..count).step_by(101) {
+            let r = out.r(i).map(f64::from);
+            let e = (r.transpose() * &r - nalgebra::DMatrix::<f64>::identity(n, n)).amax();
+            assert!(e < 16.0 * n as f64 * common::EPS, "{n}×{n} matrix {i}: {e}");
+        }
+    }
+}

@@ -230,6 +230,32 @@ impl Gpu {
         batch: &MatrixBatch<'_>,
         opts: &crate::PolarOptions,
     ) -> Result<crate::PolarOutput> {
+        let mut out = crate::PolarOutput::default();
+        self.polar_into_async(batch, opts, &mut out).await?;
+        Ok(out)
+    }
+
+    /// As [`Gpu::polar`], writing into `out` (from an earlier call, or
+    /// [`PolarOutput::default`](crate::PolarOutput::default)) and reusing its allocations for
+    /// 2×2 and 3×3 matrices, as [`Gpu::svd_into`] does for the SVD.
+    ///
+    /// # Errors
+    /// As [`Gpu::polar`]. After an error `out` holds no matrices.
+    pub fn polar_into(
+        &self,
+        batch: &MatrixBatch<'_>,
+        opts: &crate::PolarOptions,
+        out: &mut crate::PolarOutput,
+    ) -> Result<()> {
+        pollster::block_on(self.polar_into_async(batch, opts, out))
+    }
+
+    async fn polar_into_async(
+        &self,
+        batch: &MatrixBatch<'_>,
+        opts: &crate::PolarOptions,
+        out: &mut crate::PolarOutput,
+    ) -> Result<()> {
         let svd_opts = crate::polar::svd_options(batch)?;
         let n = batch.rows();
         if n == 2 || n == 3 {
@@ -241,15 +267,15 @@ impl Gpu {
                 // R only: no second output matrix to allocate or read back.
                 kernel_opts.vectors = crate::Vectors::Full;
             }
-            let mut out = SvdOutput::empty(crate::output::Engine::Gpu);
-            scheduler::run(self, batch, &kernel_opts, product, &mut out).await?;
-            return Ok(crate::PolarOutput::from_kernel_output(
-                out,
-                opts.rotation_only,
-            ));
+            let mut svd = std::mem::take(out).into_kernel_output();
+            scheduler::run(self, batch, &kernel_opts, product, &mut svd).await?;
+            *out = crate::PolarOutput::from_kernel_output(svd, opts.rotation_only);
+            return Ok(());
         }
-        let out = self.svd_async(batch, &svd_opts).await?;
-        Ok(crate::PolarOutput::from_svd(out, opts.rotation_only))
+        *out = crate::PolarOutput::default();
+        let svd = self.svd_async(batch, &svd_opts).await?;
+        *out = crate::PolarOutput::from_svd(svd, opts.rotation_only);
+        Ok(())
     }
 
     /// The wgpu device.

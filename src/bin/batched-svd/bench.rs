@@ -20,7 +20,7 @@ Usage: batched-svd bench [--quick] [--json FILE] [--shapes LIST] [--count N]
                          [--peak-gflops X]
 
 Decomposes batches of random Gaussian f32 matrices (deterministic seed) with the GPU path
-(Gpu::svd_into with one output reused per case, default options) and with nalgebra in f32 on one thread and on all cores (the
+(Gpu::svd_into / polar_into with one output reused per case, default options) and with nalgebra in f32 on one thread and on all cores (the
 batch split over threads; statically sized matrices where nalgebra allows), in one run.
 Each case: a probe on a small prefix of the batch (compiles the GPU pipelines, estimates
 the rates), one GPU warm-up call on the whole batch, then the median of 5 timed runs (3 with
@@ -565,14 +565,16 @@ fn measure(
     let data = baseline::gaussian_row_major(case.count, case.m, case.n, seed(case));
     let opts = SvdOptions::default().with_vectors(case.vectors);
     let polar = case.polar;
-    // One GPU call of the case: the SVD (into one output reused across the case's calls, as a
-    // caller solving batches in a loop would, so that the timed runs pay for copying results
-    // out but not for faulting in fresh pages), or the polar decomposition.
+    // One GPU call of the case: the SVD or the polar decomposition, into one output reused
+    // across the case's calls, as a caller solving batches in a loop would: the timed runs pay
+    // for copying results out but not for faulting in fresh pages.
     let reused = std::cell::RefCell::new(batched_svd::SvdOutput::default());
+    let reused_polar = std::cell::RefCell::new(batched_svd::PolarOutput::default());
     let call = |g: &Gpu, batch: &MatrixBatch<'_>| -> batched_svd::Result<GpuFacts> {
         if polar {
-            g.polar(batch, &batched_svd::PolarOptions::default())
-                .map(|out| polar_facts(&out))
+            let mut out = reused_polar.borrow_mut();
+            g.polar_into(batch, &batched_svd::PolarOptions::default(), &mut out)
+                .map(|()| polar_facts(&out))
         } else {
             let mut out = reused.borrow_mut();
             g.svd_into(batch, &opts, &mut out).map(|()| gpu_facts(&out))
