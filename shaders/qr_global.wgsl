@@ -27,12 +27,38 @@
 
 fn tau_get(k: u32) -> real { return work[wb + WORK_TAU + k]; }
 fn tau_set(k: u32, x: real) { work[wb + WORK_TAU + k] = x; }
-fn uq_get(j: u32, i: u32) -> real { return work[wb + WORK_UQ + j * LDW + i]; }
 fn uq_set(j: u32, i: u32, x: real) { work[wb + WORK_UQ + j * LDW + i] = x; }
 
 // Element i of reflector k's vector: 1 at i = k, stored below the diagonal after it.
 fn reflector(k: u32, i: u32) -> real {
     return select(a_get(k, i), real(1.0), i == k);
+}
+
+// H_k = I − τ_k·v_k·v_kᵀ applied to the column of M rows that starts `col` elements into this
+// matrix's work area (a column of W for the QR, of Ũ for applying Q; both have stride LDW),
+// the whole workgroup reducing down the rows. Only rows k… change.
+fn reflect_column(tid: u32, k: u32, col: u32) {
+    var part = vec3<real>(0.0, 0.0, 0.0);
+    for (var i = k + tid; i < M; i += WG) {
+        part.x = fma(reflector(k, i), work[wb + col + i], part.x);
+    }
+    let s = reduce3(tid, part).x * tau_get(k);
+    for (var i = k + tid; i < M; i += WG) {
+        work[wb + col + i] = fma(-s, reflector(k, i), work[wb + col + i]);
+    }
+}
+
+// The same by one invocation alone, looping down the rows: no barriers, for CPU devices (see
+// jacobi_round_lanes).
+fn reflect_column_alone(k: u32, col: u32) {
+    var s = real(0.0);
+    for (var i = k; i < M; i += 1u) {
+        s = fma(reflector(k, i), work[wb + col + i], s);
+    }
+    s *= tau_get(k);
+    for (var i = k; i < M; i += 1u) {
+        work[wb + col + i] = fma(-s, reflector(k, i), work[wb + col + i]);
+    }
 }
 
 @compute @workgroup_size(WG)
@@ -85,18 +111,11 @@ fn qr_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         return;
     }
     bind_matrix(mat);
-    var part = vec3<real>(0.0, 0.0, 0.0);
-    for (var i = k + tid; i < M; i += WG) {
-        part.x = fma(reflector(k, i), a_get(j, i), part.x);
-    }
-    let s = reduce3(tid, part).x * tau_get(k);
-    for (var i = k + tid; i < M; i += WG) {
-        a_set(j, i, fma(-s, reflector(k, i), a_get(j, i)));
-    }
+    reflect_column(tid, k, WORK_W + j * LDW);
 }
 
-// The same update with one invocation per column, looping down the rows: no barriers, for
-// CPU devices (see jacobi_round_lanes). Grid (⌈(N−1−k)/LANES_WG⌉, count).
+// The same update with one invocation per column (CPU devices).
+// Grid (⌈(N−1−k)/LANES_WG⌉, count).
 @compute @workgroup_size(LANES_WG)
 fn qr_update_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
     let mat = gid.y;
@@ -106,14 +125,7 @@ fn qr_update_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     bind_matrix(mat);
-    var s = real(0.0);
-    for (var i = k; i < M; i += 1u) {
-        s = fma(reflector(k, i), a_get(j, i), s);
-    }
-    s *= tau_get(k);
-    for (var i = k; i < M; i += 1u) {
-        a_set(j, i, fma(-s, reflector(k, i), a_get(j, i)));
-    }
+    reflect_column_alone(k, WORK_W + j * LDW);
 }
 
 @compute @workgroup_size(WG)
@@ -157,16 +169,7 @@ fn qr_apply_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
         return;
     }
     bind_matrix(mat);
-    let k = params.round;
-    let j = wid.x;
-    var part = vec3<real>(0.0, 0.0, 0.0);
-    for (var i = k + tid; i < M; i += WG) {
-        part.x = fma(reflector(k, i), uq_get(j, i), part.x);
-    }
-    let s = reduce3(tid, part).x * tau_get(k);
-    for (var i = k + tid; i < M; i += WG) {
-        uq_set(j, i, fma(-s, reflector(k, i), uq_get(j, i)));
-    }
+    reflect_column(tid, params.round, WORK_UQ + wid.x * LDW);
 }
 
 // One invocation per column of Ũ (CPU devices). Grid (⌈N/LANES_WG⌉, count).
@@ -179,12 +182,5 @@ fn qr_apply_q_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     bind_matrix(mat);
-    var s = real(0.0);
-    for (var i = k; i < M; i += 1u) {
-        s = fma(reflector(k, i), uq_get(j, i), s);
-    }
-    s *= tau_get(k);
-    for (var i = k; i < M; i += 1u) {
-        uq_set(j, i, fma(-s, reflector(k, i), uq_get(j, i)));
-    }
+    reflect_column_alone(k, WORK_UQ + j * LDW);
 }
