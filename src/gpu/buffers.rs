@@ -252,19 +252,7 @@ impl ChunkBuffers {
             resources.push(state.as_entire_binding());
             resources.push(active.as_entire_binding());
         }
-        let entries: Vec<wgpu::BindGroupEntry<'_>> = resources
-            .into_iter()
-            .enumerate()
-            .map(|(i, resource)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource,
-            })
-            .collect();
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("jacobi chunk"),
-            layout: &pipeline.layout,
-            entries: &entries,
-        });
+        let bind_group = pipeline.bind_group(device, "jacobi chunk", resources);
         let bytes = [&params, &input, &s, &u, &vt, &info, &staging]
             .iter()
             .map(|b| b.size())

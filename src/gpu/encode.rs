@@ -297,19 +297,7 @@ impl Gpu {
             resource(outputs[2].map(|o| o.0), dummy),
             resource(info, dummy),
         ];
-        let entries: Vec<wgpu::BindGroupEntry<'_>> = entries
-            .into_iter()
-            .enumerate()
-            .map(|(i, resource)| wgpu::BindGroupEntry {
-                binding: i as u32,
-                resource,
-            })
-            .collect();
-        let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("batched-svd zero-copy"),
-            layout: &pipeline.layout,
-            entries: &entries,
-        });
+        let bind_group = pipeline.bind_group(device, "batched-svd zero-copy", entries);
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("batched-svd 2x2/3x3"),

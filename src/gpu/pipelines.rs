@@ -58,6 +58,29 @@ impl JacobiPipeline {
             .expect("entry point built for this kernel");
         &self.pipelines[index]
     }
+
+    /// A bind group of this pipeline's layout binding `resources` to bindings 0, 1, 2, … in
+    /// order.
+    pub(crate) fn bind_group<'a>(
+        &self,
+        device: &wgpu::Device,
+        label: &str,
+        resources: impl IntoIterator<Item = wgpu::BindingResource<'a>>,
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry<'a>> = resources
+            .into_iter()
+            .enumerate()
+            .map(|(i, resource)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource,
+            })
+            .collect();
+        device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(label),
+            layout: &self.layout,
+            entries: &entries,
+        })
+    }
 }
 
 /// Cache of compiled pipelines keyed by everything that changes the WGSL.

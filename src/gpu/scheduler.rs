@@ -451,16 +451,16 @@ async fn run_sweeps(
     let out_len = u64::from(n)
         + u64::from(k.a_m) * k.vectors.u_cols(k.a_m as usize, k.a_n as usize) as u64
         + k.vectors.vt_rows(k.a_m as usize, k.a_n as usize) as u64 * u64::from(k.a_n);
-    // Dispatches `entry` with the params entry of `round` (a dynamic offset).
-    let dispatch_grid =
-        |pass: &mut wgpu::ComputePass<'_>, entry: &str, round: u32, [x, y, z]: [u32; 3]| {
-            pass.set_pipeline(p.entry(entry));
-            let offset = (bufs.params_stride * u64::from(round)) as u32;
-            pass.set_bind_group(0, &bufs.bind_group, &[offset]);
-            pass.dispatch_workgroups(x, y, z);
-        };
+    // Sets `entry`'s pipeline and the bind group with the params entry of `round` (a dynamic
+    // offset), for the dispatch that follows.
+    let bind = |pass: &mut wgpu::ComputePass<'_>, entry: &str, round: u32| {
+        pass.set_pipeline(p.entry(entry));
+        let offset = (bufs.params_stride * u64::from(round)) as u32;
+        pass.set_bind_group(0, &bufs.bind_group, &[offset]);
+    };
     let dispatch = |pass: &mut wgpu::ComputePass<'_>, entry: &str, round: u32, x: u32, y: u32| {
-        dispatch_grid(pass, entry, round, [x, y, 1]);
+        bind(pass, entry, round);
+        pass.dispatch_workgroups(x, y, 1);
     };
 
     encoder.clear_buffer(state, 0, None);
@@ -520,9 +520,7 @@ async fn run_sweeps(
         .write_buffer(grids_buffer, 0, bytemuck::bytes_of(&grids));
     out.work.bytes_uploaded += 2 * SweepGrids::BYTES;
     let indirect = |pass: &mut wgpu::ComputePass<'_>, entry: &str, round: u32, grid: u64| {
-        pass.set_pipeline(p.entry(entry));
-        let offset = (bufs.params_stride * u64::from(round)) as u32;
-        pass.set_bind_group(0, &bufs.bind_group, &[offset]);
+        bind(pass, entry, round);
         pass.dispatch_workgroups_indirect(grids_buffer, grid);
     };
     let round_entry = if lanes {
