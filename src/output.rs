@@ -136,32 +136,26 @@ impl SvdOutput {
         vectors: Vectors,
         engine: Engine,
     ) -> Self {
-        let k = m.min(n);
-        Self {
-            count,
-            m,
-            n,
-            vectors,
-            singular_values: vec![0.0; count * k],
-            u: vec![0.0; count * m * vectors.u_cols(m, n)],
-            vt: vec![0.0; count * vectors.vt_rows(m, n) * n],
-            info: vec![
-                MatrixInfo {
-                    status: Status::Converged,
-                    sweeps: 0,
-                    off_diagonal: 0.0,
-                };
-                count
-            ],
-            engine,
-            timings: Timings::default(),
-            work: WorkCounts::default(),
-        }
+        let mut out = Self::empty(engine);
+        out.reshape(count, m, n, vectors, engine);
+        out
     }
 
     /// An output of no matrices, to be reshaped by a solve.
     pub(crate) fn empty(engine: Engine) -> Self {
-        Self::allocate(0, 0, 0, Vectors::None, engine)
+        Self {
+            count: 0,
+            m: 0,
+            n: 0,
+            vectors: Vectors::None,
+            singular_values: Vec::new(),
+            u: Vec::new(),
+            vt: Vec::new(),
+            info: Vec::new(),
+            engine,
+            timings: Timings::default(),
+            work: WorkCounts::default(),
+        }
     }
 
     /// Reshapes this output for `count` `m×n` matrices, keeping the allocations where they
