@@ -29,22 +29,11 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 
-/// Shapes `(m, n)` and their planned batch counts.
-const CASES: [((usize, usize), usize); 10] = [
-    ((2, 2), 1 << 20),
-    ((3, 3), 1 << 20),
-    ((4, 4), 1 << 19),
-    ((8, 8), 1 << 17),
-    ((16, 16), 1 << 15),
-    ((32, 32), 1 << 12),
-    ((64, 64), 1 << 10),
-    ((64, 8), 1 << 14),
-    ((256, 16), 1 << 11),
-    ((8, 64), 1 << 14),
-];
+/// Shapes `(m, n)` and their planned batch counts (the `batched-svd bench` defaults).
+const CASES: [((usize, usize), usize); 10] = batched_svd::baseline::BENCH_CASES;
 
 /// Shapes also measured values-only.
-const VALUES_ONLY: [(usize, usize); 4] = [(3, 3), (8, 8), (32, 32), (256, 16)];
+const VALUES_ONLY: [(usize, usize); 4] = batched_svd::baseline::BENCH_VALUES_ONLY;
 
 /// Longest call (seconds) of the slowest backend a batch may take; larger batches are cut.
 const MAX_CALL_SECONDS: f64 = 1.0;

@@ -45,6 +45,25 @@ use crate::batch::{Layout, MatrixBatch};
 use crate::error::{Error, Result};
 use crate::options::Vectors;
 
+/// The benchmark shapes `(m, n)` of issue 3 and their batch counts, shared by
+/// `batched-svd bench` and `cargo bench`: square sizes 2…64, tall 64×8 and 256×16, wide 8×64.
+/// Counts shrink with the cost of a matrix so each case does a bounded amount of work.
+pub const BENCH_CASES: [((usize, usize), usize); 10] = [
+    ((2, 2), 1 << 20),
+    ((3, 3), 1 << 20),
+    ((4, 4), 1 << 19),
+    ((8, 8), 1 << 17),
+    ((16, 16), 1 << 15),
+    ((32, 32), 1 << 12),
+    ((64, 64), 1 << 10),
+    ((64, 8), 1 << 14),
+    ((256, 16), 1 << 11),
+    ((8, 64), 1 << 14),
+];
+
+/// The benchmark shapes also measured values only.
+pub const BENCH_VALUES_ONLY: [(usize, usize); 4] = [(3, 3), (8, 8), (32, 32), (256, 16)];
+
 /// Stack size of the worker threads. A 64×64 f32 solve keeps the matrix, U, Vᵀ and nalgebra's
 /// temporaries on the stack (well under 1 MiB in release builds, more in debug builds); this
 /// leaves ample room (it is virtual memory: only the pages touched are committed).

@@ -52,22 +52,10 @@ dispatches and bytes moved (up + down) per GPU call.
 ";
 
 /// The default shapes `(m, n)` and their batch counts (full mode; `--quick` divides them).
-/// Counts shrink with the cost of a matrix so each case does a bounded amount of work.
-const DEFAULT_CASES: [((usize, usize), usize); 10] = [
-    ((2, 2), 1 << 20),
-    ((3, 3), 1 << 20),
-    ((4, 4), 1 << 19),
-    ((8, 8), 1 << 17),
-    ((16, 16), 1 << 15),
-    ((32, 32), 1 << 12),
-    ((64, 64), 1 << 10),
-    ((64, 8), 1 << 14),
-    ((256, 16), 1 << 11),
-    ((8, 64), 1 << 14),
-];
+const DEFAULT_CASES: [((usize, usize), usize); 10] = baseline::BENCH_CASES;
 
 /// Shapes also measured values-only in full mode.
-const VALUES_ONLY_SHAPES: [(usize, usize); 4] = [(3, 3), (8, 8), (32, 32), (256, 16)];
+const VALUES_ONLY_SHAPES: [(usize, usize); 4] = baseline::BENCH_VALUES_ONLY;
 
 /// Shapes also measured as polar decompositions (in full and quick mode).
 const POLAR_SHAPES: [(usize, usize); 1] = [(3, 3)];
