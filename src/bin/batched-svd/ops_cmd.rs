@@ -39,25 +39,11 @@ pub fn run_pinv(args: &OpsArgs) -> Result<u8, CliError> {
     let op_seconds = op_start.elapsed().as_secs_f64();
 
     let write_start = Instant::now();
-    let (count, m, n) = (input.count, input.m, input.n);
+    let (m, n) = (input.m, input.n);
     let mut files = Files::new();
     let shape = batched(&input, &[n, m]);
-    write_f32(&mut staging, &mut files, "pinv.npy", shape, pinv.as_slice())?;
-    write_i32(
-        &mut staging,
-        &mut files,
-        "rank.npy",
-        vec![count],
-        &ranks_i32(pinv.ranks()),
-    )?;
-    let statuses = status_codes(pinv.infos());
-    write_i32(
-        &mut staging,
-        &mut files,
-        "status.npy",
-        vec![count],
-        &statuses,
-    )?;
+    write_array(&mut staging, &mut files, "pinv.npy", shape, pinv.as_slice())?;
+    write_rank_and_status(&mut staging, &mut files, pinv.ranks(), pinv.infos())?;
 
     let mut report = report_value(args, &input, &opts, &computed, files, read_input, start);
     report["seconds"]["write_output"] = json!(write_start.elapsed().as_secs_f64());
@@ -109,7 +95,7 @@ pub fn run_lstsq(args: &OpsArgs) -> Result<u8, CliError> {
         (false, true) => (vec![n], vec![1]),
         (false, false) => (vec![n, r], vec![r]),
     };
-    write_f32(
+    write_array(
         &mut staging,
         &mut files,
         "x.npy",
@@ -117,28 +103,14 @@ pub fn run_lstsq(args: &OpsArgs) -> Result<u8, CliError> {
         solved.all_solutions(),
     )?;
     let residuals: Vec<f32> = solved.all_residuals().iter().map(|&x| x as f32).collect();
-    write_f32(
+    write_array(
         &mut staging,
         &mut files,
         "residuals.npy",
         res_shape,
         &residuals,
     )?;
-    write_i32(
-        &mut staging,
-        &mut files,
-        "rank.npy",
-        vec![count],
-        &ranks_i32(solved.ranks()),
-    )?;
-    let statuses = status_codes(solved.infos());
-    write_i32(
-        &mut staging,
-        &mut files,
-        "status.npy",
-        vec![count],
-        &statuses,
-    )?;
+    write_rank_and_status(&mut staging, &mut files, solved.ranks(), solved.infos())?;
 
     let mut report = report_value(args, &input, &opts, &computed, files, read_input, start);
     report["seconds"]["write_output"] = json!(write_start.elapsed().as_secs_f64());
@@ -183,9 +155,9 @@ pub fn write_truncated(
     cutoff: Cutoff,
 ) -> Result<(Files, Value), CliError> {
     let t = ops::truncate(out, cutoff)?;
-    let (count, (m, n), w) = (t.count(), t.shape(), t.width());
+    let ((m, n), w) = (t.shape(), t.width());
     let mut files = Files::new();
-    write_f32(
+    write_array(
         staging,
         &mut files,
         "s.npy",
@@ -193,14 +165,14 @@ pub fn write_truncated(
         t.all_singular_values(),
     )?;
     if t.has_vectors() {
-        write_f32(
+        write_array(
             staging,
             &mut files,
             "u.npy",
             batched(input, &[m, w]),
             t.all_u(),
         )?;
-        write_f32(
+        write_array(
             staging,
             &mut files,
             "vh.npy",
@@ -208,15 +180,7 @@ pub fn write_truncated(
             t.all_vt(),
         )?;
     }
-    write_i32(
-        staging,
-        &mut files,
-        "rank.npy",
-        vec![count],
-        &ranks_i32(t.ranks()),
-    )?;
-    let statuses = status_codes(t.infos());
-    write_i32(staging, &mut files, "status.npy", vec![count], &statuses)?;
+    write_rank_and_status(staging, &mut files, t.ranks(), t.infos())?;
     let (mode, value) = match cutoff {
         Cutoff::Rank(k) => ("rank", json!(k)),
         Cutoff::Relative(x) => ("rtol", json!(x)),
@@ -287,30 +251,35 @@ fn batched(input: &Input, dims: &[usize]) -> Vec<usize> {
     }
 }
 
-/// Writes a float32 array and records it.
-fn write_f32(
+/// Writes an array (float32 or int32) and records it.
+fn write_array<T: npyz::AutoSerialize + bytemuck::Pod>(
     staging: &mut Staging,
     files: &mut Files,
     name: &str,
     shape: Vec<usize>,
-    data: &[f32],
+    data: &[T],
 ) -> Result<(), CliError> {
     staging.write(name, |p| npy::write_array(p, &shape, data))?;
     files.push((name.to_string(), shape));
     Ok(())
 }
 
-/// Writes an int32 array and records it.
-fn write_i32(
+/// Writes `rank.npy` and `status.npy` (int32, `(count,)`) and records them.
+fn write_rank_and_status(
     staging: &mut Staging,
     files: &mut Files,
-    name: &str,
-    shape: Vec<usize>,
-    data: &[i32],
+    ranks: &[usize],
+    infos: &[MatrixInfo],
 ) -> Result<(), CliError> {
-    staging.write(name, |p| npy::write_array(p, &shape, data))?;
-    files.push((name.to_string(), shape));
-    Ok(())
+    let count = infos.len();
+    write_array(staging, files, "rank.npy", vec![count], &ranks_i32(ranks))?;
+    write_array(
+        staging,
+        files,
+        "status.npy",
+        vec![count],
+        &status_codes(infos),
+    )
 }
 
 /// Ranks as int32.
