@@ -93,7 +93,9 @@ fn bsvd_nan() -> f32 {
 // (1, 0) when they are already orthogonal within BSVD_TOL or one of them is negligible.
 fn bsvd_rotation(alpha: f32, beta: f32, gamma: f32) -> vec2<f32> {
     let live = alpha > BSVD_NEGLIGIBLE_SQ && beta > BSVD_NEGLIGIBLE_SQ;
-    let rotate = live && abs(gamma) > BSVD_TOL * sqrt(alpha) * sqrt(beta);
+    // |cos(w_p, w_q)| with two inverse square roots (no division or square root).
+    let rel = abs(gamma) * inverseSqrt(alpha) * inverseSqrt(beta);
+    let rotate = live && rel > BSVD_TOL;
     let g = select(1.0, gamma, rotate);
     let zeta = clamp((beta - alpha) / (2.0 * g), -1.0e18, 1.0e18);
     let t = select(-1.0, 1.0, zeta >= 0.0) / (abs(zeta) + sqrt(1.0 + zeta * zeta));
