@@ -132,7 +132,8 @@ pub(crate) struct ChunkBuffers {
     /// Multi-dispatch only: the indirect dispatch grids of a sweep (see [`SweepGrids`]).
     pub grids: Option<wgpu::Buffer>,
     pub staging: wgpu::Buffer,
-    /// The output buffers are mappable and read directly (`staging` is unused).
+    /// The input and output buffers are mappable and written or read directly (`staging` is
+    /// unused).
     pub direct: bool,
     pub bind_group: wgpu::BindGroup,
     /// Device memory held, bytes.
@@ -191,12 +192,13 @@ impl ChunkBuffers {
             mapped_at_creation: false,
         });
         let bytes = |per: u64| per * elem * per_chunk;
-        let input = storage_buffer(
-            device,
-            "input",
-            bytes(sizes.input),
-            wgpu::BufferUsages::COPY_DST,
-        );
+        // Direct sets are also written through a mapping of the input buffer itself.
+        let input_usage = if direct {
+            wgpu::BufferUsages::MAP_WRITE
+        } else {
+            wgpu::BufferUsages::COPY_DST
+        };
+        let input = storage_buffer(device, "input", bytes(sizes.input), input_usage);
         let s = storage_buffer(device, "singular values", bytes(sizes.s), src);
         let u = storage_buffer(device, "u", bytes(sizes.u), src);
         let vt = storage_buffer(device, "vt", bytes(sizes.vt), src);

@@ -218,7 +218,11 @@ async fn submit_chunk<'a>(
     let per_in = job.sizes.input as usize;
     let input: &[u8] =
         bytemuck::cast_slice(&job.batch.as_slice()[range.start * per_in..range.end * per_in]);
-    queue.write_buffer(&bufs.input, 0, input);
+    if bufs.direct {
+        write_mapped(job.gpu, &bufs.input, input).await?;
+    } else {
+        queue.write_buffer(&bufs.input, 0, input);
+    }
     let (gx, gy) = grid_2d(chunk, job.gpu.plan_limits().max_workgroups_per_dimension);
     let params = Params {
         count: chunk as u32,
@@ -377,6 +381,44 @@ fn new_encoder(device: &wgpu::Device) -> wgpu::CommandEncoder {
     device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
         label: Some("batched svd"),
     })
+}
+
+/// Copies `data` into the start of the mappable `buffer` through a write mapping: on CPU and
+/// integrated adapters this is the only copy of the input (`write_buffer` would copy it into
+/// a fresh staging allocation and then again on the device timeline).
+///
+/// The buffer's last use has completed (its chunk was collected), so the mapping is ready at
+/// the next non-blocking poll; the blocking wait is only a fallback.
+async fn write_mapped(gpu: &Gpu, buffer: &wgpu::Buffer, data: &[u8]) -> Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let slice = buffer.slice(..data.len() as u64);
+    let (tx, mut rx) = futures::channel::oneshot::channel();
+    slice.map_async(wgpu::MapMode::Write, move |r| {
+        let _ = tx.send(r);
+    });
+    let poll_error = |e: wgpu::PollError| gpu.lost_or(Error::Poll(e.to_string()));
+    gpu.device()
+        .poll(wgpu::PollType::Poll)
+        .map_err(poll_error)?;
+    let mapped = match rx.try_recv() {
+        Ok(Some(result)) => result,
+        _ => {
+            gpu.device()
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(poll_error)?;
+            rx.await
+                .map_err(|_| gpu.lost_or(Error::BufferMap("map callback dropped".into())))?
+        }
+    };
+    mapped.map_err(|e| gpu.lost_or(Error::BufferMap(e.to_string())))?;
+    slice
+        .get_mapped_range_mut()
+        .map_err(|e| Error::BufferMap(e.to_string()))?
+        .copy_from_slice(data);
+    buffer.unmap();
+    Ok(())
 }
 
 /// Maps every slice for reading and blocks until the device has finished submission `index`.
