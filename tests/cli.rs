@@ -879,6 +879,24 @@ fn bench_quick_writes_the_documented_json() {
         .collect();
     assert_eq!(backends[0], "gpu");
     assert!(backends.contains(&"nalgebra-1-thread"), "{backends:?}");
+    // 3×3 also runs on device-resident data (the zero-copy path), with a speedup but no
+    // host-side facts.
+    let resident: Vec<&Value> = rows
+        .iter()
+        .filter(|r| r["backend"] == "gpu-resident")
+        .collect();
+    assert_eq!(
+        resident.len(),
+        2,
+        "one resident row each for thin and polar"
+    );
+    for row in resident {
+        assert!(row["speedup"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(
+            row["threads"].is_null() && row["host_round_trips"].is_null(),
+            "{row}"
+        );
+    }
     for row in rows {
         for key in [
             "shape",

@@ -11,6 +11,7 @@ use batched_svd::baseline::{self, PeerRun};
 use batched_svd::{Gpu, MatrixBatch, Status, SvdOptions, Vectors, WorkCounts};
 use serde_json::{Value, json};
 
+use crate::bench_resident::{Resident, ResidentCase};
 use crate::error::{CliError, one_line};
 use crate::report::vectors_name;
 
@@ -24,7 +25,10 @@ Decomposes batches of random Gaussian f32 matrices (deterministic seed) with the
 batch split over threads; statically sized matrices where nalgebra allows), in one run.
 Each case: a probe on a small prefix of the batch (compiles the GPU pipelines, estimates
 the rates), one GPU warm-up call on the whole batch, then the median of 5 timed runs (3 with
---quick) of each backend, interleaved. Also reports the GPU start-up (creating the context
+--quick) of each backend, interleaved. 2x2 and 3x3 also get a 'gpu, data resident' row: the
+same kernel on matrices already in device buffers (Gpu::encode_svd / encode_polar, then
+submit and wait; no upload, read-back or host copies), as a graphics or physics engine
+calls it. Also reports the GPU start-up (creating the context
 to the first result of 1000 16x16 matrices, the first compile in this process; the on-disk
 pipeline cache, when on, may hold pipelines of an earlier process) and the peak resident
 memory of the process (VmHWM).
@@ -310,6 +314,8 @@ fn default_count(m: usize, n: usize) -> usize {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Backend {
     Gpu,
+    /// 2×2 / 3×3 only: the kernel on device-resident data (see `bench_resident`).
+    GpuResident,
     NalgebraOne,
     NalgebraAll,
 }
@@ -319,9 +325,15 @@ impl Backend {
     fn name(self) -> &'static str {
         match self {
             Backend::Gpu => "gpu",
+            Backend::GpuResident => "gpu-resident",
             Backend::NalgebraOne => "nalgebra-1-thread",
             Backend::NalgebraAll => "nalgebra-all-cores",
         }
+    }
+
+    /// One of the GPU rows (speedups are given for them).
+    fn is_gpu(self) -> bool {
+        matches!(self, Backend::Gpu | Backend::GpuResident)
     }
 }
 
@@ -585,6 +597,13 @@ fn measure(
         ));
     };
 
+    let resident_failed = |e: &str| {
+        warn(&format!(
+            "{}x{} on device-resident data: {e}; row skipped",
+            case.m, case.n
+        ));
+    };
+
     let probe = (case.count / PROBE_FRACTION).max(case.count.min(MIN_COUNT));
     let Ok(probe_batch) =
         MatrixBatch::row_major(&data[..probe * case.m * case.n], probe, case.m, case.n)
@@ -678,6 +697,20 @@ fn measure(
             }
         }
     }
+    // 2×2 and 3×3: the same kernel on device-resident data.
+    let mut resident_row = new_row(Backend::GpuResident, 0);
+    let mut resident = gpu
+        .filter(|_| case.m == case.n && (case.m == 2 || case.m == 3))
+        .and_then(|g| {
+            let what = ResidentCase {
+                n: case.m,
+                vectors: case.vectors,
+                polar,
+            };
+            Resident::new(g, what, batch.as_slice(), case.count)
+                .map_err(|e| resident_failed(&e))
+                .ok()
+        });
     let mut cpu_rows = vec![new_row(Backend::NalgebraOne, 1)];
     if threads > 1 {
         cpu_rows.push(new_row(Backend::NalgebraAll, threads));
@@ -699,6 +732,16 @@ fn measure(
                 }
             }
         }
+        if let Some(r) = &resident {
+            match r.run() {
+                Ok(seconds) => resident_row.seconds.push(seconds),
+                Err(e) => {
+                    resident_failed(&e);
+                    resident = None;
+                    resident_row.seconds.clear();
+                }
+            }
+        }
         for row in &mut cpu_rows {
             match baseline::nalgebra_loop(&batch, case.vectors, row.threads) {
                 Ok(PeerRun {
@@ -717,9 +760,12 @@ fn measure(
             }
         }
     }
-    let mut rows = Vec::with_capacity(3);
+    let mut rows = Vec::with_capacity(4);
     if gpu.is_some() && !gpu_row.seconds.is_empty() {
         rows.push(gpu_row);
+    }
+    if !resident_row.seconds.is_empty() {
+        rows.push(resident_row);
     }
     rows.extend(cpu_rows.into_iter().filter(|r| !r.seconds.is_empty()));
     (rows, note)
@@ -768,7 +814,7 @@ fn polar_facts(out: &batched_svd::PolarOutput) -> GpuFacts {
 fn finish_case(rows: &mut [Row], peak: Option<f64>, gpu: Option<&Gpu>) {
     let best_cpu = rows
         .iter()
-        .filter(|r| r.backend != Backend::Gpu)
+        .filter(|r| !r.backend.is_gpu())
         .map(Row::rate)
         .fold(None, |best: Option<f64>, r| {
             Some(best.map_or(r, |b| b.max(r)))
@@ -778,11 +824,11 @@ fn finish_case(rows: &mut [Row], peak: Option<f64>, gpu: Option<&Gpu>) {
         gpu.is_some_and(|g| g.adapter_info().device_type == batched_svd::wgpu::DeviceType::Cpu);
     let cpu_sum = rows
         .iter()
-        .find(|r| r.backend != Backend::Gpu)
+        .find(|r| !r.backend.is_gpu())
         .map(|r| r.sigma_sum);
     for row in rows.iter_mut() {
         let c = row.case;
-        if row.backend == Backend::Gpu {
+        if row.backend.is_gpu() {
             row.speedup = best_cpu.map(|b| row.rate() / b);
             if let (Some(facts), Some(cpu)) = (row.gpu, cpu_sum) {
                 let rel = (facts.sigma_sum - cpu).abs() / cpu.abs().max(f64::MIN_POSITIVE);
@@ -806,7 +852,7 @@ fn finish_case(rows: &mut [Row], peak: Option<f64>, gpu: Option<&Gpu>) {
         row.gflops =
             sweeps.map(|s| baseline::jacobi_flops(c.m, c.n, c.vectors, s) * row.rate() / 1e9);
         // The peak is the device's: it applies to the CPU rows too when the device is the CPU.
-        if row.backend == Backend::Gpu || software {
+        if row.backend.is_gpu() || software {
             row.peak_fraction = peak.zip(row.gflops).map(|(p, g)| g / p);
         }
     }
@@ -850,6 +896,7 @@ fn table_line(row: &Row) -> String {
     let dash = || "-".to_string();
     let backend = match row.backend {
         Backend::Gpu => "gpu".to_string(),
+        Backend::GpuResident => "gpu, data resident".to_string(),
         Backend::NalgebraOne => "nalgebra 1 thread".to_string(),
         Backend::NalgebraAll => format!("nalgebra {} threads", row.threads),
     };
@@ -974,7 +1021,7 @@ fn to_json(
                 "count_planned": c.planned,
                 "vectors": c.mode(),
                 "backend": r.backend.name(),
-                "threads": if r.backend == Backend::Gpu { Value::Null } else { json!(r.threads) },
+                "threads": if r.backend.is_gpu() { Value::Null } else { json!(r.threads) },
                 "runs": r.seconds.len(),
                 "seconds": r.seconds,
                 "median_seconds": num(r.median()),

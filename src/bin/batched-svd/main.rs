@@ -18,6 +18,7 @@
 
 mod args;
 mod bench;
+mod bench_resident;
 mod error;
 mod info;
 mod npy;
