@@ -388,31 +388,22 @@ fn new_encoder(device: &wgpu::Device) -> wgpu::CommandEncoder {
 /// a fresh staging allocation and then again on the device timeline).
 ///
 /// The buffer's last use has completed (its chunk was collected), so the mapping is ready at
-/// the next non-blocking poll; the blocking wait is only a fallback.
+/// the next non-blocking poll; waiting for the device is only a fallback (it would also wait
+/// for the other buffer set's chunk).
 async fn write_mapped(gpu: &Gpu, buffer: &wgpu::Buffer, data: &[u8]) -> Result<()> {
     if data.is_empty() {
         return Ok(());
     }
     let slice = buffer.slice(..data.len() as u64);
-    let (tx, mut rx) = futures::channel::oneshot::channel();
-    slice.map_async(wgpu::MapMode::Write, move |r| {
-        let _ = tx.send(r);
-    });
-    let poll_error = |e: wgpu::PollError| gpu.lost_or(Error::Poll(e.to_string()));
-    gpu.device()
-        .poll(wgpu::PollType::Poll)
-        .map_err(poll_error)?;
-    let mapped = match rx.try_recv() {
-        Ok(Some(result)) => result,
+    let mut rx = request_map(&slice, wgpu::MapMode::Write);
+    poll(gpu, wgpu::PollType::Poll)?;
+    match rx.try_recv() {
+        Ok(Some(result)) => result.map_err(|e| gpu.lost_or(Error::BufferMap(e.to_string())))?,
         _ => {
-            gpu.device()
-                .poll(wgpu::PollType::wait_indefinitely())
-                .map_err(poll_error)?;
-            rx.await
-                .map_err(|_| gpu.lost_or(Error::BufferMap("map callback dropped".into())))?
+            poll(gpu, wgpu::PollType::wait_indefinitely())?;
+            map_result(gpu, rx).await?;
         }
-    };
-    mapped.map_err(|e| gpu.lost_or(Error::BufferMap(e.to_string())))?;
+    }
     slice
         .get_mapped_range_mut()
         .map_err(|e| Error::BufferMap(e.to_string()))?
@@ -421,54 +412,56 @@ async fn write_mapped(gpu: &Gpu, buffer: &wgpu::Buffer, data: &[u8]) -> Result<(
     Ok(())
 }
 
-/// Maps every slice for reading and blocks until the device has finished submission `index`.
+/// The outcome of a `map_async` request.
+type MapReceiver =
+    futures::channel::oneshot::Receiver<std::result::Result<(), wgpu::BufferAsyncError>>;
+
+/// Requests a mapping of `slice`; the receiver resolves once a poll has processed it.
+fn request_map(slice: &wgpu::BufferSlice<'_>, mode: wgpu::MapMode) -> MapReceiver {
+    let (tx, rx) = futures::channel::oneshot::channel();
+    slice.map_async(mode, move |r| {
+        let _ = tx.send(r);
+    });
+    rx
+}
+
+/// Waits for a requested mapping after the poll that processes it.
+async fn map_result(gpu: &Gpu, rx: MapReceiver) -> Result<()> {
+    rx.await
+        .map_err(|_| gpu.lost_or(Error::BufferMap("map callback dropped".into())))?
+        .map_err(|e| gpu.lost_or(Error::BufferMap(e.to_string())))
+}
+
+/// Polls the device, reporting a lost device as such.
+fn poll(gpu: &Gpu, kind: wgpu::PollType) -> Result<()> {
+    gpu.device()
+        .poll(kind)
+        .map(|_| ())
+        .map_err(|e| gpu.lost_or(Error::Poll(e.to_string())))
+}
+
+/// Maps every slice for reading and blocks until the device has finished submission `index`
+/// (all submitted work if `None`), leaving later submissions running.
 async fn map_all_and_wait(
     gpu: &Gpu,
     slices: &[wgpu::BufferSlice<'_>],
     index: Option<wgpu::SubmissionIndex>,
 ) -> Result<()> {
-    let mut receivers = Vec::with_capacity(slices.len());
-    for slice in slices {
-        let (tx, rx) = futures::channel::oneshot::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        receivers.push(rx);
-    }
-    gpu.device()
-        .poll(wgpu::PollType::Wait {
+    let receivers: Vec<MapReceiver> = slices
+        .iter()
+        .map(|slice| request_map(slice, wgpu::MapMode::Read))
+        .collect();
+    poll(
+        gpu,
+        wgpu::PollType::Wait {
             submission_index: index,
             timeout: None,
-        })
-        .map_err(|e| gpu.lost_or(Error::Poll(e.to_string())))?;
+        },
+    )?;
     for rx in receivers {
-        rx.await
-            .map_err(|_| gpu.lost_or(Error::BufferMap("map callback dropped".into())))?
-            .map_err(|e| gpu.lost_or(Error::BufferMap(e.to_string())))?;
+        map_result(gpu, rx).await?;
     }
     Ok(())
-}
-
-/// Maps `slice` for reading and blocks until the device has finished submission `index` (all
-/// submitted work if `None`), leaving later submissions running.
-async fn map_and_wait(
-    gpu: &Gpu,
-    slice: wgpu::BufferSlice<'_>,
-    index: Option<wgpu::SubmissionIndex>,
-) -> Result<()> {
-    let (tx, rx) = futures::channel::oneshot::channel();
-    slice.map_async(wgpu::MapMode::Read, move |r| {
-        let _ = tx.send(r);
-    });
-    gpu.device()
-        .poll(wgpu::PollType::Wait {
-            submission_index: index,
-            timeout: None,
-        })
-        .map_err(|e| gpu.lost_or(Error::Poll(e.to_string())))?;
-    rx.await
-        .map_err(|_| gpu.lost_or(Error::BufferMap("map callback dropped".into())))?
-        .map_err(|e| gpu.lost_or(Error::BufferMap(e.to_string())))
 }
 
 /// Records (and partly submits) the multi-dispatch solve of one chunk: scan, load, sweeps until
@@ -606,7 +599,7 @@ async fn run_sweeps(
         job.gpu.queue().submit([encoder.finish()]);
         catcher.check().await?;
         out.work.submissions += 1;
-        map_and_wait(job.gpu, active_read.slice(..), None).await?;
+        map_all_and_wait(job.gpu, &[active_read.slice(..)], None).await?;
         out.work.host_round_trips += 1;
         out.work.bytes_downloaded += 4;
         let still_active = {
