@@ -590,19 +590,15 @@ fn measure(
         }
     };
     let mut gpu = gpu;
-    let gpu_failed = |e: &batched_svd::Error| {
+    // A GPU row that failed is skipped with a warning naming where it ran.
+    let skipped = |on: &str, row: &str, e: &dyn std::fmt::Display| {
         warn(&format!(
-            "{}x{} on the GPU: {e}; GPU row skipped",
+            "{}x{} on {on}: {e}; {row} skipped",
             case.m, case.n
         ));
     };
-
-    let resident_failed = |e: &str| {
-        warn(&format!(
-            "{}x{} on device-resident data: {e}; row skipped",
-            case.m, case.n
-        ));
-    };
+    let gpu_failed = |e: &batched_svd::Error| skipped("the GPU", "GPU row", e);
+    let resident_failed = |e: &str| skipped("device-resident data", "row", &e);
 
     let probe = (case.count / PROBE_FRACTION).max(case.count.min(MIN_COUNT));
     let Ok(probe_batch) =
