@@ -1,7 +1,9 @@
-// Batched 2×2 / 3×3 SVD or polar decomposition: one invocation per matrix, calling svd2/svd3
-// from small_svd.wgsl (prepended, with jacobi_common.wgsl's bindings and these constants):
+// Batched 2×2 / 3×3 SVD or polar decomposition: each invocation decomposes LANES consecutive
+// matrices with bsvd_svd2_lanes / bsvd_svd3_lanes from small_svd.wgsl (prepended, with
+// jacobi_common.wgsl's bindings, the lane types and these constants):
 //
 //   N            2 or 3
+//   LANES        matrices per invocation (1 on GPUs; several on CPU devices, see small_svd.wgsl)
 //   IN_LAYOUT    0: row-major packed (numpy), 1: column-major packed (nalgebra, WGSL mat),
 //                2: column-major with columns padded to 4 floats (WGSL mat3x3<f32> in storage),
 //                3: interleaved (structure of arrays): element (r, c) of every matrix, then the
@@ -15,6 +17,12 @@
 //   WANT_SECOND  write V (or S); false for the rotation-only polar decomposition
 //   WANT_SIGMA   write σ to s_out
 //   WANT_INFO    write the per-matrix MatrixInfo to info_out
+//
+// and the generated lane code (src/gpu/shader.rs): bsvd_lane_f/u/b(x, l) (component l of a
+// lane value), small_in_lanes(first, r, c) (element (r, c) of matrices first … first+LANES−1,
+// indices clamped to the batch) and small_store_lanes(first, results) (small_store for each
+// of those matrices that exists, with a constant lane index: llvmpipe does not unroll the
+// equivalent loop, and its dynamic component indexing made the stores 20 % slower).
 //
 // For SVD, u_out receives U and vt_out receives V, each stored with OUT_LAYOUT; since V stored
 // column-major is Vᵀ stored row-major, the numpy layout (OUT_LAYOUT 0) gets U and Vᵀ row-major.
@@ -56,75 +64,154 @@ fn small_out(mat: u32, first: bool, r: u32, c: u32, x: f32) {
     }
 }
 
-// Loads are per invocation, each reading its own matrix: on a GPU the lanes of a warp then read
-// addresses IN_STRIDE floats apart, and the warp's first load instruction brings the 128-byte
-// lines into L1 for the following ones, so DRAM traffic is that of a coalesced load but L1
-// transactions are several times more. Staging the workgroup's 64 contiguous matrices through
-// workgroup memory (coalesced reads, then odd-stride reads without bank conflicts) was tried
-// and halved the 3×3 polar throughput on lavapipe (14 → 7.4 M/s in examples/physics_step.rs;
-// the barrier is a coroutine switch there), so it is not used; on GPUs it is the next thing to
-// measure.
+fn small_column_in(first: u32, c: u32) -> BsvdCol3 {
+    return BsvdCol3(small_in_lanes(first, 0u, c), small_in_lanes(first, 1u, c), small_in_lanes(first, 2u, c));
+}
+
+// k0·c0 + k1·c1 + k2·c2.
+fn small_combine(c0: BsvdCol3, c1: BsvdCol3, c2: BsvdCol3, k0: bsvd_f, k1: bsvd_f, k2: bsvd_f) -> BsvdCol3 {
+    return BsvdCol3(
+        k0 * c0.x + k1 * c1.x + k2 * c2.x,
+        k0 * c0.y + k1 * c1.y + k2 * c2.y,
+        k0 * c0.z + k1 * c1.z + k2 * c2.z,
+    );
+}
+
+// Loads are per invocation, each reading its own matrices: on a GPU (LANES = 1) the lanes of
+// a warp then read addresses IN_STRIDE floats apart, and the warp's first load instruction
+// brings the 128-byte lines into L1 for the following ones, so DRAM traffic is that of a
+// coalesced load but L1 transactions are several times more. Staging the workgroup's 64
+// contiguous matrices through workgroup memory (coalesced reads, then odd-stride reads without
+// bank conflicts) was tried and halved the 3×3 polar throughput on lavapipe (the barrier is a
+// coroutine switch there), so it is not used; on GPUs it is the next thing to measure.
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>) {
-    let mat = gid.x + gid.y * groups.x * 64u;
-    if mat >= params.count {
+    let first = (gid.x + gid.y * groups.x * 64u) * LANES;
+    if first >= params.count {
         return;
     }
-    var s = vec3<f32>(0.0, 0.0, 0.0);
-    var first = mat3x3<f32>();
-    var second = mat3x3<f32>();
-    var sweeps = 1u;
-    var converged = true;
+    let zero = bsvd_f(0.0);
+    let zero3 = BsvdCol3(zero, zero, zero);
+    // Columns of U (or R) and of V (or S), and σ.
+    var f0 = zero3;
+    var f1 = zero3;
+    var f2 = zero3;
+    var g0 = zero3;
+    var g1 = zero3;
+    var g2 = zero3;
+    var s0 = zero;
+    var s1 = zero;
+    var s2 = zero;
+    var sweeps = bsvd_u(0u);
+    var converged = bsvd_b(false);
     if N == 3u {
-        let a = mat3x3<f32>(
-            vec3<f32>(small_in(mat, 0u, 0u), small_in(mat, 1u, 0u), small_in(mat, 2u, 0u)),
-            vec3<f32>(small_in(mat, 0u, 1u), small_in(mat, 1u, 1u), small_in(mat, 2u, 1u)),
-            vec3<f32>(small_in(mat, 0u, 2u), small_in(mat, 1u, 2u), small_in(mat, 2u, 2u)),
-        );
-        let d = bsvd_svd3(a, ROTATION);
-        s = d.s;
+        let d = bsvd_svd3_lanes(small_column_in(first, 0u), small_column_in(first, 1u), small_column_in(first, 2u), ROTATION);
+        f0 = d.u0;
+        f1 = d.u1;
+        f2 = d.u2;
+        g0 = d.v0;
+        g1 = d.v1;
+        g2 = d.v2;
+        s0 = d.s0;
+        s1 = d.s1;
+        s2 = d.s2;
         sweeps = d.sweeps;
         converged = d.converged;
-        first = d.u;
-        second = d.v;
     } else {
-        let a = mat2x2<f32>(
-            vec2<f32>(small_in(mat, 0u, 0u), small_in(mat, 1u, 0u)),
-            vec2<f32>(small_in(mat, 0u, 1u), small_in(mat, 1u, 1u)),
+        let d = bsvd_svd2_lanes(
+            BsvdCol2(small_in_lanes(first, 0u, 0u), small_in_lanes(first, 1u, 0u)),
+            BsvdCol2(small_in_lanes(first, 0u, 1u), small_in_lanes(first, 1u, 1u)),
+            ROTATION,
         );
-        let d = bsvd_svd2(a, ROTATION);
-        s = vec3<f32>(d.s, 0.0);
+        f0 = BsvdCol3(d.u0.x, d.u0.y, zero);
+        f1 = BsvdCol3(d.u1.x, d.u1.y, zero);
+        g0 = BsvdCol3(d.v0.x, d.v0.y, zero);
+        g1 = BsvdCol3(d.v1.x, d.v1.y, zero);
+        s0 = d.s0;
+        s1 = d.s1;
         sweeps = d.sweeps;
-        first = mat3x3<f32>(vec3<f32>(d.u[0], 0.0), vec3<f32>(d.u[1], 0.0), vec3<f32>());
-        second = mat3x3<f32>(vec3<f32>(d.v[0], 0.0), vec3<f32>(d.v[1], 0.0), vec3<f32>());
+        converged = d.converged;
     }
-    let non_finite = !bsvd_is_finite(s.x);
-    if POLAR && !non_finite {
-        // R = U·Vᵀ, S = V·diag(σ)·Vᵀ with the signed σ of the rotation convention.
-        let vt = transpose(second);
-        let sd = mat3x3<f32>(vec3<f32>(s.x, 0.0, 0.0), vec3<f32>(0.0, s.y, 0.0), vec3<f32>(0.0, 0.0, s.z));
-        let r = first * vt;
-        second = second * sd * vt;
-        first = r;
+    let finite = bsvd_is_finite(s0);
+    if POLAR {
+        // R = U·Vᵀ: column c is Σ_k u_k·V(c, k). S = V·diag(σ)·Vᵀ: column c is Σ_k σ_k·v_k·V(c, k),
+        // with the signed σ of the rotation convention. NaN stays NaN.
+        let r0 = small_combine(f0, f1, f2, g0.x, g1.x, g2.x);
+        let r1 = small_combine(f0, f1, f2, g0.y, g1.y, g2.y);
+        let r2 = small_combine(f0, f1, f2, g0.z, g1.z, g2.z);
+        let h0 = bsvd_scale3(g0, s0);
+        let h1 = bsvd_scale3(g1, s1);
+        let h2 = bsvd_scale3(g2, s2);
+        let q0 = small_combine(h0, h1, h2, g0.x, g1.x, g2.x);
+        let q1 = small_combine(h0, h1, h2, g0.y, g1.y, g2.y);
+        let q2 = small_combine(h0, h1, h2, g0.z, g1.z, g2.z);
+        g0 = q0;
+        g1 = q1;
+        g2 = q2;
+        f0 = r0;
+        f1 = r1;
+        f2 = r2;
     }
+    let status = select(select(bsvd_u(1u), bsvd_u(0u), converged), bsvd_u(2u), !finite);
+    small_store_lanes(first, SmallLanes(f0, f1, f2, g0, g1, g2, s0, s1, s2, status, sweeps));
+}
+
+// Everything an invocation writes, for its LANES matrices.
+struct SmallLanes {
+    f0: BsvdCol3,
+    f1: BsvdCol3,
+    f2: BsvdCol3,
+    g0: BsvdCol3,
+    g1: BsvdCol3,
+    g2: BsvdCol3,
+    s0: bsvd_f,
+    s1: bsvd_f,
+    s2: bsvd_f,
+    status: bsvd_u,
+    sweeps: bsvd_u,
+}
+
+// What one matrix writes: U or R (f), V or S (g), σ, status and sweeps.
+struct SmallResult {
+    f: mat3x3<f32>,
+    g: mat3x3<f32>,
+    s: vec3<f32>,
+    status: u32,
+    sweeps: u32,
+}
+
+fn small_vec3(c: BsvdCol3, l: u32) -> vec3<f32> {
+    return vec3<f32>(bsvd_lane_f(c.x, l), bsvd_lane_f(c.y, l), bsvd_lane_f(c.z, l));
+}
+
+// Matrix `l` of the invocation's results.
+fn small_lane(x: SmallLanes, l: u32) -> SmallResult {
+    return SmallResult(
+        mat3x3<f32>(small_vec3(x.f0, l), small_vec3(x.f1, l), small_vec3(x.f2, l)),
+        mat3x3<f32>(small_vec3(x.g0, l), small_vec3(x.g1, l), small_vec3(x.g2, l)),
+        vec3<f32>(bsvd_lane_f(x.s0, l), bsvd_lane_f(x.s1, l), bsvd_lane_f(x.s2, l)),
+        bsvd_lane_u(x.status, l),
+        bsvd_lane_u(x.sweeps, l),
+    );
+}
+
+fn small_store(mat: u32, x: SmallResult) {
     if WANT_SIGMA {
         for (var k = 0u; k < N; k += 1u) {
-            s_out[mat * N + k] = s[k];
+            s_out[mat * N + k] = x.s[k];
         }
     }
     if WANT_VECTORS {
         for (var c = 0u; c < N; c += 1u) {
             for (var r = 0u; r < N; r += 1u) {
-                small_out(mat, true, r, c, first[c][r]);
+                small_out(mat, true, r, c, x.f[c][r]);
                 if WANT_SECOND {
-                    small_out(mat, false, r, c, second[c][r]);
+                    small_out(mat, false, r, c, x.g[c][r]);
                 }
             }
         }
     }
-    let status = select(select(1u, 0u, converged), 2u, non_finite);
-    if !WANT_INFO {
-        return;
+    if WANT_INFO {
+        info_out[mat] = MatrixInfo(x.status, x.sweeps, select(0.0, bitcast<f32>(0x7fc00000u), x.status == 2u), 0u);
     }
-    info_out[mat] = MatrixInfo(status, select(sweeps, 0u, non_finite), select(0.0, bitcast<f32>(0x7fc00000u), non_finite), 0u);
 }

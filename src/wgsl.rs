@@ -17,5 +17,13 @@
 //! rotation, reflection, near-identity, nearly and exactly singular and inverted matrices.
 //! The full contract is in the comment at the top of the source.
 
-/// The 2×2 / 3×3 SVD and polar decomposition functions (see the module docs).
-pub const SMALL_SVD: &str = include_str!("../shaders/small_svd.wgsl");
+/// The 2×2 / 3×3 SVD and polar decomposition functions (see the module docs): the scalar
+/// lane types, the core that the library's batched kernel also runs, and the API on WGSL
+/// matrices.
+pub const SMALL_SVD: &str = concat!(
+    include_str!("../shaders/small_lanes_scalar.wgsl"),
+    "\n",
+    include_str!("../shaders/small_svd.wgsl"),
+    "\n",
+    include_str!("../shaders/small_svd_api.wgsl"),
+);

@@ -34,7 +34,7 @@ use wgpu::util::DeviceExt as _;
 use super::Gpu;
 use super::buffers::Params;
 use super::errors::ErrorCatcher;
-use super::shader::{Family, JacobiKernel, Product, SmallLayout, SmallSpec};
+use super::shader::{Family, JacobiKernel, Product, SmallLayout, SmallSpec, small_lanes};
 use crate::batch::Layout;
 use crate::error::{Error, Result};
 use crate::options::{SignConvention, Vectors};
@@ -133,6 +133,7 @@ impl Gpu {
             output: batch.output_layout.code(),
             sigma: true,
             info: targets.info.is_some(),
+            lanes: small_lanes(self.adapter_info()),
         };
         if spec.rotation && u.is_none() {
             return Err(Error::InvalidOption(
@@ -177,6 +178,7 @@ impl Gpu {
             output: batch.output_layout.code(),
             sigma: false,
             info: targets.info.is_some(),
+            lanes: small_lanes(self.adapter_info()),
         };
         self.encode_small(
             encoder,
@@ -259,7 +261,9 @@ impl Gpu {
         let device = self.device();
         let pipeline =
             pollster::block_on(self.pipelines().jacobi(device, self.disk_cache(), &kernel))?;
-        let groups = batch.count.div_ceil(kernel.workgroup);
+        let groups = batch
+            .count
+            .div_ceil(kernel.workgroup * kernel.matrices_per_invocation());
         let (gx, gy) = super::plan::grid_2d(
             groups as usize,
             self.plan_limits().max_workgroups_per_dimension,
@@ -308,5 +312,127 @@ impl Gpu {
             pass.dispatch_workgroups(gx, gy, 1);
         }
         pollster::block_on(catcher.check())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads a `COPY_SRC` buffer back as `u32` words.
+    fn read_words(gpu: &Gpu, buffer: &wgpu::Buffer) -> Vec<u32> {
+        let device = gpu.device();
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("test read-back"),
+            size: buffer.size(),
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, buffer.size());
+        gpu.queue().submit([encoder.finish()]);
+        staging
+            .slice(..)
+            .map_async(wgpu::MapMode::Read, |r| r.unwrap());
+        device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
+        let words = bytemuck::cast_slice(&staging.slice(..).get_mapped_range().unwrap()).to_vec();
+        words
+    }
+
+    /// The dedicated kernel decomposes one matrix per invocation on GPUs and several on CPU
+    /// devices. Whatever the lane count, every matrix's results are bit for bit the same (its
+    /// neighbours in an invocation, which may need more sweeps, do not touch it), including
+    /// a tail that does not fill the last invocation and non-finite neighbours.
+    #[test]
+    fn lane_counts_give_identical_results() {
+        let gpu = match Gpu::new() {
+            Ok(gpu) => gpu,
+            Err(e) => {
+                let required = std::env::var("BATCHED_SVD_REQUIRE_GPU")
+                    .is_ok_and(|v| v != "0" && !v.is_empty());
+                assert!(!required, "BATCHED_SVD_REQUIRE_GPU is set but: {e}");
+                eprintln!("SKIPPED: no GPU adapter ({e})");
+                return;
+            }
+        };
+        let device = gpu.device();
+        for n in [2u32, 3] {
+            let count = 4 * 37 + 3;
+            let mut data: Vec<f32> = (0..count * n * n)
+                .map(|i| ((i as f32) * 0.731).sin() * if i % 11 == 0 { 1e-3 } else { 1.0 })
+                .collect();
+            data[(5 * n * n) as usize] = f32::NAN;
+            // An exactly singular matrix and a rotation-like one next to random ones.
+            for c in 0..n as usize {
+                data[(9 * n * n) as usize + c] = data[(9 * n * n) as usize + n as usize + c];
+            }
+            let input = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("test input"),
+                contents: bytemuck::cast_slice(&data),
+                usage: wgpu::BufferUsages::STORAGE,
+            });
+            let batch = SmallBatch {
+                n,
+                count,
+                input_layout: MatrixLayout::RowMajor,
+                output_layout: MatrixLayout::RowMajor,
+            };
+            let run = |lanes: u32, product: Product| {
+                let output = |bytes: u64| {
+                    device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("test output"),
+                        size: bytes,
+                        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                        mapped_at_creation: false,
+                    })
+                };
+                let matrices = 4 * u64::from(count * n * n);
+                let buffers = [
+                    output(4 * u64::from(count * n)),
+                    output(matrices),
+                    output(matrices),
+                    output(16 * u64::from(count)),
+                ];
+                let spec = SmallSpec {
+                    rotation: product != Product::Svd,
+                    product,
+                    input: SmallLayout::RowMajor,
+                    output: SmallLayout::RowMajor,
+                    sigma: product == Product::Svd,
+                    info: true,
+                    lanes,
+                };
+                let mut encoder = device.create_command_encoder(&Default::default());
+                let sigma = (product == Product::Svd).then_some((&buffers[0], buffers[0].size()));
+                gpu.encode_small(
+                    &mut encoder,
+                    &input,
+                    &batch,
+                    spec,
+                    [sigma, Some((&buffers[1], 0)), Some((&buffers[2], 0))],
+                    Some(&buffers[3]),
+                )
+                .unwrap();
+                gpu.queue().submit([encoder.finish()]);
+                buffers.map(|b| read_words(&gpu, &b))
+            };
+            for product in [Product::Svd, Product::Polar { with_s: true }] {
+                let one = run(1, product);
+                for lanes in [2, 4] {
+                    assert_eq!(
+                        run(lanes, product),
+                        one,
+                        "{n}×{n} {product:?}, {lanes} lanes"
+                    );
+                }
+                // status words of the info records: matrix 5 is non-finite, the rest converged
+                let status: Vec<u32> = one[3].chunks(4).map(|w| w[0]).collect();
+                assert_eq!(status[5], 2);
+                assert_eq!(
+                    status.iter().filter(|&&s| s == 0).count(),
+                    count as usize - 1
+                );
+            }
+        }
     }
 }

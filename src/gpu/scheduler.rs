@@ -108,7 +108,9 @@ pub(crate) async fn run(
     // Single-dispatch chunks use a 2-D grid of matrices; multi-dispatch ones put the matrix
     // index on y (x indexes pairs, columns or element tiles).
     let max_per_chunk = match kernel.family {
-        Family::PerInvocation | Family::Small => grid * grid * u64::from(kernel.workgroup),
+        Family::PerInvocation | Family::Small => {
+            grid * grid * u64::from(kernel.workgroup * kernel.matrices_per_invocation())
+        }
         Family::SingleDispatch => grid * grid,
         Family::MultiDispatch => grid,
     };
@@ -249,7 +251,8 @@ async fn submit_chunk<'a>(
     match job.kernel.family {
         Family::PerInvocation | Family::SingleDispatch | Family::Small => {
             let (x, y) = if job.kernel.family != Family::SingleDispatch {
-                let groups = chunk.div_ceil(job.kernel.workgroup as usize);
+                let per_group = job.kernel.workgroup * job.kernel.matrices_per_invocation();
+                let groups = chunk.div_ceil(per_group as usize);
                 grid_2d(groups, job.gpu.plan_limits().max_workgroups_per_dimension)
             } else {
                 (gx, gy)
