@@ -335,8 +335,7 @@ mod tests {
             .slice(..)
             .map_async(wgpu::MapMode::Read, |r| r.unwrap());
         device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
-        let words = bytemuck::cast_slice(&staging.slice(..).get_mapped_range().unwrap()).to_vec();
-        words
+        bytemuck::cast_slice(&staging.slice(..).get_mapped_range().unwrap()).to_vec()
     }
 
     /// The dedicated kernel decomposes one matrix per invocation on GPUs and several on CPU
