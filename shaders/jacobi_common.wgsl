@@ -73,17 +73,19 @@ fn pair_of(round: u32, k: u32) -> vec2<u32> {
     return circle_pair(N2, round, k);
 }
 
-// Rotation (c, s) that makes columns with α = ‖w_p‖², β = ‖w_q‖², γ = w_pᵀw_q orthogonal:
-// ζ = (β−α)/(2γ), t = sign(ζ)/(|ζ|+√(1+ζ²)), c = 1/√(1+t²), s = c·t. No atan2 (undefined at
-// (0, 0) on some backends); t = 1/(2ζ) where 1 + ζ² would overflow.
+// Rotation (c, s) that makes columns with α = ‖w_p‖², β = ‖w_q‖², γ = w_pᵀw_q orthogonal, for
+// γ ≠ 0: with d = β − α, t = sign(d)·2γ/(|d| + √(d² + 4γ²)) (the smaller root of
+// t² + (d/γ)·t − 1 = 0, |t| ≤ 1), c = 1/√(1+t²), s = c·t. No atan2 (undefined at (0, 0) on
+// some backends). d and 2γ are first scaled by the same power of two (exact) so that the
+// larger is in [0.5, 1): d² + 4γ² then neither overflows nor underflows. One square root and
+// one division besides the inverse square root (the ζ = d/(2γ) form needs two divisions).
 fn rotation(alpha: real, beta: real, gamma: real) -> vec2<real> {
-    let zeta = (beta - alpha) / (2.0 * gamma);
-    var t: real;
-    if abs(zeta) > ZETA_HUGE {
-        t = 0.5 / zeta;
-    } else {
-        t = select(real(-1.0), real(1.0), zeta >= 0.0) / (abs(zeta) + sqrt(1.0 + zeta * zeta));
-    }
+    let d = beta - alpha;
+    let g2 = 2.0 * gamma;
+    let k = pow2(-max(exponent_of(d), exponent_of(g2)));
+    let ds = d * k;
+    let gs = g2 * k;
+    let t = select(real(-1.0), real(1.0), d >= 0.0) * gs / (abs(ds) + sqrt(ds * ds + gs * gs));
     let c = inverseSqrt(1.0 + t * t);
     return vec2<real>(c, c * t);
 }

@@ -9,9 +9,6 @@ alias real = f32;
 // rotated, and its singular vector is completed on the host.
 const NEGLIGIBLE_SQ: real = 7.888609052210118e-31;
 
-// Above this |ζ|, 1 + ζ² is ζ² in f32 and would overflow near 1.8e19: use t = 1/(2ζ).
-const ZETA_HUGE: real = 1.0e15;
-
 // Sentinel exponent of a zero (or subnormal, flushed) entry.
 const EXP_ZERO: i32 = -1000;
 

@@ -580,9 +580,9 @@ impl JacobiKernel {
             return 64; // at most 8 sweeps and a few 3-element loops
         }
         if self.family == Family::PerInvocation {
-            // The sweep loop and the round loop; the NaN path's output loops.
+            // The sweep loop (its rounds are unrolled); the NaN path's output loops.
             let outputs = u64::from(n) + u64::from(m) * u64::from(n) + u64::from(n) * u64::from(n);
-            return u64::from(sweeps) * (1 + u64::from(self.rounds())) + outputs;
+            return u64::from(sweeps) + outputs;
         }
         let (m, n, wg, team) = (
             u64::from(m),

@@ -1,18 +1,20 @@
 //! Generating the one-invocation-per-matrix kernel: straight-line WGSL in which every element
-//! of W and V is its own variable, so a shader compiler keeps them all in registers.
+//! of W and V is its own variable, so a shader compiler keeps them in registers.
 //!
 //! Indices must be compile-time constants for that, yet a sweep visits every column pair. The
 //! round-robin (circle) ordering makes this possible: in every round the pairs sit in fixed
 //! slots `(k, N2−1−k)`, and between rounds the columns in positions `1…N2−1` shift by one
-//! place. One round's code is therefore the same for all rounds, and the kernel loops over
-//! `N2−1` rounds per sweep with a body of constant indices. The shift is a renaming of
-//! variables (register moves). After a full sweep every column is back in its position.
-//! An odd N gets a phantom zero column, which is never rotated (its norm is negligible).
+//! place. The generator follows the shift itself through a block of rounds, so the code of a
+//! block names the columns directly; between blocks (when a sweep is cut into several) the
+//! variables move once, a cyclic shift of positions. Small shapes unroll the whole sweep
+//! (no moves at all); larger ones are cut into blocks because llvmpipe's compile time grows
+//! faster than the code ([`rounds_per_block`]). An odd N gets a phantom zero column, which
+//! is never rotated.
 //!
-//! Loop work per invocation is `sweeps·(N2−1)` iterations, far below llvmpipe's limit, and
-//! the invocation never waits on a barrier: on a CPU device (lavapipe) each SIMD instruction
-//! advances 8 matrices at once. On a real GPU the registers per invocation limit this family
-//! to tiny matrices (see `JacobiKernel::choose`).
+//! Every pair is rotated, by exactly the identity when it needs no rotation: on a CPU device
+//! (lavapipe) each SIMD instruction advances 8 matrices at once and both sides of a branch
+//! run anyway. The invocation never waits on a barrier. On a real GPU the registers per
+//! invocation limit this family to tiny matrices (see `JacobiKernel::choose`).
 
 use std::fmt::Write as _;
 
@@ -52,6 +54,62 @@ impl Code {
         self.level -= 1;
         self.line("}");
     }
+}
+
+/// Rounds of the circle ordering each unrolled block holds: a divisor of the `N2 − 1` rounds
+/// of a sweep. Whole sweeps are unrolled while the code stays small; llvmpipe's compile time
+/// grows faster than the code (16×16: 0.6 s with one round per block, 13 s with all 15).
+/// Fewer blocks mean fewer register moves between them (8×8: 0.86 → 1.37 M matrices/s on
+/// lavapipe from one round per block to a whole sweep).
+fn rounds_per_block(m: u32, n: u32) -> u32 {
+    let n2 = n + n % 2;
+    let rounds = n2 - 1;
+    let per_round = (n2 / 2) * (m + n);
+    (1..=rounds)
+        .rev()
+        .find(|&r| rounds.is_multiple_of(r) && (r == 1 || r * per_round <= BLOCK_BUDGET))
+        .unwrap_or(1)
+}
+
+/// Largest unrolled block, in pair-rows (`pairs·(M + N)`): 8×8's whole sweep is 448.
+const BLOCK_BUDGET: u32 = 512;
+
+/// One column pair (p, q): the dot products, the rotation test and the rotation of W's and
+/// V's columns.
+fn pair(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool) {
+    c.open("{");
+    c.line(format!("var alpha = {} * {};", w(p, 0), w(p, 0)));
+    c.line(format!("var beta = {} * {};", w(q, 0), w(q, 0)));
+    c.line(format!("var gamma = {} * {};", w(p, 0), w(q, 0)));
+    for i in 1..m {
+        let (x, y) = (w(p, i), w(q, i));
+        c.line(format!("alpha = fma({x}, {x}, alpha);"));
+        c.line(format!("beta = fma({y}, {y}, beta);"));
+        c.line(format!("gamma = fma({x}, {y}, gamma);"));
+    }
+    c.line("let rel = relative_gamma(alpha, beta, gamma);");
+    c.line("off_sweep = max(off_sweep, f32(rel));");
+    // Every pair is rotated, by exactly the identity (c, s) = (1, 0) when it is left alone:
+    // the lanes of a SIMD group (CPU devices) or a warp run both sides of a branch anyway,
+    // and a select on two values is cheaper than one per element.
+    c.line("let turn = rel > tol;");
+    c.line("rotated = rotated || turn;");
+    c.line("let cs = select(vec2<real>(1.0, 0.0), rotation(alpha, beta, gamma), turn);");
+    let rows = |c: &mut Code, name: fn(u32, u32) -> String, count: u32| {
+        for i in 0..count {
+            let (x, y) = (name(p, i), name(q, i));
+            c.line(format!("let t{i} = {x};"));
+            c.line(format!("{x} = cs.x * t{i} - cs.y * {y};"));
+            c.line(format!("{y} = cs.y * t{i} + cs.x * {y};"));
+        }
+    };
+    rows(c, w, m);
+    if vectors {
+        c.open("{");
+        rows(c, v, n);
+        c.close();
+    }
+    c.close();
 }
 
 /// The entry point `main` of the per-invocation kernel for `kernel`'s shape.
@@ -105,13 +163,8 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
             c.line(format!("{name} = ({name} * down1) * down2;"));
         }
     }
-    if n2 > n {
-        for i in 0..m {
-            c.line(format!("var {}: real = 0.0;", w(n, i)));
-        }
-    }
     if vectors {
-        for j in 0..n2 {
+        for j in 0..n {
             for i in 0..n {
                 let one = if i == j { "1.0" } else { "0.0" };
                 c.line(format!("var {}: real = {one};", v(j, i)));
@@ -119,7 +172,22 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
         }
     }
 
-    c.line("// ---- 2. sweeps: N2−1 rounds of fixed pair slots, then a shift of positions ----");
+    c.line("// ---- 2. sweeps: the N2−1 rounds of the circle ordering, in unrolled blocks ----");
+    let rounds = n2 - 1;
+    let block = rounds_per_block(m, n);
+    // Whole sweeps unrolled know where an odd N's phantom zero column is and skip its pairs;
+    // blocks carry it as real zero columns.
+    let phantom = block < rounds && n2 > n;
+    if phantom {
+        for i in 0..m {
+            c.line(format!("var {}: real = 0.0;", w(n, i)));
+        }
+        if vectors {
+            for i in 0..n {
+                c.line(format!("var {}: real = 0.0;", v(n, i)));
+            }
+        }
+    }
     c.line("let tol = real(params.tol);");
     c.line("var sweeps = 0u;");
     c.line("var converged = zero;");
@@ -128,63 +196,60 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
     c.open("for (var sweep = 0u; sweep < params.max_sweeps; sweep += 1u) {");
     c.line("var rotated = false;");
     c.line("var off_sweep = 0.0f;");
-    c.open("for (var round = 0u; round < N2 - 1u; round += 1u) {");
-    for k in 0..n2 / 2 {
-        let (p, q) = (k, n2 - 1 - k);
-        c.open("{");
-        c.line(format!("var alpha = {} * {};", w(p, 0), w(p, 0)));
-        c.line(format!("var beta = {} * {};", w(q, 0), w(q, 0)));
-        c.line(format!("var gamma = {} * {};", w(p, 0), w(q, 0)));
-        for i in 1..m {
-            let (x, y) = (w(p, i), w(q, i));
-            c.line(format!("alpha = fma({x}, {x}, alpha);"));
-            c.line(format!("beta = fma({y}, {y}, beta);"));
-            c.line(format!("gamma = fma({x}, {y}, gamma);"));
-        }
-        c.line("let rel = relative_gamma(alpha, beta, gamma);");
-        c.line("off_sweep = max(off_sweep, f32(rel));");
-        c.open("if rel > tol {");
-        c.line("let cs = rotation(alpha, beta, gamma);");
-        let rows = |c: &mut Code, name: fn(u32, u32) -> String, count: u32| {
-            for i in 0..count {
-                let (x, y) = (name(p, i), name(q, i));
-                c.line(format!("let t{i} = {x};"));
-                c.line(format!("{x} = cs.x * t{i} - cs.y * {y};"));
-                c.line(format!("{y} = cs.y * t{i} + cs.x * {y};"));
-            }
-        };
-        rows(&mut c, w, m);
-        if vectors {
-            c.open("{");
-            rows(&mut c, v, n);
-            c.close();
-        }
-        c.line("rotated = true;");
-        c.close();
-        c.close();
+    if block < rounds {
+        c.open(format!(
+            "for (var b = 0u; b < {}u; b += 1u) {{",
+            rounds / block
+        ));
     }
-    // Shift positions 1…N2−1 by one place: position j takes the column of position j−1, and
-    // position 1 the column of position N2−1.
-    if n2 > 2 {
-        let shift = |c: &mut Code, name: fn(u32, u32) -> String, rows: u32| {
+    // Column at each position of the circle: pairs sit in the slots (k, N2−1−k), and between
+    // rounds positions 1…N2−1 shift by one. Within a block the shift is done here, at
+    // generation time, so the code names the columns directly; between blocks the variables
+    // move once (a cyclic shift by `block` positions).
+    let mut at: Vec<u32> = (0..n2).collect();
+    for _round in 0..block {
+        for k in 0..n2 / 2 {
+            let (p, q) = (at[k as usize], at[(n2 - 1 - k) as usize]);
+            if !phantom && (p >= n || q >= n) {
+                continue; // the phantom column of an odd N is zero: never rotated
+            }
+            let (p, q) = (p.min(q), p.max(q));
+            pair(&mut c, p, q, m, n, vectors);
+        }
+        let last = at[(n2 - 1) as usize];
+        for j in (2..n2 as usize).rev() {
+            at[j] = at[j - 1];
+        }
+        at[1] = last;
+    }
+    if block < rounds {
+        // Position j's variable takes the column now at position j.
+        let columns = if phantom { n2 } else { n };
+        for (name, rows) in [
+            (w as fn(u32, u32) -> String, m),
+            (v, if vectors { n } else { 0 }),
+        ] {
             for i in 0..rows {
-                c.line(format!("let s{i} = {};", name(n2 - 1, i)));
-                for j in (2..n2).rev() {
-                    c.line(format!("{} = {};", name(j, i), name(j - 1, i)));
+                c.open("{");
+                for j in 1..columns {
+                    c.line(format!("let t{j} = {};", name(j, i)));
                 }
-                c.line(format!("{} = s{i};", name(1, i)));
+                for j in 1..columns {
+                    let from = at[j as usize];
+                    let source = if from == 0 {
+                        name(0, i)
+                    } else {
+                        format!("t{from}")
+                    };
+                    c.line(format!("{} = {source};", name(j, i)));
+                }
+                c.close();
             }
-        };
-        c.open("{");
-        shift(&mut c, w, m);
-        c.close();
-        if vectors {
-            c.open("{");
-            shift(&mut c, v, n);
-            c.close();
         }
+        c.close(); // blocks
+    } else {
+        debug_assert!(at.iter().enumerate().all(|(j, &c)| j as u32 == c));
     }
-    c.close(); // rounds
     c.line("sweeps = sweep + 1u;");
     c.line("off = off_sweep;");
     c.open("if !rotated {");
