@@ -35,7 +35,9 @@ fn small_index(code: u32, r: u32, c: u32) -> u32 {
     if code == 1u {
         return c * N + r;
     }
-    return c * 4u + r;
+    // Padded columns: a WGSL mat3x3<f32> pads each column to 4 floats; a mat2x2<f32> has no
+    // padding (layout 2 is layout 1 for N = 2).
+    return c * select(N, 4u, N == 3u) + r;
 }
 
 // Address of element (r, c) of matrix `mat` in `layout`, whose packed matrices take `stride`

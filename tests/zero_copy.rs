@@ -469,6 +469,16 @@ fn interleaved_layout_matches_packed() {
         };
         for polar in [false, true] {
             let from_packed = run(&packed, MatrixLayout::ColMajor, polar);
+            if n == 2 {
+                // Regression: a 2×2 `mat2x2<f32>` has no padding, so ColMajorPadded is
+                // ColMajor; the kernel once addressed it with the 3×3 padding (c·4 + r),
+                // reading and writing across neighbouring matrices.
+                let padded = run(&packed, MatrixLayout::ColMajorPadded, polar);
+                assert!(
+                    padded == from_packed,
+                    "2×2 ColMajorPadded differs from ColMajor (polar {polar})"
+                );
+            }
             let from_interleaved = run(&interleaved, MatrixLayout::Interleaved, polar);
             assert_eq!(
                 interleave(&from_packed[0]),

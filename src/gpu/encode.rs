@@ -12,7 +12,7 @@
 //! |---|---|---|---|
 //! | `RowMajor` (numpy) | 4 | 9 | `r·n + c` |
 //! | `ColMajor` (nalgebra, WGSL matrices in packed arrays) | 4 | 9 | `c·n + r` |
-//! | `ColMajorPadded` (WGSL `array<mat3x3<f32>>`) | 4 | 12 | `c·4 + r` |
+//! | `ColMajorPadded` (WGSL `array<mat3x3<f32>>`) | 4 | 12 | `c·4 + r` (2×2: `c·2 + r`) |
 //! | `Interleaved` (structure of arrays) | 4 | 9 | matrix `b` at `(c·n + r)·count + b` |
 //!
 //! In the packed layouts matrix `b` starts at float `b·(floats per matrix)`. `Interleaved`
