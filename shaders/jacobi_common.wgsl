@@ -1,5 +1,5 @@
-// Shared by every Jacobi kernel family: bindings, the input mapping, the pair ordering and
-// the rotation.
+// Shared by every Jacobi kernel family: parameters, per-matrix reports, the input mapping,
+// the pair ordering and the rotation (bindings: jacobi_bindings.wgsl).
 //
 // Prepended by the host (src/gpu/shader.rs): the scalar prelude (`real`, NEGLIGIBLE_SQ, …) and
 // the shape constants below.
@@ -31,13 +31,6 @@ struct MatrixInfo {
     off: f32,         // max |cos(w_p, w_q)| over the last sweep
     negligible: u32,  // columns of W with negligible norm (their U column is left zero)
 }
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a_in: array<real>;
-@group(0) @binding(2) var<storage, read_write> s_out: array<real>;
-@group(0) @binding(3) var<storage, read_write> u_out: array<real>;
-@group(0) @binding(4) var<storage, read_write> vt_out: array<real>;
-@group(0) @binding(5) var<storage, read_write> info_out: array<MatrixInfo>;
 
 // Position (i, j) in W of the e-th element of an input matrix, in memory order. Loading in
 // memory order makes consecutive invocations read consecutive addresses (coalesced).

@@ -18,11 +18,11 @@
 //   WANT_SIGMA   write σ to s_out
 //   WANT_INFO    write the per-matrix MatrixInfo to info_out
 //
-// and the generated lane code (src/gpu/shader.rs): bsvd_lane_f/u/b(x, l) (component l of a
-// lane value), small_in_lanes(first, r, c) (element (r, c) of matrices first … first+LANES−1,
-// indices clamped to the batch) and small_store_lanes(first, results) (small_store for each
-// of those matrices that exists, with a constant lane index: llvmpipe does not unroll the
-// equivalent loop, and its dynamic component indexing made the stores 20 % slower).
+// and the generated code (src/gpu/small_code.rs): the bindings, small_put_s_out/u_out/vt_out
+// (one float of an output), bsvd_lane_f/u/b(x, l) (component l of a lane value),
+// small_in_lanes(first, r, c) (element (r, c) of matrices first … first+LANES−1, indices
+// clamped to the batch) and small_store_lanes(first, results) (vec4 words for four whole
+// matrices, else small_store for each of the matrices that exist).
 //
 // For SVD, u_out receives U and vt_out receives V, each stored with OUT_LAYOUT; since V stored
 // column-major is Vᵀ stored row-major, the numpy layout (OUT_LAYOUT 0) gets U and Vᵀ row-major.
@@ -56,14 +56,20 @@ fn small_in(mat: u32, r: u32, c: u32) -> f32 {
 // Writes matrix element (r, c) of U or R (`first`) or of V or S (second output).
 fn small_out(mat: u32, first: bool, r: u32, c: u32, x: f32) {
     if first {
-        u_out[small_addr(OUT_LAYOUT, OUT_STRIDE, mat, r, c)] = x;
+        small_put_u_out(small_addr(OUT_LAYOUT, OUT_STRIDE, mat, r, c), x);
     } else if POLAR {
-        vt_out[small_addr(OUT_LAYOUT, OUT_STRIDE, mat, r, c)] = x;
+        small_put_vt_out(small_addr(OUT_LAYOUT, OUT_STRIDE, mat, r, c), x);
     } else {
         // V(r, c) goes where Vᵀ(c, r) goes in row-major order (= V in column-major order).
         let code = select(OUT_LAYOUT, 1u, OUT_LAYOUT == 0u);
-        vt_out[small_addr(code, OUT_STRIDE, mat, r, c)] = x;
+        small_put_vt_out(small_addr(code, OUT_STRIDE, mat, r, c), x);
     }
+}
+
+// The MatrixInfo of a matrix (status, sweeps, off, negligible) as one word: off is NaN for
+// non-finite input and 0 otherwise (the dedicated kernel does not report it).
+fn small_info(status: u32, sweeps: u32) -> vec4<u32> {
+    return vec4<u32>(status, sweeps, select(0u, 0x7fc00000u, status == 2u), 0u);
 }
 
 fn small_column_in(first: u32, c: u32) -> BsvdCol3 {
@@ -200,7 +206,7 @@ fn small_lane(x: SmallLanes, l: u32) -> SmallResult {
 fn small_store(mat: u32, x: SmallResult) {
     if WANT_SIGMA {
         for (var k = 0u; k < N; k += 1u) {
-            s_out[mat * N + k] = x.s[k];
+            small_put_s_out(mat * N + k, x.s[k]);
         }
     }
     if WANT_VECTORS {
@@ -214,6 +220,6 @@ fn small_store(mat: u32, x: SmallResult) {
         }
     }
     if WANT_INFO {
-        info_out[mat] = MatrixInfo(x.status, x.sweeps, select(0.0, bitcast<f32>(0x7fc00000u), x.status == 2u), 0u);
+        info_out[mat] = small_info(x.status, x.sweeps);
     }
 }

@@ -140,7 +140,8 @@ pub(crate) struct ChunkBuffers {
     pub bytes: u64,
 }
 
-/// A storage buffer of at least 4 bytes (empty bindings are not allowed).
+/// A storage buffer of at least 16 bytes (empty bindings are not allowed), its size a multiple
+/// of 16 so that kernels may view it as an array of `vec4` (small_code.rs).
 fn storage_buffer(
     device: &wgpu::Device,
     label: &str,
@@ -149,7 +150,7 @@ fn storage_buffer(
 ) -> wgpu::Buffer {
     device.create_buffer(&wgpu::BufferDescriptor {
         label: Some(label),
-        size: bytes.max(4).next_multiple_of(4),
+        size: bytes.max(16).next_multiple_of(16),
         usage: wgpu::BufferUsages::STORAGE | usage,
         mapped_at_creation: false,
     })
@@ -191,7 +192,10 @@ impl ChunkBuffers {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        let bytes = |per: u64| per * elem * per_chunk;
+        // The dedicated kernel's vector stores write whole groups of its lanes' matrices: room
+        // for the last, partial group (never read back).
+        let room = per_chunk.next_multiple_of(u64::from(kernel.matrices_per_invocation()));
+        let bytes = |per: u64| per * elem * room;
         // Direct sets are also written through a mapping of the input buffer itself.
         let input_usage = if direct {
             wgpu::BufferUsages::MAP_WRITE
@@ -202,7 +206,7 @@ impl ChunkBuffers {
         let s = storage_buffer(device, "singular values", bytes(sizes.s), src);
         let u = storage_buffer(device, "u", bytes(sizes.u), src);
         let vt = storage_buffer(device, "vt", bytes(sizes.vt), src);
-        let info = storage_buffer(device, "info", INFO_BYTES * per_chunk, src);
+        let info = storage_buffer(device, "info", INFO_BYTES * room, src);
         let staging_bytes = if direct {
             4
         } else {

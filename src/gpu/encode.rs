@@ -34,7 +34,8 @@ use wgpu::util::DeviceExt as _;
 use super::Gpu;
 use super::buffers::Params;
 use super::errors::ErrorCatcher;
-use super::shader::{Family, JacobiKernel, Product, SmallLayout, SmallSpec, small_lanes};
+use super::shader::{Family, JacobiKernel, Product, SmallLayout, SmallSpec};
+use super::small_code::{small_lanes, vector_stores_fit};
 use crate::batch::Layout;
 use crate::error::{Error, Result};
 use crate::options::{SignConvention, Vectors};
@@ -134,6 +135,7 @@ impl Gpu {
             sigma: true,
             info: targets.info.is_some(),
             lanes: small_lanes(self.adapter_info()),
+            vector_stores: false,
         };
         if spec.rotation && u.is_none() {
             return Err(Error::InvalidOption(
@@ -179,6 +181,7 @@ impl Gpu {
             sigma: false,
             info: targets.info.is_some(),
             lanes: small_lanes(self.adapter_info()),
+            vector_stores: false,
         };
         self.encode_small(
             encoder,
@@ -241,6 +244,10 @@ impl Gpu {
         if let Some(info) = info {
             check("info", info, count * 16)?;
         }
+        let spec = SmallSpec {
+            vector_stores: vector_stores_fit(spec.lanes, spec.output, batch.count),
+            ..spec
+        };
         let kernel = JacobiKernel {
             a_m: n,
             a_n: n,
@@ -355,8 +362,9 @@ mod tests {
             }
         };
         let device = gpu.device();
-        for n in [2u32, 3] {
-            let count = 4 * 37 + 3;
+        // 151: a partial last invocation (component stores); 152: whole groups of four
+        // (vec4 stores with four lanes).
+        for (n, count) in [2u32, 3].into_iter().flat_map(|n| [(n, 151u32), (n, 152)]) {
             let mut data: Vec<f32> = (0..count * n * n)
                 .map(|i| ((i as f32) * 0.731).sin() * if i % 11 == 0 { 1e-3 } else { 1.0 })
                 .collect();
@@ -400,9 +408,11 @@ mod tests {
                     sigma: product == Product::Svd,
                     info: true,
                     lanes,
+                    vector_stores: false, // encode_small decides
                 };
                 let mut encoder = device.create_command_encoder(&Default::default());
-                let sigma = (product == Product::Svd).then_some((&buffers[0], buffers[0].size()));
+                let sigma =
+                    (product == Product::Svd).then_some((&buffers[0], 4 * u64::from(count * n)));
                 gpu.encode_small(
                     &mut encoder,
                     &input,

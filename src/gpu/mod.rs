@@ -9,6 +9,7 @@ mod pipelines;
 mod plan;
 mod scheduler;
 mod shader;
+mod small_code;
 mod unrolled;
 
 use std::sync::{Arc, Mutex};

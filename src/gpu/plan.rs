@@ -71,7 +71,9 @@ pub(crate) struct ChunkPlan {
 
 impl ChunkPlan {
     /// Plans `count` matrices, at most `max_per_chunk` per chunk (what the dispatch grid of
-    /// the kernel family can address).
+    /// the kernel family can address). Chunks hold a multiple of `group` matrices where the
+    /// limits allow more than `group`, so that a chunk's buffers rounded up to whole groups
+    /// (the dedicated kernel's vector stores) stay within the limits.
     ///
     /// # Errors
     /// [`Error::LimitExceeded`] when a single matrix does not fit.
@@ -80,6 +82,7 @@ impl ChunkPlan {
         per: &PerMatrixBytes,
         limits: &PlanLimits,
         max_per_chunk: u64,
+        group: u64,
     ) -> Result<Self> {
         let binding_cap = limits
             .max_binding_bytes
@@ -106,7 +109,11 @@ impl ChunkPlan {
         }
         per_chunk = per_chunk
             .min((limits.max_buffer_bytes.min(limits.max_chunk_bytes) / per.staging.max(1)).max(1));
-        per_chunk = per_chunk.min(max_per_chunk).min(count as u64).max(1);
+        per_chunk = per_chunk.min(max_per_chunk);
+        if per_chunk >= group {
+            per_chunk -= per_chunk % group;
+        }
+        per_chunk = per_chunk.min(count as u64).max(1);
         let per_chunk = per_chunk as usize;
         Ok(Self {
             per_chunk,
@@ -147,7 +154,7 @@ mod tests {
             bindings: [64, 16, 64, 64, 16, 0, 0],
             staging: 160,
         };
-        let p = ChunkPlan::new(1000, &per, &limits(6400, 1 << 30, 65535), 1 << 32).unwrap();
+        let p = ChunkPlan::new(1000, &per, &limits(6400, 1 << 30, 65535), 1 << 32, 1).unwrap();
         assert_eq!(
             p,
             ChunkPlan {
@@ -155,9 +162,9 @@ mod tests {
                 chunks: 10
             }
         );
-        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1600, 65535), 1 << 32).unwrap();
+        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1600, 65535), 1 << 32, 1).unwrap();
         assert_eq!(p.per_chunk, 10);
-        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1 << 30, 7), 49).unwrap();
+        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1 << 30, 7), 49, 1).unwrap();
         assert_eq!(
             p,
             ChunkPlan {
@@ -166,6 +173,11 @@ mod tests {
             }
         );
         assert_eq!(p.range(20, 1000), 980..1000);
+        // Groups of four: 49 → 48 per chunk; a batch under the limit is one chunk.
+        let p = ChunkPlan::new(1000, &per, &limits(1 << 30, 1 << 30, 7), 49, 4).unwrap();
+        assert_eq!(p.per_chunk, 48);
+        let p = ChunkPlan::new(47, &per, &limits(1 << 30, 1 << 30, 7), 49, 4).unwrap();
+        assert_eq!(p.per_chunk, 47);
     }
 
     #[test]
@@ -175,7 +187,7 @@ mod tests {
             staging: 32,
         };
         assert!(matches!(
-            ChunkPlan::new(3, &per, &limits(1024, 1 << 30, 65535), 1 << 32),
+            ChunkPlan::new(3, &per, &limits(1024, 1 << 30, 65535), 1 << 32, 1),
             Err(Error::LimitExceeded { required: 4096, .. })
         ));
     }

@@ -112,7 +112,13 @@ pub(crate) async fn run(
         Family::SingleDispatch => grid * grid,
         Family::MultiDispatch => grid,
     };
-    let plan = ChunkPlan::new(count, &sizes.per_matrix_bytes(elem), &limits, max_per_chunk)?;
+    let plan = ChunkPlan::new(
+        count,
+        &sizes.per_matrix_bytes(elem),
+        &limits,
+        max_per_chunk,
+        u64::from(kernel.matrices_per_invocation()),
+    )?;
     let pipeline = gpu
         .pipelines()
         .jacobi(device, gpu.disk_cache(), &kernel)

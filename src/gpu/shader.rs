@@ -16,6 +16,7 @@ const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
 const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
 const STORAGE_GLOBAL: &str = include_str!("../../shaders/storage_global.wgsl");
 const COMMON: &str = include_str!("../../shaders/jacobi_common.wgsl");
+const BINDINGS: &str = include_str!("../../shaders/jacobi_bindings.wgsl");
 const FINALIZE: &str = include_str!("../../shaders/jacobi_finalize.wgsl");
 const SINGLE_DISPATCH: &str = include_str!("../../shaders/jacobi_workgroup.wgsl");
 const SMALL_SVD_CORE: &str = include_str!("../../shaders/small_svd.wgsl");
@@ -110,70 +111,11 @@ pub(crate) struct SmallSpec {
     /// zero-copy API may bind no buffer for them).
     pub sigma: bool,
     pub info: bool,
-    /// Matrices per invocation ([`small_lanes`]).
+    /// Matrices per invocation ([`small_lanes`](super::small_code::small_lanes)).
     pub lanes: u32,
-}
-
-/// Matrices each invocation of the dedicated 2×2 / 3×3 kernel decomposes at once, one per
-/// vector component (see `small_svd.wgsl`). On GPUs one: a warp's lanes are the parallelism
-/// and registers the scarce resource. On CPU devices (lavapipe), where every SIMD lane is an
-/// invocation, a rotation is a chain of dependent square roots and divisions; four matrices
-/// per invocation give four independent chains (3×3 SVD: 16 → 25 M matrices/s on 2 cores;
-/// two measured the same as four).
-#[inline]
-#[must_use]
-pub(crate) fn small_lanes(adapter: &wgpu::AdapterInfo) -> u32 {
-    if adapter.device_type == wgpu::DeviceType::Cpu {
-        4
-    } else {
-        1
-    }
-}
-
-/// The dedicated kernel's lane code for `lanes` matrices per invocation: the lane types of
-/// `small_svd.wgsl`, component accessors, and the per-matrix loads and stores, unrolled over
-/// the lanes with constant component indices.
-fn small_lane_code(lanes: u32) -> String {
-    let ty = |scalar: &str| {
-        if lanes == 1 {
-            scalar.to_string()
-        } else {
-            format!("vec{lanes}<{scalar}>")
-        }
-    };
-    let component = if lanes == 1 { "" } else { "[l]" };
-    let mut s = format!("const LANES: u32 = {lanes}u;\n");
-    for (alias, scalar) in [("f", "f32"), ("u", "u32"), ("i", "i32"), ("b", "bool")] {
-        let _ = writeln!(s, "alias bsvd_{alias} = {};", ty(scalar));
-    }
-    for (alias, scalar) in [("f", "f32"), ("u", "u32"), ("b", "bool")] {
-        let _ = writeln!(
-            s,
-            "fn bsvd_lane_{alias}(x: bsvd_{alias}, l: u32) -> {scalar} {{ return x{component}; }}"
-        );
-    }
-    let loads: Vec<String> = (0..lanes)
-        .map(|l| match l {
-            0 => "small_in(first, r, c)".to_string(),
-            _ => format!("small_in(min(first + {l}u, last), r, c)"),
-        })
-        .collect();
-    let _ = writeln!(
-        s,
-        "fn small_in_lanes(first: u32, r: u32, c: u32) -> bsvd_f {{\n    \
-         let last = params.count - 1u;\n    return bsvd_f({});\n}}",
-        loads.join(", ")
-    );
-    s.push_str("fn small_store_lanes(first: u32, x: SmallLanes) {\n");
-    s.push_str("    small_store(first, small_lane(x, 0u));\n");
-    for l in 1..lanes {
-        let _ = writeln!(
-            s,
-            "    if first + {l}u < params.count {{ small_store(first + {l}u, small_lane(x, {l}u)); }}"
-        );
-    }
-    s.push_str("}\n");
-    s
+    /// Store four matrices' outputs as `vec4` words (see `small_code.rs`): four lanes, a
+    /// packed output layout, and output buffers whose sizes are multiples of 16 bytes.
+    pub vector_stores: bool,
 }
 
 /// Largest team of invocations sharing one column pair in the single-dispatch family.
@@ -360,7 +302,8 @@ impl JacobiKernel {
                     output: SmallLayout::RowMajor,
                     sigma: true,
                     info: true,
-                    lanes: small_lanes(adapter),
+                    lanes: super::small_code::small_lanes(adapter),
+                    vector_stores: super::small_code::small_lanes(adapter) == 4,
                 }),
                 ..per_invocation
             });
@@ -699,7 +642,11 @@ impl JacobiKernel {
         let lane_code;
         let parts: &[(&str, &str)] = match self.family {
             Family::Small => {
-                lane_code = small_lane_code(self.small.map_or(1, |small| small.lanes));
+                lane_code = super::small_code::small_kernel_code(
+                    &self.small.expect("the dedicated kernel has its settings"),
+                    self.a_n,
+                    self.vectors.wanted(),
+                );
                 &[
                     ("shared", COMMON),
                     ("lanes (generated)", &lane_code),
@@ -709,11 +656,16 @@ impl JacobiKernel {
             }
             Family::PerInvocation => {
                 generated = super::unrolled::per_invocation_main(self);
-                &[("shared", COMMON), ("kernel (generated)", &generated)]
+                &[
+                    ("shared", COMMON),
+                    ("bindings", BINDINGS),
+                    ("kernel (generated)", &generated),
+                ]
             }
             Family::SingleDispatch => &[
                 ("storage back-end", STORAGE_WORKGROUP),
                 ("shared", COMMON),
+                ("bindings", BINDINGS),
                 ("finalize", FINALIZE),
                 ("kernel", SINGLE_DISPATCH),
             ],
@@ -721,6 +673,7 @@ impl JacobiKernel {
                 multi_parts = [
                     ("storage back-end", STORAGE_GLOBAL),
                     ("shared", COMMON),
+                    ("bindings", BINDINGS),
                     ("finalize", FINALIZE),
                     ("kernel", MULTI_DISPATCH),
                     (
@@ -920,6 +873,7 @@ mod tests {
                         sigma: rotation,
                         info: !rotation,
                         lanes: if rotation { 4 } else { 1 },
+                        vector_stores: rotation && output != SmallLayout::Interleaved,
                     }),
                     ..k
                 };
