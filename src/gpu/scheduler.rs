@@ -290,7 +290,10 @@ async fn submit_chunk<'a>(
         }
         offset += bytes;
     }
+    // A software device may run the work inside `submit`: that time is computation too.
+    let t_submit = Instant::now();
     let index = queue.submit([encoder.finish()]);
+    out.timings.compute += t_submit.elapsed().as_secs_f64();
     out.work.submissions += 1;
     catcher.check().await?;
     Ok(Submitted {
