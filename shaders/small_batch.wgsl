@@ -16,10 +16,11 @@
 //   WANT_VECTORS write U/V (or R/S) at all
 //   WANT_SECOND  write V (or S); false for the rotation-only polar decomposition
 //   WANT_SIGMA   write σ to s_out
-//   WANT_INFO    write the per-matrix MatrixInfo to info_out
+//   WANT_INFO    write the per-matrix report to info_out
 //
 // and the generated code (src/gpu/small_code.rs): the bindings, small_put_s_out/u_out/vt_out
-// (one float of an output), bsvd_lane_f/u/b(x, l) (component l of a lane value),
+// (one float of an output), small_put_info (a matrix's report: a MatrixInfo, or on the host
+// path status | sweeps << 2 in one u32), bsvd_lane_f/u/b(x, l) (component l of a lane value),
 // small_in_lanes(first, r, c) (element (r, c) of matrices first … first+LANES−1, indices
 // clamped to the batch) and small_store_lanes(first, results) (vec4 words for four whole
 // matrices, else small_store for each of the matrices that exist).
@@ -220,6 +221,6 @@ fn small_store(mat: u32, x: SmallResult) {
         }
     }
     if WANT_INFO {
-        info_out[mat] = small_info(x.status, x.sweeps);
+        small_put_info(mat, x.status, x.sweeps);
     }
 }

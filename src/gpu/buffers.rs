@@ -42,6 +42,29 @@ pub(crate) struct RawInfo {
 }
 
 pub(crate) const INFO_BYTES: u64 = std::mem::size_of::<RawInfo>() as u64;
+
+/// Bytes of the dedicated kernel's packed report on the host path: `status | sweeps << 2`
+/// (small_batch.wgsl; it has no off-diagonal measure or negligible columns to report).
+pub(crate) const PACKED_INFO_BYTES: u64 = 4;
+
+impl RawInfo {
+    /// Decodes one report of `bytes_per` bytes: a `RawInfo`, or a packed word.
+    #[inline]
+    pub(crate) fn decode(bytes: &[u8]) -> Self {
+        if bytes.len() == PACKED_INFO_BYTES as usize {
+            let word = u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
+            let status = word & 3;
+            Self {
+                status,
+                sweeps: word >> 2,
+                off: if status == 2 { f32::NAN } else { 0.0 },
+                negligible: 0,
+            }
+        } else {
+            bytemuck::pod_read_unaligned(bytes)
+        }
+    }
+}
 /// Bytes of `MatrixState` in jacobi_global.wgsl.
 pub(crate) const STATE_BYTES: u64 = 32;
 
@@ -77,6 +100,8 @@ pub(crate) struct Sizes {
     pub vt: u64,
     pub work: u64,
     pub state_bytes: u64,
+    /// Bytes of one per-matrix report ([`INFO_BYTES`] or [`PACKED_INFO_BYTES`]).
+    pub info_bytes: u64,
 }
 
 impl Sizes {
@@ -93,6 +118,11 @@ impl Sizes {
             } else {
                 0
             },
+            info_bytes: if kernel.small.is_some_and(|small| small.packed_info) {
+                PACKED_INFO_BYTES
+            } else {
+                INFO_BYTES
+            },
         }
     }
 
@@ -103,7 +133,7 @@ impl Sizes {
                 self.s * elem,
                 self.u * elem,
                 self.vt * elem,
-                INFO_BYTES,
+                self.info_bytes,
                 self.work * elem,
                 self.state_bytes,
             ],
@@ -112,7 +142,7 @@ impl Sizes {
     }
 
     pub(crate) fn staging_bytes(&self, elem: u64) -> u64 {
-        (self.s + self.u + self.vt) * elem + INFO_BYTES
+        (self.s + self.u + self.vt) * elem + self.info_bytes
     }
 }
 
@@ -206,7 +236,7 @@ impl ChunkBuffers {
         let s = storage_buffer(device, "singular values", bytes(sizes.s), src);
         let u = storage_buffer(device, "u", bytes(sizes.u), src);
         let vt = storage_buffer(device, "vt", bytes(sizes.vt), src);
-        let info = storage_buffer(device, "info", INFO_BYTES * room, src);
+        let info = storage_buffer(device, "info", sizes.info_bytes * room, src);
         let staging_bytes = if direct {
             4
         } else {

@@ -136,6 +136,7 @@ impl Gpu {
             info: targets.info.is_some(),
             lanes: small_lanes(self.adapter_info()),
             vector_stores: false,
+            packed_info: false,
         };
         if spec.rotation && u.is_none() {
             return Err(Error::InvalidOption(
@@ -182,6 +183,7 @@ impl Gpu {
             info: targets.info.is_some(),
             lanes: small_lanes(self.adapter_info()),
             vector_stores: false,
+            packed_info: false,
         };
         self.encode_small(
             encoder,
@@ -409,6 +411,7 @@ mod tests {
                     info: true,
                     lanes,
                     vector_stores: false, // encode_small decides
+                    packed_info: false,
                 };
                 let mut encoder = device.create_command_encoder(&Default::default());
                 let sigma =

@@ -16,7 +16,7 @@
 use std::time::Instant;
 
 use super::Gpu;
-use super::buffers::{ChunkBuffers, INFO_BYTES, Params, PoolKey, RawInfo, Sizes, SweepGrids};
+use super::buffers::{ChunkBuffers, Params, PoolKey, RawInfo, Sizes, SweepGrids};
 use super::errors::ErrorCatcher;
 use super::pipelines::JacobiPipeline;
 use super::plan::{ChunkPlan, grid_2d};
@@ -281,7 +281,7 @@ async fn submit_chunk<'a>(
         (&bufs.s, job.sizes.s * elem * chunk64),
         (&bufs.u, job.sizes.u * elem * chunk64),
         (&bufs.vt, job.sizes.vt * elem * chunk64),
-        (&bufs.info, INFO_BYTES * chunk64),
+        (&bufs.info, job.sizes.info_bytes * chunk64),
     ];
     let mut offset = 0;
     for (buffer, bytes) in parts {
@@ -317,7 +317,7 @@ async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -
         byte_len(job.sizes.s),
         byte_len(job.sizes.u),
         byte_len(job.sizes.vt),
-        INFO_BYTES * chunk as u64,
+        job.sizes.info_bytes * chunk as u64,
     ];
     let mut sources: Vec<wgpu::BufferSlice<'_>> = Vec::with_capacity(4);
     let mut at = 0;
@@ -368,21 +368,13 @@ async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -
                 bytemuck::cast_slice_mut(&mut out.vt[range.start * vr * n..range.end * vr * n]),
             )?;
         }
-        // The reports are read in place: a fresh vector per chunk cost page faults on every
-        // call (3×3: 2.4 MB per 16 MiB chunk). Mapped ranges are 8-byte aligned in practice;
-        // a misaligned one is copied.
+        // The reports are decoded in place: a fresh vector per chunk cost page faults on every
+        // call (3×3: 2.4 MB per 16 MiB chunk).
         let view = sources[3]
             .get_mapped_range()
             .map_err(|e| Error::BufferMap(e.to_string()))?;
-        let bytes = &view[..chunk * INFO_BYTES as usize];
-        let copied: Vec<RawInfo>;
-        let raw: &[RawInfo] = match bytemuck::try_cast_slice(bytes) {
-            Ok(raw) => raw,
-            Err(_) => {
-                copied = bytemuck::pod_collect_to_vec(bytes);
-                &copied
-            }
-        };
+        let per = job.sizes.info_bytes as usize;
+        let raw = view[..chunk * per].chunks_exact(per).map(RawInfo::decode);
         let fix_signs =
             job.opts.signs == SignConvention::Rotation && job.kernel.family != Family::Small;
         finalize(out, range.start, raw, fix_signs);
@@ -668,12 +660,17 @@ async fn run_sweeps(
 
 /// Records the kernel's per-matrix reports and completes the singular vectors of matrices
 /// that need it (negligible singular values, or full vectors of a non-square matrix).
-fn finalize(out: &mut SvdOutput, first: usize, raw: &[RawInfo], fix_signs: bool) {
+fn finalize(
+    out: &mut SvdOutput,
+    first: usize,
+    raw: impl Iterator<Item = RawInfo>,
+    fix_signs: bool,
+) {
     let (m, n) = out.shape();
     let vectors = out.vectors;
     let full_extra = vectors == Vectors::Full && m != n;
     let (ul, vl) = (m * out.u_cols(), out.vt_rows() * n);
-    for (local, r) in raw.iter().enumerate() {
+    for (local, r) in raw.enumerate() {
         let b = first + local;
         let status = match r.status {
             0 => Status::Converged,

@@ -114,8 +114,11 @@ pub(crate) struct SmallSpec {
     /// Matrices per invocation ([`small_lanes`](super::small_code::small_lanes)).
     pub lanes: u32,
     /// Store four matrices' outputs as `vec4` words (see `small_code.rs`): four lanes, a
-    /// packed output layout, and output buffers whose sizes are multiples of 16 bytes.
+    /// packed output layout, and whole groups of four matrices.
     pub vector_stores: bool,
+    /// Report `status | sweeps << 2` in one `u32` per matrix (the host path) instead of a
+    /// 16-byte `MatrixInfo` (the zero-copy API's documented layout).
+    pub packed_info: bool,
 }
 
 /// Largest team of invocations sharing one column pair in the single-dispatch family.
@@ -304,6 +307,7 @@ impl JacobiKernel {
                     info: true,
                     lanes: super::small_code::small_lanes(adapter),
                     vector_stores: super::small_code::small_lanes(adapter) == 4,
+                    packed_info: true,
                 }),
                 ..per_invocation
             });
@@ -874,6 +878,7 @@ mod tests {
                         info: !rotation,
                         lanes: if rotation { 4 } else { 1 },
                         vector_stores: rotation && output != SmallLayout::Interleaved,
+                        packed_info: !rotation,
                     }),
                     ..k
                 };

@@ -87,8 +87,26 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool) -> Stri
         };
         let _ = writeln!(s, "fn small_put_{name}(f: u32, x: f32) {{ {put} }}");
     }
-    // MatrixInfo (16 bytes) as one word.
-    s.push_str("@group(0) @binding(5) var<storage, read_write> info_out: array<vec4<u32>>;\n");
+    // The report: a MatrixInfo (16 bytes) as one word, or a packed u32 per matrix (as vec4
+    // words of four matrices with vector stores).
+    let info_word = if spec.packed_info && !spec.vector_stores {
+        "u32"
+    } else {
+        "vec4<u32>"
+    };
+    let _ = writeln!(
+        s,
+        "@group(0) @binding(5) var<storage, read_write> info_out: array<{info_word}>;"
+    );
+    let put_info = match (spec.packed_info, spec.vector_stores) {
+        (false, _) => "info_out[mat] = small_info(status, sweeps);",
+        (true, false) => "info_out[mat] = status | (sweeps << 2u);",
+        (true, true) => "info_out[mat / 4u][mat % 4u] = status | (sweeps << 2u);",
+    };
+    let _ = writeln!(
+        s,
+        "fn small_put_info(mat: u32, status: u32, sweeps: u32) {{ {put_info} }}"
+    );
 
     let loads: Vec<String> = (0..lanes)
         .map(|l| match l {
@@ -180,7 +198,12 @@ fn vector_stores(spec: &SmallSpec, n: u32, vectors: bool, s: &mut String) {
         };
         words("vt_out", "g", layout, s);
     }
-    if spec.info {
+    if spec.info && spec.packed_info {
+        let parts: Vec<String> = (0..4)
+            .map(|l| format!("x.status[{l}] | (x.sweeps[{l}] << 2u)"))
+            .collect();
+        let _ = writeln!(s, "    info_out[q] = vec4<u32>({});", parts.join(", "));
+    } else if spec.info {
         for l in 0..4 {
             let _ = writeln!(
                 s,
