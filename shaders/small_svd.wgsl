@@ -186,6 +186,24 @@ fn bsvd_swap3(swap: bsvd_b, p: ptr<function, BsvdCol3>, q: ptr<function, BsvdCol
     *q = bsvd_pick3(swap, BsvdCol3(-a.x, -a.y, -a.z), b);
 }
 
+// Compare-exchange of columns p and q of W (and V) by their squared norms np, nq: afterwards
+// np ≥ nq. A swap negates one column (bsvd_swap3), so v stays a rotation and a·v = w.
+fn bsvd_order3(
+    wp: ptr<function, BsvdCol3>,
+    wq: ptr<function, BsvdCol3>,
+    vp: ptr<function, BsvdCol3>,
+    vq: ptr<function, BsvdCol3>,
+    np: ptr<function, bsvd_f>,
+    nq: ptr<function, bsvd_f>,
+) {
+    let swap = *nq > *np;
+    bsvd_swap3(swap, wp, wq);
+    bsvd_swap3(swap, vp, vq);
+    let larger = max(*np, *nq);
+    *nq = min(*np, *nq);
+    *np = larger;
+}
+
 // A unit vector perpendicular to the unit vector x: x crossed with the axis least aligned
 // with it (the cross product's length is then at least √(2/3)).
 fn bsvd_perpendicular(x: BsvdCol3) -> BsvdCol3 {
@@ -296,22 +314,9 @@ fn bsvd_svd3_lanes(a0_in: BsvdCol3, a1_in: BsvdCol3, a2_in: BsvdCol3, rotation_c
     var n0 = bsvd_dot3(w0, w0);
     var n1 = bsvd_dot3(w1, w1);
     var n2 = bsvd_dot3(w2, w2);
-    let swap01 = n1 > n0;
-    bsvd_swap3(swap01, &w0, &w1);
-    bsvd_swap3(swap01, &v0, &v1);
-    let m01 = max(n0, n1);
-    n1 = min(n0, n1);
-    n0 = m01;
-    let swap02 = n2 > n0;
-    bsvd_swap3(swap02, &w0, &w2);
-    bsvd_swap3(swap02, &v0, &v2);
-    let m02 = max(n0, n2);
-    n2 = min(n0, n2);
-    n0 = m02;
-    let swap12 = n2 > n1;
-    bsvd_swap3(swap12, &w1, &w2);
-    bsvd_swap3(swap12, &v1, &v2);
-    n1 = max(n1, n2);
+    bsvd_order3(&w0, &w1, &v0, &v1, &n0, &n1);
+    bsvd_order3(&w0, &w2, &v0, &v2, &n0, &n2);
+    bsvd_order3(&w1, &w2, &v1, &v2, &n1, &n2);
     let s0 = sqrt(n0);
     let s1 = min(sqrt(n1), s0);
     let negligible = bsvd_f(BSVD_NEGLIGIBLE_SQ);
