@@ -358,3 +358,21 @@ fn write_non_finite(mat: u32) {{
     );
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whole sweeps while they fit the budget, else the largest divisor of the rounds that
+    /// does (one round at worst).
+    #[test]
+    fn block_sizes() {
+        assert_eq!(rounds_per_block(4, 4), 3);
+        assert_eq!(rounds_per_block(8, 8), 7);
+        assert_eq!(rounds_per_block(5, 3), 3); // odd N: N2 = 4
+        assert_eq!(rounds_per_block(10, 10), 3); // 9 rounds of 5·20 pair-rows
+        assert_eq!(rounds_per_block(17, 9), 3); // 9 rounds of 5·26
+        assert_eq!(rounds_per_block(12, 12), 1); // 11 rounds: prime, 6·24 each
+        assert_eq!(rounds_per_block(16, 16), 1); // 15 rounds of 8·32: three would be 768
+    }
+}
