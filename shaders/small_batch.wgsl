@@ -1,6 +1,6 @@
 // Batched 2×2 / 3×3 SVD or polar decomposition: each invocation decomposes LANES consecutive
 // matrices with bsvd_svd2_lanes / bsvd_svd3_lanes from small_svd.wgsl (prepended, with
-// jacobi_common.wgsl's bindings, the lane types and these constants):
+// jacobi_common.wgsl's Params, the generated code listed below and these constants):
 //
 //   N            2 or 3
 //   LANES        matrices per invocation (1 on GPUs; several on CPU devices, see small_svd.wgsl)

@@ -48,7 +48,7 @@ pub(crate) const INFO_BYTES: u64 = std::mem::size_of::<RawInfo>() as u64;
 pub(crate) const PACKED_INFO_BYTES: u64 = 4;
 
 impl RawInfo {
-    /// Decodes one report of `bytes_per` bytes: a `RawInfo`, or a packed word.
+    /// Decodes one report: 16 bytes (a `RawInfo`) or a packed 4-byte word.
     #[inline]
     pub(crate) fn decode(bytes: &[u8]) -> Self {
         if bytes.len() == PACKED_INFO_BYTES as usize {

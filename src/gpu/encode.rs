@@ -371,7 +371,7 @@ mod tests {
                 .map(|i| ((i as f32) * 0.731).sin() * if i % 11 == 0 { 1e-3 } else { 1.0 })
                 .collect();
             data[(5 * n * n) as usize] = f32::NAN;
-            // An exactly singular matrix and a rotation-like one next to random ones.
+            // An exactly singular matrix (two equal rows) next to random ones.
             for c in 0..n as usize {
                 data[(9 * n * n) as usize + c] = data[(9 * n * n) as usize + n as usize + c];
             }

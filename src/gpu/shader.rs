@@ -296,6 +296,9 @@ impl JacobiKernel {
                 Layout::RowMajor => SmallLayout::RowMajor,
                 Layout::ColMajor => SmallLayout::ColMajor,
             };
+            // The host path pads its buffers to whole groups of lanes, so four lanes always
+            // store vec4 words into its packed (row-major) outputs.
+            let lanes = super::small_code::small_lanes(adapter);
             return Ok(Self {
                 family: Family::Small,
                 small: Some(SmallSpec {
@@ -305,8 +308,8 @@ impl JacobiKernel {
                     output: SmallLayout::RowMajor,
                     sigma: true,
                     info: true,
-                    lanes: super::small_code::small_lanes(adapter),
-                    vector_stores: super::small_code::small_lanes(adapter) == 4,
+                    lanes,
+                    vector_stores: lanes == 4,
                     packed_info: true,
                 }),
                 ..per_invocation
