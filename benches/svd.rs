@@ -4,7 +4,7 @@
 //! One group per shape and vector mode (`svd/3x3/thin`, `svd/3x3/none`, …), each with three
 //! functions on the same batch of random Gaussian f32 matrices: `gpu` ([`Gpu::svd_into`] with
 //! default options, into one output reused across calls), `nalgebra_1_thread` and
-//! `nalgebra_all_cores` ([`batched_svd::baseline`]: nalgebra in f32, statically sized where it
+//! `nalgebra_all_cores` ([`bench_support::peers`]: nalgebra in f32, statically sized where it
 //! can). Throughput is in matrices (criterion's
 //! `elem/s`); the benchmark parameter is the batch count.
 //!
@@ -25,16 +25,17 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use batched_svd::{Gpu, MatrixBatch, SvdOptions, Vectors, baseline};
+use batched_svd::{Gpu, MatrixBatch, SvdOptions, Vectors};
+use bench_support::{peers, rng};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 
 /// Shapes `(m, n)` and their planned batch counts (the `batched-svd bench` defaults).
-const CASES: [((usize, usize), usize); 10] = batched_svd::baseline::BENCH_CASES;
+const CASES: [((usize, usize), usize); 10] = bench_support::cases::BENCH_CASES;
 
 /// Shapes also measured values-only.
-const VALUES_ONLY: [(usize, usize); 4] = batched_svd::baseline::BENCH_VALUES_ONLY;
+const VALUES_ONLY: [(usize, usize); 4] = bench_support::cases::BENCH_VALUES_ONLY;
 
 /// Longest call (seconds) of the slowest backend a batch may take; larger batches are cut.
 const MAX_CALL_SECONDS: f64 = 1.0;
@@ -59,7 +60,7 @@ fn bench_svd(c: &mut Criterion) {
             None
         }
     };
-    let cores = baseline::all_cores();
+    let cores = peers::all_cores();
     println!("CPU peers: nalgebra (f32) on 1 and {cores} threads");
     for ((m, n), planned) in CASES {
         for vectors in [Vectors::Thin, Vectors::None] {
@@ -89,7 +90,7 @@ fn bench_case(
     let label = format!("{m}x{n}/{mode}");
     let opts = SvdOptions::default().with_vectors(vectors);
     // The same generator and seed as `batched-svd bench`.
-    let data = baseline::gaussian_row_major(planned, m, n, (m as u64) << 32 | n as u64);
+    let data = rng::gaussian_row_major(planned, m, n, (m as u64) << 32 | n as u64);
     let prefix = |count: usize| {
         MatrixBatch::row_major(&data[..count * m * n], count, m, n).expect("a valid batch")
     };
@@ -113,7 +114,7 @@ fn bench_case(
             }
         }
     }
-    let cpu_rate = baseline::nalgebra_loop(&probe_batch, vectors, 1)
+    let cpu_rate = peers::nalgebra_loop(&probe_batch, vectors, 1)
         .expect("thin or values only")
         .matrices_per_second();
     let slowest = gpu_rate.min(cpu_rate);
@@ -158,7 +159,7 @@ fn bench_case(
         group.bench_with_input(BenchmarkId::new(name, count), &batch, |b, batch| {
             b.iter(|| {
                 black_box(
-                    baseline::nalgebra_loop(batch, vectors, threads).expect("thin or values only"),
+                    peers::nalgebra_loop(batch, vectors, threads).expect("thin or values only"),
                 )
             });
         });

@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use batched_svd::ops::{self, Cutoff};
 use batched_svd::{MatrixBatch, SvdOptions};
-use support::{Canvas, Engine};
+use support::Canvas;
 
 /// The ranks shown.
 const RANKS: [usize; 4] = [1, 5, 20, 50];
@@ -45,7 +45,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("--size must be between 16 and 2048, got {size}").into());
     }
     let dir = support::output_dir(&args, "image_compression")?;
-    let engine = Engine::choose(&args, size > 64)?;
+    let solver = support::solver(&args)?;
 
     // 1. The image: three planes (R, G, B) of size×size values in [0, 1], each row-major —
     //    one after another, that is a (3, size, size) batch of matrices.
@@ -56,15 +56,15 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 2. One batched SVD for the three channels (thin U and Vᵀ, singular values sorted).
     let start = Instant::now();
-    let svd = engine.svd(&batch, &SvdOptions::default())?;
+    let svd = solver.svd(&batch, &SvdOptions::default())?;
     println!(
-        "svd:      {:.2} s on the {} path, {} of 3 converged, σ₁ (R, G, B) = {:.1}, {:.1}, {:.1}",
+        "svd:      {:.2} s, {} of 3 converged, σ₁ (R, G, B) = {:.1}, {:.1}, {:.1}\nengine:   {}",
         start.elapsed().as_secs_f64(),
-        engine.name(),
         svd.count_status(batched_svd::Status::Converged),
         svd.singular_values(0)[0],
         svd.singular_values(1)[0],
         svd.singular_values(2)[0],
+        support::engine_line(&svd, &solver),
     );
 
     // 3. Rank-k approximations, their size and quality.

@@ -25,8 +25,8 @@ use std::time::Instant;
 
 use batched_svd::ops::{self, Cutoff};
 use batched_svd::{MatrixBatch, Status, SvdOptions};
-use support::matrices::Rng;
-use support::{Canvas, Engine, Rgb};
+use bench_support::rng::Rng;
+use support::{Canvas, Rgb};
 
 /// Shape, rank and the fraction of entries observed.
 const M: usize = 200;
@@ -54,7 +54,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         return Err(format!("--count must be between 1 and 64, got {count}").into());
     }
     let dir = support::output_dir(&args, "matrix_completion")?;
-    let engine = Engine::choose(&args, true)?;
+    let solver = support::solver(&args)?;
+    let mut engine_line = String::new();
 
     // 1. `count` true matrices M = U·Vᵀ/√r (entries of unit variance), and their masks.
     let mut rng = Rng::new(7);
@@ -97,7 +98,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     for it in 1..=MAX_ITERATIONS {
         let batch = MatrixBatch::row_major(&x, count, M, N)?;
-        let svd = engine.svd(&batch, &SvdOptions::default())?;
+        let svd = solver.svd(&batch, &SvdOptions::default())?;
+        engine_line = support::engine_line(&svd, &solver);
         if svd.count_status(Status::Converged) != count {
             println!("(an SVD did not converge at iteration {it})");
         }
@@ -126,11 +128,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let last = *history.last().unwrap_or(&start_rmse);
     println!();
     println!(
-        "RMSE {start_rmse:.3e} → {last:.3e} ({:.1} orders of magnitude) in {} iterations, {:.2} s on the {} path",
+        "RMSE {start_rmse:.3e} → {last:.3e} ({:.1} orders of magnitude) in {} iterations, {:.2} s\nengine:   {}",
         (start_rmse / last).log10(),
         history.len() - 1,
         start.elapsed().as_secs_f64(),
-        engine.name()
+        engine_line
     );
 
     // 3. The picture: true, observed and completed matrix 0, and the RMSE curve.

@@ -17,9 +17,9 @@
 mod support;
 
 use batched_svd::MatrixBatch;
-use batched_svd::ops::Pca;
-use support::matrices::Rng;
-use support::{Canvas, Engine, Rgb};
+use batched_svd::Solver;
+use bench_support::rng::Rng;
+use support::{Canvas, Rgb};
 
 /// Samples, features, clusters.
 const SAMPLES: usize = 1000;
@@ -42,7 +42,7 @@ fn main() {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let dir = support::output_dir(&args, "pca")?;
-    let engine = Engine::choose(&args, false)?;
+    let solver = support::solver(&args)?;
 
     // 1. The data: one data matrix of SAMPLES×FEATURES (a batch of one), row-major.
     let mut rng = Rng::new(2024);
@@ -66,11 +66,11 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     println!("data:     {SAMPLES} samples × {FEATURES} features, 3 clusters");
 
     // 2. PCA: centre, decompose on the chosen engine, keep all components.
-    let pca = Pca::fit(&batch, None, |b, o| engine.svd(b, o))?;
+    let pca = solver.pca(&batch, None)?;
     println!(
-        "pca:      fitted on the {} path ({:?})",
-        engine.name(),
-        pca.status(0)
+        "pca:      fitted ({:?}) on {}",
+        pca.status(0),
+        support::engine_line(&pca, &solver)
     );
     let ratio = pca.explained_variance_ratio(0).to_vec();
     let variance = pca.explained_variance(0);
@@ -102,8 +102,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // 4. The other path gives the same fit (signs of components are normalised).
-    if let Engine::Gpu(_) = engine {
-        let cpu = Pca::fit(&batch, None, batched_svd::cpu::svd)?;
+    if pca.engine().kind == batched_svd::Engine::Gpu {
+        let cpu = Solver::cpu().pca(&batch, None)?;
         let diff_ratio = ratio
             .iter()
             .zip(cpu.explained_variance_ratio(0))
@@ -117,7 +117,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             .map(|(a, b)| (a - b).abs())
             .fold(0.0f32, f32::max);
         println!(
-            "gpu vs cpu (nalgebra): max |Δ ratio| = {diff_ratio:.1e}, max |Δ| over components \
+            "gpu vs cpu engine: max |Δ ratio| = {diff_ratio:.1e}, max |Δ| over components \
              1–3 = {diff_comp:.1e}"
         );
     }

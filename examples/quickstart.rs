@@ -1,7 +1,8 @@
 //! Quick start: the main job of batched-svd on the default device.
 //!
-//! Decomposes a batch of random Gaussian matrices on the GPU, times it against the nalgebra
-//! CPU path, and checks the GPU results against nalgebra in f64.
+//! Decomposes a batch of random Gaussian matrices through the engine interface
+//! (`Solver`, `Backend::Auto`), times it against each engine on its own, and checks the
+//! results against nalgebra in f64.
 //!
 //! ```text
 //! cargo run --release --example quickstart               # 100000 matrices of 8×8
@@ -9,11 +10,11 @@
 //! ```
 //!
 //! Without a GPU, install Mesa's software Vulkan driver (`apt-get install mesa-vulkan-drivers
-//! libvulkan1`); if no adapter is found at all the example falls back to the CPU path.
+//! libvulkan1`); if no adapter is found at all the CPU engine runs.
 
 use std::time::Instant;
 
-use batched_svd::{Engine, Gpu, MatrixBatch, Status, SvdOptions, SvdOutput};
+use batched_svd::{Backend, MatrixBatch, Solver, Status, SvdOptions, SvdOutput};
 use nalgebra::DMatrix;
 
 /// Default batch: `COUNT` matrices of `M×N`.
@@ -45,17 +46,17 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     let batch = MatrixBatch::row_major(&data, count, m, n)?;
     println!("batch:    {count} matrices of {m}×{n} (f32, row-major)");
 
-    // 3. The GPU context on the best adapter (`WGPU_BACKEND` / `WGPU_ADAPTER_NAME` choose
-    //    another). It owns the wgpu device and queue and caches compiled pipelines: create it
-    //    once and reuse it.
-    let gpu = match Gpu::new() {
-        Ok(gpu) => {
-            let info = gpu.adapter_info();
+    // 3. The engine interface. `Backend::Auto` (the default) runs each call on the GPU of the
+    //    best adapter (`WGPU_BACKEND` / `WGPU_ADAPTER_NAME` choose another); on a software
+    //    adapter, on whichever engine is faster for the shape; without an adapter, on the CPU.
+    //    Create it once and reuse it: it keeps the device and the compiled pipelines.
+    let solver = Solver::auto();
+    match solver.adapter_info() {
+        Ok(info) => {
             println!("adapter:  {} ({:?})", info.name, info.backend);
             if info.device_type == batched_svd::wgpu::DeviceType::Cpu {
-                println!("          (a software adapter, on the same CPU cores as nalgebra)");
+                println!("          (a software adapter, on the same CPU cores as the CPU engine)");
             }
-            Some(gpu)
         }
         Err(e) => {
             println!("adapter:  none: {e}");
@@ -63,77 +64,78 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
                 "          hint: without a GPU, Mesa's software Vulkan driver gives one \
                  (apt-get install mesa-vulkan-drivers libvulkan1)"
             );
-            println!("          continuing with the CPU path only");
-            None
         }
-    };
+    }
 
     // Default options: thin U and Vᵀ, the default tolerance and sweep cap, sorted σ.
     let opts = SvdOptions::default();
 
-    // 4. The GPU decomposition. Pipelines are compiled on first use of a shape, so a small
+    // 4. The decomposition. GPU pipelines are compiled on first use of a shape, so a small
     //    warm-up call on a few matrices of the same shape comes first, then the timed call.
-    let gpu_run = match &gpu {
-        Some(gpu) => {
-            let warm = count.min(64);
-            let start = Instant::now();
-            gpu.svd(
-                &MatrixBatch::row_major(&data[..warm * m * n], warm, m, n)?,
-                &opts,
-            )?;
-            println!(
-                "warm-up:  {:.3} s ({warm} matrices; compiles the pipelines for this shape)",
-                start.elapsed().as_secs_f64()
-            );
-            let start = Instant::now();
-            let out = gpu.svd(&batch, &opts)?;
-            let secs = start.elapsed().as_secs_f64();
-            let t = out.timings();
-            println!(
-                "gpu:      {secs:.3} s, {:.0} matrices/s (upload {:.3} s, compute {:.3} s, \
-                 read-back and finish {:.3} s)",
-                count as f64 / secs,
-                t.upload,
-                t.compute,
-                t.download
-            );
-            Some((out, secs))
-        }
-        None => None,
-    };
-
-    // 5. The same batch on the CPU: nalgebra's SVD in f64, on all cores. Same output type.
+    let warm = count.min(64);
     let start = Instant::now();
-    let cpu_out = batched_svd::cpu::svd(&batch, &opts)?;
-    let cpu_secs = start.elapsed().as_secs_f64();
+    solver.svd(
+        &MatrixBatch::row_major(&data[..warm * m * n], warm, m, n)?,
+        &opts,
+    )?;
     println!(
-        "cpu:      {cpu_secs:.3} s, {:.0} matrices/s (nalgebra, {} threads)",
+        "warm-up:  {:.3} s ({warm} matrices; device set-up and pipeline compile for this shape)",
+        start.elapsed().as_secs_f64()
+    );
+    let (out, secs) = timed(&solver, &batch, &opts)?;
+    println!("engine:   {}", out.engine());
+    let t = out.timings();
+    println!(
+        "auto:     {secs:.3} s, {:.0} matrices/s (upload {:.3} s, compute {:.3} s, read-back \
+         and finish {:.3} s)",
+        count as f64 / secs,
+        t.upload,
+        t.compute,
+        t.download
+    );
+
+    // 5. Each engine on its own, same batch, same output type: the GPU engine (when there
+    //    is an adapter) and the CPU engine (f64 Jacobi, nalgebra or faer by shape, all cores).
+    if let Ok(gpu) = Solver::new(Backend::Gpu) {
+        gpu.svd(
+            &MatrixBatch::row_major(&data[..warm * m * n], warm, m, n)?,
+            &opts,
+        )?;
+        let (_, gpu_secs) = timed(&gpu, &batch, &opts)?;
+        println!(
+            "gpu:      {gpu_secs:.3} s, {:.0} matrices/s",
+            count as f64 / gpu_secs
+        );
+    }
+    let (_, cpu_secs) = timed(&Solver::cpu(), &batch, &opts)?;
+    println!(
+        "cpu:      {cpu_secs:.3} s, {:.0} matrices/s ({} threads)",
         count as f64 / cpu_secs,
         std::thread::available_parallelism().map_or(1, usize::from)
     );
 
     // 6. Convergence: every matrix has a status (converged, not converged within the sweep
-    //    cap, non-finite input) and the number of Jacobi sweeps it took (0 on the CPU path).
-    let out = match gpu_run {
-        Some((out, gpu_secs)) => {
-            println!(
-                "speedup:  {:.2}× (cpu time / gpu time)",
-                cpu_secs / gpu_secs
-            );
-            out
-        }
-        None => cpu_out,
-    };
+    //    cap, non-finite input) and the number of Jacobi sweeps it took.
     println!(
         "sweeps:   at most {}; {} of {count} converged",
         out.max_sweeps_used(),
         out.count_status(Status::Converged)
     );
 
-    // 7. Accuracy against nalgebra in f64 on a sample of the batch (the GPU results, or the
-    //    CPU ones without a GPU).
+    // 7. Accuracy of the auto results against nalgebra in f64 on a sample of the batch.
     report_accuracy(&batch, &out);
     Ok(())
+}
+
+/// One call of `solver` on `batch`, and its wall-clock seconds.
+fn timed(
+    solver: &Solver,
+    batch: &MatrixBatch<'_>,
+    opts: &SvdOptions,
+) -> batched_svd::Result<(SvdOutput, f64)> {
+    let start = Instant::now();
+    let out = solver.svd(batch, opts)?;
+    Ok((out, start.elapsed().as_secs_f64()))
 }
 
 /// Worst errors over a sample of `SAMPLE` matrices spread over the batch, against the f64
@@ -172,10 +174,7 @@ fn report_accuracy(batch: &MatrixBatch<'_>, out: &SvdOutput) {
     println!(
         "accuracy: {} results, worst over {sample} matrices, against nalgebra f64 \
          (ε = 2^-23):",
-        match out.engine() {
-            Engine::Gpu => "gpu",
-            Engine::Cpu => "cpu",
-        }
+        out.engine().kind.name()
     );
     for (what, value) in [
         ("max|σ − σ_f64| / σ₁", sigma),

@@ -41,19 +41,23 @@
 
 #![warn(missing_docs)]
 
-pub mod baseline;
 mod basis;
 mod batch;
 pub mod cpu;
+pub mod engine;
 mod error;
+mod factors;
 mod gpu;
 pub mod ops;
 mod options;
 mod output;
 mod polar;
+mod report;
 pub mod wgsl;
 
 pub use batch::{Layout, MatrixBatch};
+pub use cpu::Cpu;
+pub use engine::{Backend, Solver};
 pub use error::{Error, Result};
 pub use gpu::{
     AdapterSummary, CACHE_DIR_VAR, DEFAULT_MAX_CHUNK_BYTES, Gpu, MatrixLayout, PlanLimits,
@@ -64,8 +68,9 @@ pub use options::{
     DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SignConvention, SvdOptions, SweepPairs, Vectors,
     default_tolerance,
 };
-pub use output::{Engine, MatrixInfo, Status, SvdOutput, Timings, WorkCounts};
-pub use polar::{PolarOptions, PolarOutput, polar_cpu};
+pub use output::SvdOutput;
+pub use polar::{PolarOptions, PolarOutput};
+pub use report::{Engine, EngineChoice, MatrixInfo, Reason, Report, Status, Timings, WorkCounts};
 
 /// Re-export of the wgpu version this crate is built against, so callers sharing a device
 /// use the same types.

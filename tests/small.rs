@@ -300,7 +300,7 @@ fn polar_decomposition() {
     for n in [2, 3, 4] {
         let (data, classes) = batch(n, 20, 80 + n as u64);
         let batch = MatrixBatch::row_major(&data, classes.len(), n, n).unwrap();
-        let cpu = batched_svd::polar_cpu(&batch, &PolarOptions::default()).unwrap();
+        let cpu = batched_svd::cpu::polar(&batch, &PolarOptions::default()).unwrap();
         check_polar(&format!("cpu {n}×{n}"), &batch, &cpu, true);
         let Some(gpu) = common::gpu() else { continue };
         let out = gpu.polar(&batch, &PolarOptions::default()).unwrap();

@@ -1,80 +1,38 @@
 //! Shared by the examples that draw pictures (`image_compression`, `pca`,
-//! `matrix_completion`): choosing the engine, a tiny RGB canvas with a 5×7 bitmap font, PNG
+//! `matrix_completion`): the engine from the command line, a tiny RGB canvas with a 5×7 bitmap font, PNG
 //! output, and the output directory. Not an example itself (cargo only builds
 //! `examples/*.rs` and `examples/*/main.rs`).
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
-use batched_svd::{Gpu, MatrixBatch, SvdOptions, SvdOutput};
+use batched_svd::{Backend, Engine, Report, Solver};
 
-/// The deterministic random generator of the tests (SplitMix64, Box–Muller normals,
-/// orthonormal matrices).
-#[path = "../../tests/common/matrices.rs"]
-pub mod matrices;
-
-/// Where an SVD runs.
-pub enum Engine {
-    /// The WGSL kernels on a wgpu adapter.
-    Gpu(Gpu),
-    /// nalgebra on all cores.
-    Cpu,
+/// The engine interface for the command line: `--gpu` or `--cpu` force an engine; otherwise
+/// `Backend::Auto`, which on a software adapter (llvmpipe/lavapipe) sends the shapes its
+/// kernels are slow for to the CPU engine. Each result's report says which engine ran and why.
+pub fn solver(args: &[String]) -> Result<Solver, String> {
+    let backend = if args.iter().any(|a| a == "--cpu") {
+        Backend::Cpu
+    } else if args.iter().any(|a| a == "--gpu") {
+        Backend::Gpu
+    } else {
+        Backend::Auto
+    };
+    Solver::new(backend).map_err(|e| format!("--gpu: {e}"))
 }
 
-impl Engine {
-    /// The engine named by the command line: `--gpu` or `--cpu` force one; otherwise the GPU
-    /// when there is an adapter — except that when `large` and the adapter is a software one
-    /// (llvmpipe/lavapipe, which runs the kernels on the CPU), the CPU path is used, with a
-    /// note, because large matrices go through the multi-dispatch kernels, which are slow
-    /// there.
-    pub fn choose(args: &[String], large: bool) -> Result<Self, String> {
-        let force_gpu = args.iter().any(|a| a == "--gpu");
-        let force_cpu = args.iter().any(|a| a == "--cpu");
-        if force_cpu {
-            return Ok(Engine::Cpu);
-        }
-        match Gpu::new() {
-            Ok(gpu) => {
-                let info = gpu.adapter_info();
-                let software = info.device_type == batched_svd::wgpu::DeviceType::Cpu;
-                if large && software && !force_gpu {
-                    println!(
-                        "engine:   nalgebra on the CPU ({} is a software adapter, where these \
-                         matrix sizes take tens of seconds; pass --gpu to use it anyway)",
-                        info.name
-                    );
-                    Ok(Engine::Cpu)
-                } else {
-                    println!("engine:   GPU, {} ({:?})", info.name, info.backend);
-                    Ok(Engine::Gpu(gpu))
-                }
-            }
-            Err(e) if force_gpu => Err(format!("--gpu: {e}")),
-            Err(e) => {
-                println!("engine:   nalgebra on the CPU (no GPU adapter: {e})");
-                Ok(Engine::Cpu)
-            }
-        }
-    }
-
-    /// Decomposes `batch` on this engine.
-    pub fn svd(
-        &self,
-        batch: &MatrixBatch<'_>,
-        opts: &SvdOptions,
-    ) -> batched_svd::Result<SvdOutput> {
-        match self {
-            Engine::Gpu(gpu) => gpu.svd(batch, opts),
-            Engine::Cpu => batched_svd::cpu::svd(batch, opts),
-        }
-    }
-
-    /// `"gpu"` or `"cpu"`.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Engine::Gpu(_) => "gpu",
-            Engine::Cpu => "cpu",
-        }
+/// A one-line description of the engine a result ran on, for the examples' output.
+pub fn engine_line(report: &Report, solver: &Solver) -> String {
+    let choice = report.engine();
+    match (choice.kind, solver.gpu()) {
+        (Engine::Gpu, Some(gpu)) => format!(
+            "GPU, {} ({:?}; {})",
+            gpu.adapter_info().name,
+            gpu.adapter_info().backend,
+            choice.reason
+        ),
+        _ => format!("CPU ({})", choice.reason),
     }
 }
 

@@ -21,8 +21,10 @@ pub use plan::{DEFAULT_MAX_CHUNK_BYTES, PlanLimits};
 
 use crate::batch::MatrixBatch;
 use crate::error::{Error, Result};
+use crate::factors::Product;
 use crate::options::SvdOptions;
 use crate::output::SvdOutput;
+use crate::polar::{PolarOptions, PolarOutput};
 
 struct Shared {
     device: wgpu::Device,
@@ -93,10 +95,21 @@ impl Gpu {
     /// # Errors
     /// As [`Gpu::new`].
     pub async fn new_async() -> Result<Self> {
+        let adapter = Self::pick_adapter().await?;
+        Self::on_adapter(&adapter).await
+    }
+
+    /// The adapter [`Gpu::new`] picks, without creating a device (cheaper: the engine
+    /// interface looks at the adapter's type before deciding whether it needs a device).
+    pub(crate) async fn pick_adapter() -> Result<wgpu::Adapter> {
         let instance = context::instance();
-        let adapter = context::select_adapter(&instance).await?;
+        context::select_adapter(&instance).await
+    }
+
+    /// A context with a device of our own on `adapter`.
+    pub(crate) async fn on_adapter(adapter: &wgpu::Adapter) -> Result<Self> {
         let info = adapter.get_info();
-        let (device, queue, lost) = context::request_device(&adapter).await?;
+        let (device, queue, lost) = context::request_device(adapter).await?;
         Ok(Self::build(device, queue, info, Some(lost)))
     }
 
@@ -184,8 +197,8 @@ impl Gpu {
     /// # Errors
     /// As [`Gpu::svd`].
     pub async fn svd_async(&self, batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
-        let mut out = SvdOutput::empty(crate::output::Engine::Gpu);
-        scheduler::svd_into(self, batch, opts, &mut out).await?;
+        let mut out = SvdOutput::default();
+        self.svd_into_async(batch, opts, &mut out).await?;
         Ok(out)
     }
 
@@ -204,22 +217,36 @@ impl Gpu {
         opts: &SvdOptions,
         out: &mut SvdOutput,
     ) -> Result<()> {
-        pollster::block_on(scheduler::svd_into(self, batch, opts, out))
+        pollster::block_on(self.svd_into_async(batch, opts, out))
+    }
+
+    /// As [`Gpu::svd_into`], as a future.
+    ///
+    /// # Errors
+    /// As [`Gpu::svd`].
+    pub async fn svd_into_async(
+        &self,
+        batch: &MatrixBatch<'_>,
+        opts: &SvdOptions,
+        out: &mut SvdOutput,
+    ) -> Result<()> {
+        let mut f = std::mem::take(out).into_factors();
+        let result = scheduler::run(self, batch, opts, Product::Svd, &mut f).await;
+        *out = SvdOutput::from_factors(f);
+        result
     }
 
     /// Polar decomposition `A = R·S` of every square matrix of `batch` (see
-    /// [`PolarOutput`](crate::PolarOutput)), blocking until done. 2×2 and 3×3 matrices run
-    /// entirely in the dedicated kernel; larger ones take the SVD from the GPU and form R and
-    /// S on the host in f64.
+    /// [`PolarOutput`]), blocking until done. 2×2 and 3×3 matrices run entirely in the
+    /// dedicated kernel; larger ones take the SVD from the GPU and form R and S on the host
+    /// in f64.
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for non-square matrices; device errors as for [`Gpu::svd`].
-    pub fn polar(
-        &self,
-        batch: &MatrixBatch<'_>,
-        opts: &crate::PolarOptions,
-    ) -> Result<crate::PolarOutput> {
-        pollster::block_on(self.polar_async(batch, opts))
+    pub fn polar(&self, batch: &MatrixBatch<'_>, opts: &PolarOptions) -> Result<PolarOutput> {
+        let mut out = PolarOutput::default();
+        self.polar_into(batch, opts, &mut out)?;
+        Ok(out)
     }
 
     /// As [`Gpu::polar`], as a future.
@@ -229,54 +256,59 @@ impl Gpu {
     pub async fn polar_async(
         &self,
         batch: &MatrixBatch<'_>,
-        opts: &crate::PolarOptions,
-    ) -> Result<crate::PolarOutput> {
-        let mut out = crate::PolarOutput::default();
+        opts: &PolarOptions,
+    ) -> Result<PolarOutput> {
+        let mut out = PolarOutput::default();
         self.polar_into_async(batch, opts, &mut out).await?;
         Ok(out)
     }
 
     /// As [`Gpu::polar`], writing into `out` (from an earlier call, or
-    /// [`PolarOutput::default`](crate::PolarOutput::default)) and reusing its allocations for
-    /// 2×2 and 3×3 matrices, as [`Gpu::svd_into`] does for the SVD.
+    /// [`PolarOutput::default`]) and reusing its allocations, as [`Gpu::svd_into`] does for
+    /// the SVD.
     ///
     /// # Errors
-    /// As [`Gpu::polar`]. After an error `out` holds no matrices.
+    /// As [`Gpu::polar`]. After an error the contents of `out` are unspecified.
     pub fn polar_into(
         &self,
         batch: &MatrixBatch<'_>,
-        opts: &crate::PolarOptions,
-        out: &mut crate::PolarOutput,
+        opts: &PolarOptions,
+        out: &mut PolarOutput,
     ) -> Result<()> {
         pollster::block_on(self.polar_into_async(batch, opts, out))
     }
 
-    async fn polar_into_async(
+    /// As [`Gpu::polar_into`], as a future.
+    ///
+    /// # Errors
+    /// As [`Gpu::polar`].
+    pub async fn polar_into_async(
         &self,
         batch: &MatrixBatch<'_>,
-        opts: &crate::PolarOptions,
-        out: &mut crate::PolarOutput,
+        opts: &PolarOptions,
+        out: &mut PolarOutput,
     ) -> Result<()> {
         let svd_opts = crate::polar::svd_options(batch)?;
+        let mut f = std::mem::take(out).into_factors();
         let n = batch.rows();
-        if n == 2 || n == 3 {
-            let product = shader::Product::Polar {
+        let result = if n == 2 || n == 3 {
+            // The dedicated kernel forms R and S itself.
+            let product = Product::Polar {
                 with_s: !opts.rotation_only,
             };
-            let mut kernel_opts = svd_opts;
-            if opts.rotation_only {
-                // R only: no second output matrix to allocate or read back.
-                kernel_opts.vectors = crate::Vectors::Full;
+            scheduler::run(self, batch, &svd_opts, product, &mut f).await
+        } else {
+            let r = scheduler::run(self, batch, &svd_opts, Product::Svd, &mut f).await;
+            if r.is_ok() {
+                f.svd_to_polar(!opts.rotation_only);
             }
-            let mut svd = std::mem::take(out).into_kernel_output();
-            scheduler::run(self, batch, &kernel_opts, product, &mut svd).await?;
-            *out = crate::PolarOutput::from_kernel_output(svd, opts.rotation_only);
-            return Ok(());
-        }
-        *out = crate::PolarOutput::default();
-        let svd = self.svd_async(batch, &svd_opts).await?;
-        *out = crate::PolarOutput::from_svd(svd, opts.rotation_only);
-        Ok(())
+            r
+        };
+        f.product = Product::Polar {
+            with_s: !opts.rotation_only,
+        };
+        *out = PolarOutput::from_factors(f);
+        result
     }
 
     /// The wgpu device.

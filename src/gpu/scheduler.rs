@@ -20,12 +20,13 @@ use super::buffers::{ChunkBuffers, Params, PoolKey, RawInfo, Sizes, SweepGrids};
 use super::errors::ErrorCatcher;
 use super::pipelines::JacobiPipeline;
 use super::plan::{ChunkPlan, grid_2d};
-use super::shader::{Family, JacobiKernel, KernelRequest, Product};
+use super::shader::{Family, JacobiKernel, KernelRequest};
 use crate::basis::{complete_vectors, to_rotation_convention};
 use crate::batch::MatrixBatch;
 use crate::error::{Error, Result};
+use crate::factors::{Factors, Product};
 use crate::options::{SignConvention, SvdOptions, Vectors};
-use crate::output::{Engine, MatrixInfo, Status, SvdOutput};
+use crate::report::{Engine, MatrixInfo, Status};
 
 /// At most this many dispatches per submission in the multi-dispatch family: enough to hold
 /// every sweep of matrices up to about 130 columns (so their solves need no mid-solve read-
@@ -57,25 +58,15 @@ struct Submitted<'a> {
     index: wgpu::SubmissionIndex,
 }
 
-/// Runs the batched SVD of `batch` on `gpu` into `out`, reusing its allocations.
-pub(crate) async fn svd_into(
-    gpu: &Gpu,
-    batch: &MatrixBatch<'_>,
-    opts: &SvdOptions,
-    out: &mut SvdOutput,
-) -> Result<()> {
-    run(gpu, batch, opts, Product::Svd, out).await
-}
-
-/// Runs the batched SVD (or, for 2×2 and 3×3, the polar decomposition, with R in the U slot
-/// and S in the Vᵀ slot of the output) of `batch` on `gpu` into `out`, which is reshaped for
-/// the batch (its allocations reused where large enough).
+/// Computes `product` of `batch` on `gpu` into the neutral factors `out` (σ, then U and Vᵀ,
+/// or for the dedicated kernel's polar decomposition R and S), which are reshaped for the
+/// batch (their allocations reused where large enough).
 pub(crate) async fn run(
     gpu: &Gpu,
     batch: &MatrixBatch<'_>,
     opts: &SvdOptions,
     product: Product,
-    out: &mut SvdOutput,
+    out: &mut Factors,
 ) -> Result<()> {
     opts.validate_for(batch.rows(), batch.cols())?;
     gpu.check_lost()?;
@@ -156,10 +147,7 @@ pub(crate) async fn run(
         sets.push(set);
     }
 
-    out.reshape(count, m, n, opts.vectors, Engine::Gpu);
-    if rotation_only {
-        out.vt.clear();
-    }
+    out.reshape(count, (m, n), opts.vectors, product, Engine::Gpu);
     let job = Job {
         gpu,
         kernel,
@@ -174,7 +162,7 @@ pub(crate) async fn run(
     for set in sets {
         gpu.buffer_pool().give(key, set);
     }
-    out.work.chunks = plan.chunks as u64;
+    out.report.work.chunks = plan.chunks as u64;
     Ok(())
 }
 
@@ -184,7 +172,7 @@ async fn run_chunks(
     job: &Job<'_>,
     sets: &[ChunkBuffers],
     plan: &ChunkPlan,
-    out: &mut SvdOutput,
+    out: &mut Factors,
 ) -> Result<()> {
     let count = job.batch.count();
     let mut pending: Option<Submitted<'_>> = None;
@@ -213,7 +201,7 @@ async fn submit_chunk<'a>(
     job: &Job<'_>,
     bufs: &'a ChunkBuffers,
     range: std::ops::Range<usize>,
-    out: &mut SvdOutput,
+    out: &mut Factors,
 ) -> Result<Submitted<'a>> {
     let (device, queue) = (job.gpu.device(), job.gpu.queue());
     let chunk = range.len();
@@ -248,8 +236,8 @@ async fn submit_chunk<'a>(
         param_bytes[at..at + std::mem::size_of::<Params>()].copy_from_slice(bytemuck::bytes_of(&p));
     }
     queue.write_buffer(&bufs.params, 0, &param_bytes);
-    out.work.bytes_uploaded += (input.len() + param_bytes.len()) as u64;
-    out.timings.upload += t0.elapsed().as_secs_f64();
+    out.report.work.bytes_uploaded += (input.len() + param_bytes.len()) as u64;
+    out.report.timings.upload += t0.elapsed().as_secs_f64();
 
     let mut encoder = new_encoder(device);
     match job.kernel.family {
@@ -265,12 +253,12 @@ async fn submit_chunk<'a>(
             pass.set_pipeline(&job.pipeline.pipelines[0]);
             pass.set_bind_group(0, &bufs.bind_group, &[]);
             pass.dispatch_workgroups(x, y, 1);
-            out.work.dispatches += 1;
+            out.report.work.dispatches += 1;
         }
         Family::MultiDispatch => {
             let t = Instant::now();
             encoder = run_sweeps(job, bufs, chunk as u32, encoder, out).await?;
-            out.timings.compute += t.elapsed().as_secs_f64();
+            out.report.timings.compute += t.elapsed().as_secs_f64();
         }
     }
 
@@ -293,8 +281,8 @@ async fn submit_chunk<'a>(
     // A software device may run the work inside `submit`: that time is computation too.
     let t_submit = Instant::now();
     let index = queue.submit([encoder.finish()]);
-    out.timings.compute += t_submit.elapsed().as_secs_f64();
-    out.work.submissions += 1;
+    out.report.timings.compute += t_submit.elapsed().as_secs_f64();
+    out.report.work.submissions += 1;
     catcher.check().await?;
     Ok(Submitted {
         bufs,
@@ -305,7 +293,7 @@ async fn submit_chunk<'a>(
 }
 
 /// Waits for a submitted chunk, copies its results into `out` and finalizes them.
-async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -> Result<()> {
+async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut Factors) -> Result<()> {
     let t0 = Instant::now();
     let (bufs, range) = (sub.bufs, sub.range);
     let chunk = range.len();
@@ -337,8 +325,8 @@ async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -
     } else {
         map_all_and_wait(job.gpu, &[bufs.staging.slice(..sub.total)], Some(sub.index)).await?;
     }
-    out.work.host_round_trips += 1;
-    out.work.bytes_downloaded += sub.total;
+    out.report.work.host_round_trips += 1;
+    out.report.work.bytes_downloaded += sub.total;
     let t1 = Instant::now();
     {
         let k = out.k();
@@ -356,16 +344,16 @@ async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -
         };
         read(
             &sources[0],
-            bytemuck::cast_slice_mut(&mut out.singular_values[range.start * k..range.end * k]),
+            bytemuck::cast_slice_mut(&mut out.sigma[range.start * k..range.end * k]),
         )?;
         read(
             &sources[1],
-            bytemuck::cast_slice_mut(&mut out.u[range.start * m * uc..range.end * m * uc]),
+            bytemuck::cast_slice_mut(&mut out.first[range.start * m * uc..range.end * m * uc]),
         )?;
         if job.sizes.vt > 0 {
             read(
                 &sources[2],
-                bytemuck::cast_slice_mut(&mut out.vt[range.start * vr * n..range.end * vr * n]),
+                bytemuck::cast_slice_mut(&mut out.second[range.start * vr * n..range.end * vr * n]),
             )?;
         }
         // The reports are decoded in place: a fresh vector per chunk cost page faults on every
@@ -387,8 +375,8 @@ async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut SvdOutput) -
     } else {
         bufs.staging.unmap();
     }
-    out.timings.compute += (t1 - t0).as_secs_f64();
-    out.timings.download += t1.elapsed().as_secs_f64();
+    out.report.timings.compute += (t1 - t0).as_secs_f64();
+    out.report.timings.download += t1.elapsed().as_secs_f64();
     Ok(())
 }
 
@@ -486,7 +474,7 @@ async fn run_sweeps(
     bufs: &ChunkBuffers,
     chunk: u32,
     mut encoder: wgpu::CommandEncoder,
-    out: &mut SvdOutput,
+    out: &mut Factors,
 ) -> Result<wgpu::CommandEncoder> {
     let device = job.gpu.device();
     let (k, p) = (&job.kernel, job.pipeline);
@@ -519,7 +507,7 @@ async fn run_sweeps(
         dispatch(&mut pass, "jacobi_scan", 0, k.tiles(elements), chunk);
         dispatch(&mut pass, "jacobi_load", 0, k.tiles(elements), chunk);
     }
-    out.work.dispatches += 2;
+    out.report.work.dispatches += 2;
     // On CPU devices a column pair per invocation (no barriers) beats a workgroup per pair,
     // as long as one invocation's pass down the rows fits the loop budget.
     let cpu = job.gpu.adapter_info().device_type == wgpu::DeviceType::Cpu;
@@ -543,7 +531,7 @@ async fn run_sweeps(
         }
         let r_elements = u64::from(n) * u64::from(n);
         dispatch(&mut pass, "qr_extract_r", 0, k.tiles(r_elements), chunk);
-        out.work.dispatches += 2 * u64::from(n);
+        out.report.work.dispatches += 2 * u64::from(n);
     }
     // Each sweep: its rounds as indirect dispatches, sweep_end and gate.
     let per_sweep = k.sweep_rounds() * if k.blocked { 2 } else { 1 } + 2;
@@ -568,7 +556,7 @@ async fn run_sweeps(
     job.gpu
         .queue()
         .write_buffer(grids_buffer, 0, bytemuck::bytes_of(&grids));
-    out.work.bytes_uploaded += 2 * SweepGrids::BYTES;
+    out.report.work.bytes_uploaded += 2 * SweepGrids::BYTES;
     let indirect = |pass: &mut wgpu::ComputePass<'_>, entry: &str, round: u32, grid: u64| {
         bind(pass, entry, round);
         pass.dispatch_workgroups_indirect(grids_buffer, grid);
@@ -603,7 +591,7 @@ async fn run_sweeps(
             }
             encoder.copy_buffer_to_buffer(active, 4, grids_buffer, 0, SweepGrids::BYTES);
         }
-        out.work.dispatches += u64::from(batch) * u64::from(per_sweep);
+        out.report.work.dispatches += u64::from(batch) * u64::from(per_sweep);
         done += batch;
         if done >= job.opts.max_sweeps {
             break; // sweep_end has given every matrix its final status
@@ -613,10 +601,10 @@ async fn run_sweeps(
         let catcher = ErrorCatcher::push(device);
         job.gpu.queue().submit([encoder.finish()]);
         catcher.check().await?;
-        out.work.submissions += 1;
+        out.report.work.submissions += 1;
         map_all_and_wait(job.gpu, &[active_read.slice(..)], None).await?;
-        out.work.host_round_trips += 1;
-        out.work.bytes_downloaded += 4;
+        out.report.work.host_round_trips += 1;
+        out.report.work.bytes_downloaded += 4;
         let still_active = {
             let view = active_read
                 .slice(..)
@@ -650,22 +638,17 @@ async fn run_sweeps(
                     dispatch(&mut pass, "qr_apply_q", col, n, chunk);
                 }
             }
-            out.work.dispatches += 1 + u64::from(n);
+            out.report.work.dispatches += 1 + u64::from(n);
         }
         dispatch(&mut pass, "jacobi_write", 0, k.tiles(out_len), chunk);
     }
-    out.work.dispatches += 3;
+    out.report.work.dispatches += 3;
     Ok(encoder)
 }
 
 /// Records the kernel's per-matrix reports and completes the singular vectors of matrices
 /// that need it (negligible singular values, or full vectors of a non-square matrix).
-fn finalize(
-    out: &mut SvdOutput,
-    first: usize,
-    raw: impl Iterator<Item = RawInfo>,
-    fix_signs: bool,
-) {
+fn finalize(out: &mut Factors, first: usize, raw: impl Iterator<Item = RawInfo>, fix_signs: bool) {
     let (m, n) = out.shape();
     let vectors = out.vectors;
     let full_extra = vectors == Vectors::Full && m != n;
@@ -677,15 +660,15 @@ fn finalize(
             1 => Status::NotConverged,
             _ => Status::NonFinite,
         };
-        out.info[b] = MatrixInfo {
+        out.report.info[b] = MatrixInfo {
             status,
             sweeps: r.sweeps,
             off_diagonal: r.off,
         };
         if status != Status::NonFinite && vectors.wanted() && (r.negligible > 0 || full_extra) {
             complete_vectors(
-                &mut out.u[b * ul..(b + 1) * ul],
-                &mut out.vt[b * vl..(b + 1) * vl],
+                &mut out.first[b * ul..(b + 1) * ul],
+                &mut out.second[b * vl..(b + 1) * vl],
                 m,
                 n,
                 vectors,
@@ -694,9 +677,9 @@ fn finalize(
         if fix_signs && status != Status::NonFinite {
             let k = m.min(n);
             to_rotation_convention(
-                &mut out.singular_values[b * k..(b + 1) * k],
-                &mut out.u[b * ul..(b + 1) * ul],
-                &mut out.vt[b * vl..(b + 1) * vl],
+                &mut out.sigma[b * k..(b + 1) * k],
+                &mut out.first[b * ul..(b + 1) * ul],
+                &mut out.second[b * vl..(b + 1) * vl],
                 n,
             );
         }

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 
 use crate::batch::Layout;
 use crate::error::{Error, Result};
+pub(crate) use crate::factors::Product;
 use crate::options::{KernelFamily, SignConvention, SweepPairs, Vectors};
 
 const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
@@ -65,15 +66,6 @@ pub(crate) enum Family {
     /// `small_svd.wgsl` (closed form / fixed-order Jacobi), also for polar decompositions and
     /// the rotation sign convention.
     Small,
-}
-
-/// What the dedicated 2×2 / 3×3 kernel computes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum Product {
-    /// σ, U, V.
-    Svd,
-    /// R (and S when `with_s`) of the polar decomposition A = R·S.
-    Polar { with_s: bool },
 }
 
 /// Layout codes of the dedicated kernel's matrices (see small_batch.wgsl).

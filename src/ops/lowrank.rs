@@ -7,7 +7,8 @@ use super::truncate::{Cutoff, Truncated, truncate};
 use super::{finite_sigma, require_vectors, row_major_view};
 use crate::batch::MatrixBatch;
 use crate::error::Result;
-use crate::output::{MatrixInfo, Status, SvdOutput};
+use crate::output::SvdOutput;
+use crate::report::Report;
 
 /// The low-rank approximations of every matrix of a batch, with their errors.
 ///
@@ -24,14 +25,19 @@ use crate::output::{MatrixInfo, Status, SvdOutput};
 /// Matrices whose singular values are not all finite get NaN everywhere.
 #[derive(Clone, Debug)]
 pub struct LowRank {
-    count: usize,
-    m: usize,
-    n: usize,
+    report: Report,
     ranks: Vec<usize>,
     data: Vec<f32>,
     error_spectral: Vec<f64>,
     error_frobenius: Vec<f64>,
-    info: Vec<MatrixInfo>,
+}
+
+impl std::ops::Deref for LowRank {
+    type Target = Report;
+
+    fn deref(&self) -> &Report {
+        &self.report
+    }
 }
 
 /// The approximation of every matrix of `out` that keeps the triplets selected by `cutoff`:
@@ -53,14 +59,11 @@ pub fn low_rank(out: &SvdOutput, cutoff: Cutoff) -> Result<LowRank> {
     }
     let (error_spectral, error_frobenius) = (0..count).map(|i| dropped_errors(out, &t, i)).unzip();
     Ok(LowRank {
-        count,
-        m,
-        n,
+        report: out.report().clone(),
         ranks: t.ranks().to_vec(),
         data,
         error_spectral,
         error_frobenius,
-        info: out.infos().to_vec(),
     })
 }
 
@@ -80,18 +83,6 @@ fn dropped_errors(out: &SvdOutput, t: &Truncated, i: usize) -> (f64, f64) {
 }
 
 impl LowRank {
-    /// Number of matrices.
-    #[must_use]
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
-    /// `(m, n)` of each matrix.
-    #[must_use]
-    pub fn shape(&self) -> (usize, usize) {
-        (self.m, self.n)
-    }
-
     /// Rank (number of kept triplets) of approximation `i`.
     ///
     /// # Panics
@@ -113,7 +104,7 @@ impl LowRank {
     /// If `i >= count`.
     #[must_use]
     pub fn matrix(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
-        row_major_view(&self.data, i, self.m, self.n)
+        row_major_view(&self.data, i, self.report.m, self.report.n)
     }
 
     /// All approximations, `count×m×n`, each row-major.
@@ -129,9 +120,9 @@ impl LowRank {
     pub fn to_batch(&self) -> Result<MatrixBatch<'static>> {
         MatrixBatch::from_vec(
             self.data.clone(),
-            self.count,
-            self.m,
-            self.n,
+            self.report.count,
+            self.report.m,
+            self.report.n,
             crate::batch::Layout::RowMajor,
         )
     }
@@ -167,15 +158,6 @@ impl LowRank {
         &self.error_frobenius
     }
 
-    /// Status of matrix `i`, carried over from the SVD.
-    ///
-    /// # Panics
-    /// If `i >= count`.
-    #[must_use]
-    pub fn status(&self, i: usize) -> Status {
-        self.info[i].status
-    }
-
     /// `‖A − A_r‖_F` of every matrix measured directly against the original `batch`, in f64
     /// from the stored f32 approximation (so it includes the f32 rounding of `A_r`, about
     /// `ε·‖A‖_F/√(mn)` per element).
@@ -184,19 +166,19 @@ impl LowRank {
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) if `batch` does not have the
     /// shape of the approximations.
     pub fn residual_frobenius(&self, batch: &MatrixBatch<'_>) -> Result<Vec<f64>> {
-        if batch.count() != self.count || batch.rows() != self.m || batch.cols() != self.n {
+        let (count, (m, n)) = (self.report.count, self.report.shape());
+        if batch.count() != count || batch.rows() != m || batch.cols() != n {
             return Err(crate::Error::InvalidOption(format!(
                 "the batch is {}×({}×{}) but the approximations are {}×({}×{})",
                 batch.count(),
                 batch.rows(),
                 batch.cols(),
-                self.count,
-                self.m,
-                self.n
+                count,
+                m,
+                n
             )));
         }
-        let (m, n) = (self.m, self.n);
-        Ok((0..self.count)
+        Ok((0..count)
             .map(|b| {
                 let approx = &self.data[b * m * n..(b + 1) * m * n];
                 let mut sum = 0.0f64;

@@ -5,7 +5,8 @@ use super::{default_rcond, finite_sigma, require_non_negative, require_same_shap
 use super::{require_sorted, require_vectors, truncate::Cutoff};
 use crate::batch::MatrixBatch;
 use crate::error::{Error, Result};
-use crate::output::{MatrixInfo, Status, SvdOutput};
+use crate::output::SvdOutput;
+use crate::report::{Report, Status};
 
 /// The right-hand sides `b` of a batched least-squares problem: for each of the `count`
 /// matrices `A` (`m×n`), either one vector of length `m` or `r` vectors as the columns of an
@@ -114,15 +115,21 @@ impl<'a> RightHandSides<'a> {
 /// get NaN solutions and residuals, and rank 0 when `A` is the non-finite one.
 #[derive(Clone, Debug)]
 pub struct Lstsq {
-    count: usize,
-    n: usize,
+    report: Report,
     r: usize,
     vector: bool,
     rcond: f64,
     ranks: Vec<usize>,
     x: Vec<f32>,
     residuals: Vec<f64>,
-    info: Vec<MatrixInfo>,
+}
+
+impl std::ops::Deref for Lstsq {
+    type Target = Report;
+
+    fn deref(&self) -> &Report {
+        &self.report
+    }
 }
 
 /// Solves `min‖A·x − b‖₂` (minimum-norm `x`) for every matrix `A` of `a` and its right-hand
@@ -143,14 +150,8 @@ pub fn lstsq(
     require_same_shape(a, svd)?;
     require_vectors(svd, "least squares")?;
     require_sorted(svd)?;
+    check_rhs(a, b)?;
     let (count, (m, n)) = (svd.count(), svd.shape());
-    if b.count != count || b.m != m {
-        return Err(Error::InvalidOption(format!(
-            "the right-hand sides are {}×({}×{}) but A is {count}×({m}×{n}): b needs {count} \
-             matrices of {m} rows",
-            b.count, b.m, b.r
-        )));
-    }
     let rcond = rcond.unwrap_or_else(|| default_rcond(m, n));
     require_non_negative("rcond", rcond)?;
     let cutoff = Cutoff::Relative(rcond);
@@ -158,7 +159,7 @@ pub fn lstsq(
     let mut x = vec![0.0f32; super::checked_len(&[count, n, r])?];
     let mut residuals = vec![0.0f64; count * r];
     let mut ranks = Vec::with_capacity(count);
-    let mut info = svd.infos().to_vec();
+    let mut report = svd.report().clone();
     let (uc, vr) = (svd.u_cols(), svd.vt_rows());
     // Scratch: y = Σ⁺·Uᵀ·b (k×r), x in f64 (n×r), one column of A·x (m).
     let mut y = vec![0.0f64; svd.k() * r];
@@ -177,7 +178,7 @@ pub fn lstsq(
         let rank = cutoff.kept(sigma);
         ranks.push(rank);
         if bi.iter().any(|v| !v.is_finite()) {
-            info[i].status = Status::NonFinite;
+            report.info[i].status = Status::NonFinite;
             xi.fill(f32::NAN);
             res.fill(f64::NAN);
             continue;
@@ -232,29 +233,35 @@ pub fn lstsq(
         }
     }
     Ok(Lstsq {
-        count,
-        n,
+        report,
         r,
         vector: b.vector,
         rcond,
         ranks,
         x,
         residuals,
-        info,
     })
 }
 
-impl Lstsq {
-    /// Number of matrices.
-    #[must_use]
-    pub fn count(&self) -> usize {
-        self.count
+/// Fails unless `b` has `count` right-hand sides of `m` rows for the `count` `m×n` matrices of
+/// `a` (checked before any SVD is computed).
+pub(crate) fn check_rhs(a: &MatrixBatch<'_>, b: &RightHandSides<'_>) -> Result<()> {
+    let (count, m, n) = (a.count(), a.rows(), a.cols());
+    if b.count != count || b.m != m {
+        return Err(Error::InvalidOption(format!(
+            "the right-hand sides are {}×({}×{}) but A is {count}×({m}×{n}): b needs {count} \
+             matrices of {m} rows",
+            b.count, b.m, b.r
+        )));
     }
+    Ok(())
+}
 
+impl Lstsq {
     /// Unknowns `n` per solution.
     #[must_use]
     pub fn unknowns(&self) -> usize {
-        self.n
+        self.report.n
     }
 
     /// Right-hand sides per matrix (`r`, 1 for vectors).
@@ -268,9 +275,9 @@ impl Lstsq {
     #[must_use]
     pub fn solution_shape(&self) -> Vec<usize> {
         if self.vector {
-            vec![self.count, self.n]
+            vec![self.report.count, self.report.n]
         } else {
-            vec![self.count, self.n, self.r]
+            vec![self.report.count, self.report.n, self.r]
         }
     }
 
@@ -286,7 +293,7 @@ impl Lstsq {
     /// If `i >= count`.
     #[must_use]
     pub fn solution(&self, i: usize) -> &[f32] {
-        let len = self.n * self.r;
+        let len = self.report.n * self.r;
         &self.x[i * len..(i + 1) * len]
     }
 
@@ -324,20 +331,5 @@ impl Lstsq {
     #[must_use]
     pub fn ranks(&self) -> &[usize] {
         &self.ranks
-    }
-
-    /// Status of matrix `i` (the SVD's, or [`Status::NonFinite`] for non-finite `b`).
-    ///
-    /// # Panics
-    /// If `i >= count`.
-    #[must_use]
-    pub fn status(&self, i: usize) -> Status {
-        self.info[i].status
-    }
-
-    /// Status reports of all matrices.
-    #[must_use]
-    pub fn infos(&self) -> &[MatrixInfo] {
-        &self.info
     }
 }

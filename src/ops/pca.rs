@@ -28,7 +28,8 @@ use super::{finite_sigma, require_sorted, require_vectors, row_major_view};
 use crate::batch::{Layout, MatrixBatch};
 use crate::error::{Error, Result};
 use crate::options::SvdOptions;
-use crate::output::{MatrixInfo, Status, SvdOutput};
+use crate::output::SvdOutput;
+use crate::report::Report;
 
 /// A batch of data matrices with each column centred, ready for the SVD.
 ///
@@ -122,9 +123,7 @@ impl Centered {
 /// Data sets whose centred matrix is not finite get NaN everywhere.
 #[derive(Clone, Debug)]
 pub struct Pca {
-    count: usize,
-    n_samples: usize,
-    n_features: usize,
+    report: Report,
     n_components: usize,
     means: Vec<f64>,
     components: Vec<f32>,
@@ -132,21 +131,28 @@ pub struct Pca {
     explained_variance: Vec<f64>,
     explained_variance_ratio: Vec<f64>,
     total_variance: Vec<f64>,
-    info: Vec<MatrixInfo>,
+}
+
+impl std::ops::Deref for Pca {
+    type Target = Report;
+
+    /// The report of the SVD of the centred data: `shape()` is `(n_samples, n_features)`.
+    fn deref(&self) -> &Report {
+        &self.report
+    }
 }
 
 impl Pca {
     /// Fits a PCA to every data matrix of `data` (`count×n_samples×n_features`): centres it,
-    /// decomposes the centred batch with `svd` — [`cpu::svd`](crate::cpu::svd) or
-    /// `|b, o| gpu.svd(b, o)` — using the options it is given (thin vectors, sorted), and keeps
+    /// decomposes the centred batch with `solver` (thin vectors, sorted), and keeps
     /// `n_components` components (`None`: all `min(n_samples, n_features)`).
     ///
     /// ```
-    /// use batched_svd::{MatrixBatch, ops::Pca};
+    /// use batched_svd::{MatrixBatch, Solver, ops::Pca};
     /// // One data set of 5 samples × 2 features, close to the line y = 2x.
     /// let data = [0.0f32, 0.2, 1.0, 1.8, 2.0, 4.1, 3.0, 6.0, 4.0, 7.9];
     /// let batch = MatrixBatch::row_major(&data, 1, 5, 2)?;
-    /// let pca = Pca::fit(&batch, None, batched_svd::cpu::svd)?; // or |b, o| gpu.svd(b, o)
+    /// let pca = Pca::fit(&batch, None, &Solver::cpu())?; // or Solver::auto()
     /// let ratio = pca.explained_variance_ratio(0); // numpy/scikit-learn: 0.99964, 0.00036
     /// assert!((ratio[0] - 0.999643).abs() < 1e-5 && (ratio[1] - 0.000357).abs() < 1e-5);
     /// let c = pca.components(0); // first row ≈ (1, 2)/√5, largest entry positive
@@ -158,13 +164,14 @@ impl Pca {
     /// ```
     ///
     /// # Errors
-    /// As [`center`] and [`Pca::from_svd`], and whatever `svd` returns.
-    pub fn fit<F>(data: &MatrixBatch<'_>, n_components: Option<usize>, svd: F) -> Result<Self>
-    where
-        F: FnOnce(&MatrixBatch<'_>, &SvdOptions) -> Result<SvdOutput>,
-    {
+    /// As [`center`], [`Solver::svd`](crate::Solver::svd) and [`Pca::from_svd`].
+    pub fn fit(
+        data: &MatrixBatch<'_>,
+        n_components: Option<usize>,
+        solver: &crate::Solver,
+    ) -> Result<Self> {
         let centered = center(data)?;
-        let out = svd(centered.batch(), &SvdOptions::default())?;
+        let out = solver.svd(centered.batch(), &SvdOptions::default())?;
         Self::from_svd(&centered, &out, n_components)
     }
 
@@ -222,9 +229,7 @@ impl Pca {
             }
         }
         Ok(Self {
-            count,
-            n_samples: s,
-            n_features: f,
+            report: svd.report().clone(),
             n_components: p,
             means: centered.means.clone(),
             components,
@@ -232,7 +237,6 @@ impl Pca {
             explained_variance,
             explained_variance_ratio,
             total_variance: centered.total_variance.clone(),
-            info: svd.infos().to_vec(),
         })
     }
 
@@ -245,20 +249,20 @@ impl Pca {
     /// [`Error::InvalidOption`] if `data` does not have `count` matrices of `n_features`
     /// columns.
     pub fn transform(&self, data: &MatrixBatch<'_>) -> Result<MatrixBatch<'static>> {
-        let (f, p) = (self.n_features, self.n_components);
-        if data.count() != self.count || data.cols() != f {
+        let (f, p) = (self.report.n, self.n_components);
+        if data.count() != self.report.count || data.cols() != f {
             return Err(Error::InvalidOption(format!(
                 "transform: expected {} data matrices of {f} features, got {} of {}",
-                self.count,
+                self.report.count,
                 data.count(),
                 data.cols()
             )));
         }
         let rows = data.rows();
         let layout = data.layout();
-        let mut out = vec![0.0f32; super::checked_len(&[self.count, rows, p])?];
+        let mut out = vec![0.0f32; super::checked_len(&[self.report.count, rows, p])?];
         let mut centred = vec![0.0f64; f];
-        for b in 0..self.count {
+        for b in 0..self.report.count {
             let x = data.matrix_slice(b);
             let mean = self.mean(b);
             let comp = &self.components[b * p * f..(b + 1) * p * f];
@@ -279,7 +283,7 @@ impl Pca {
                 }
             }
         }
-        MatrixBatch::from_vec(out, self.count, rows, p, Layout::RowMajor)
+        MatrixBatch::from_vec(out, self.report.count, rows, p, Layout::RowMajor)
     }
 
     /// Maps scores back to feature space: `X̂ = Z·Vᵀ_p + mean` for every data set, with `Z`
@@ -291,20 +295,20 @@ impl Pca {
     /// # Errors
     /// [`Error::InvalidOption`] if `scores` does not have `count` matrices of `p` columns.
     pub fn inverse_transform(&self, scores: &MatrixBatch<'_>) -> Result<MatrixBatch<'static>> {
-        let (f, p) = (self.n_features, self.n_components);
-        if scores.count() != self.count || scores.cols() != p {
+        let (f, p) = (self.report.n, self.n_components);
+        if scores.count() != self.report.count || scores.cols() != p {
             return Err(Error::InvalidOption(format!(
                 "inverse_transform: expected {} score matrices of {p} columns, got {} of {}",
-                self.count,
+                self.report.count,
                 scores.count(),
                 scores.cols()
             )));
         }
         let rows = scores.rows();
         let layout = scores.layout();
-        let mut out = vec![0.0f32; super::checked_len(&[self.count, rows, f])?];
+        let mut out = vec![0.0f32; super::checked_len(&[self.report.count, rows, f])?];
         let mut acc = vec![0.0f64; f];
-        for b in 0..self.count {
+        for b in 0..self.report.count {
             let z = scores.matrix_slice(b);
             let comp = &self.components[b * p * f..(b + 1) * p * f];
             for (i, x_row) in out[b * rows * f..(b + 1) * rows * f]
@@ -323,25 +327,19 @@ impl Pca {
                 }
             }
         }
-        MatrixBatch::from_vec(out, self.count, rows, f, Layout::RowMajor)
-    }
-
-    /// Number of data sets.
-    #[must_use]
-    pub fn count(&self) -> usize {
-        self.count
+        MatrixBatch::from_vec(out, self.report.count, rows, f, Layout::RowMajor)
     }
 
     /// Samples (rows) per fitted data matrix.
     #[must_use]
     pub fn n_samples(&self) -> usize {
-        self.n_samples
+        self.report.m
     }
 
     /// Features (columns) per data matrix.
     #[must_use]
     pub fn n_features(&self) -> usize {
-        self.n_features
+        self.report.n
     }
 
     /// Components kept (`p`).
@@ -356,7 +354,7 @@ impl Pca {
     /// If `i >= count`.
     #[must_use]
     pub fn mean(&self, i: usize) -> &[f64] {
-        &self.means[i * self.n_features..(i + 1) * self.n_features]
+        &self.means[i * self.report.n..(i + 1) * self.report.n]
     }
 
     /// The components of data set `i`: `p×n_features`, one unit vector per row.
@@ -365,7 +363,7 @@ impl Pca {
     /// If `i >= count`.
     #[must_use]
     pub fn components(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
-        row_major_view(&self.components, i, self.n_components, self.n_features)
+        row_major_view(&self.components, i, self.n_components, self.report.n)
     }
 
     /// All components, `count×p×n_features`, each row-major.
@@ -409,15 +407,6 @@ impl Pca {
     #[must_use]
     pub fn total_variance(&self, i: usize) -> f64 {
         self.total_variance[i]
-    }
-
-    /// Status of data set `i`, carried over from the SVD of its centred matrix.
-    ///
-    /// # Panics
-    /// If `i >= count`.
-    #[must_use]
-    pub fn status(&self, i: usize) -> Status {
-        self.info[i].status
     }
 }
 

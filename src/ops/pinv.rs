@@ -5,7 +5,8 @@ use nalgebra::{DMatrixView, Dyn};
 use super::{default_rcond, finite_sigma, require_non_negative, require_sorted, require_vectors};
 use super::{row_major_view, truncate::Cutoff};
 use crate::error::Result;
-use crate::output::{MatrixInfo, Status, SvdOutput};
+use crate::output::SvdOutput;
+use crate::report::Report;
 
 /// The pseudoinverses of every matrix of a batch of `m×n` matrices.
 ///
@@ -28,13 +29,18 @@ use crate::output::{MatrixInfo, Status, SvdOutput};
 /// Matrices whose singular values are not all finite get rank 0 and a NaN pseudoinverse.
 #[derive(Clone, Debug)]
 pub struct Pinv {
-    count: usize,
-    m: usize,
-    n: usize,
+    report: Report,
     rcond: f64,
     ranks: Vec<usize>,
     data: Vec<f32>,
-    info: Vec<MatrixInfo>,
+}
+
+impl std::ops::Deref for Pinv {
+    type Target = Report;
+
+    fn deref(&self) -> &Report {
+        &self.report
+    }
 }
 
 /// The pseudoinverse of every matrix of `out` (thin or full vectors), inverting the singular
@@ -88,13 +94,10 @@ pub fn pinv(out: &SvdOutput, rcond: Option<f64>) -> Result<Pinv> {
         }
     }
     Ok(Pinv {
-        count,
-        m,
-        n,
+        report: out.report().clone(),
         rcond,
         ranks,
         data,
-        info: out.infos().to_vec(),
     })
 }
 
@@ -108,16 +111,12 @@ pub fn validate_rcond(rcond: f64) -> Result<()> {
 }
 
 impl Pinv {
-    /// Number of matrices.
+    /// `(n, m)`: the shape of each pseudoinverse, the transpose of the input's
+    /// ([`Report::shape`]).
     #[must_use]
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
-    /// `(n, m)`: the shape of each pseudoinverse (the transpose of the input shape).
-    #[must_use]
-    pub fn shape(&self) -> (usize, usize) {
-        (self.n, self.m)
+    pub fn matrix_shape(&self) -> (usize, usize) {
+        let (m, n) = self.report.shape();
+        (n, m)
     }
 
     /// The relative cutoff that was applied.
@@ -147,27 +146,12 @@ impl Pinv {
     /// If `i >= count`.
     #[must_use]
     pub fn matrix(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
-        row_major_view(&self.data, i, self.n, self.m)
+        row_major_view(&self.data, i, self.report.n, self.report.m)
     }
 
     /// All pseudoinverses, `count×n×m`, each row-major.
     #[must_use]
     pub fn as_slice(&self) -> &[f32] {
         &self.data
-    }
-
-    /// Status of matrix `i`, carried over from the SVD.
-    ///
-    /// # Panics
-    /// If `i >= count`.
-    #[must_use]
-    pub fn status(&self, i: usize) -> Status {
-        self.info[i].status
-    }
-
-    /// Convergence reports of all matrices, carried over from the SVD.
-    #[must_use]
-    pub fn infos(&self) -> &[MatrixInfo] {
-        &self.info
     }
 }

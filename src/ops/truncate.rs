@@ -5,7 +5,8 @@ use nalgebra::{DMatrix, DMatrixView, Dyn};
 
 use super::{finite_sigma, require_non_negative, require_sorted, row_major_view};
 use crate::error::{Error, Result};
-use crate::output::{MatrixInfo, Status, SvdOutput};
+use crate::output::SvdOutput;
+use crate::report::Report;
 
 /// Which singular triplets `(σⱼ, uⱼ, vⱼ)` of a matrix to keep. `k = min(m, n)`; `σ₁` is the
 /// largest singular value of the matrix.
@@ -83,9 +84,7 @@ impl Cutoff {
 /// rounding. U and Vᵀ are empty when the SVD was computed without vectors.
 #[derive(Clone, Debug)]
 pub struct Truncated {
-    count: usize,
-    m: usize,
-    n: usize,
+    report: Report,
     width: usize,
     vectors: bool,
     cutoff: Cutoff,
@@ -93,7 +92,14 @@ pub struct Truncated {
     singular_values: Vec<f32>,
     u: Vec<f32>,
     vt: Vec<f32>,
-    info: Vec<MatrixInfo>,
+}
+
+impl std::ops::Deref for Truncated {
+    type Target = Report;
+
+    fn deref(&self) -> &Report {
+        &self.report
+    }
 }
 
 /// Truncates every matrix of `out` by `cutoff`.
@@ -112,9 +118,7 @@ pub fn truncate(out: &SvdOutput, cutoff: Cutoff) -> Result<Truncated> {
     let vectors = out.vectors().wanted();
     let (uc, vr) = (out.u_cols(), out.vt_rows());
     let mut t = Truncated {
-        count,
-        m,
-        n,
+        report: out.report().clone(),
         width,
         vectors,
         cutoff,
@@ -122,7 +126,6 @@ pub fn truncate(out: &SvdOutput, cutoff: Cutoff) -> Result<Truncated> {
         singular_values: vec![0.0; count * width],
         u: vec![0.0; if vectors { count * m * width } else { 0 }],
         vt: vec![0.0; if vectors { count * width * n } else { 0 }],
-        info: out.infos().to_vec(),
     };
     for i in 0..count {
         let sigma = out.singular_values(i);
@@ -153,18 +156,6 @@ pub fn truncate(out: &SvdOutput, cutoff: Cutoff) -> Result<Truncated> {
 }
 
 impl Truncated {
-    /// Number of matrices.
-    #[must_use]
-    pub fn count(&self) -> usize {
-        self.count
-    }
-
-    /// `(m, n)`, the shape of each original matrix.
-    #[must_use]
-    pub fn shape(&self) -> (usize, usize) {
-        (self.m, self.n)
-    }
-
     /// Triplets stored per matrix (`w`): `min(K, k)` for [`Cutoff::Rank`], `k` otherwise.
     #[must_use]
     pub fn width(&self) -> usize {
@@ -220,7 +211,7 @@ impl Truncated {
     #[must_use]
     pub fn u(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
         self.vectors
-            .then(|| row_major_view(&self.u, i, self.m, self.width))
+            .then(|| row_major_view(&self.u, i, self.report.m, self.width))
     }
 
     /// Vᵀ of matrix `i` (`w×n`) as an nalgebra view, or `None` without vectors.
@@ -230,7 +221,7 @@ impl Truncated {
     #[must_use]
     pub fn vt(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
         self.vectors
-            .then(|| row_major_view(&self.vt, i, self.width, self.n))
+            .then(|| row_major_view(&self.vt, i, self.width, self.report.n))
     }
 
     /// All U, `count×m×w`, each row-major (empty without vectors).
@@ -245,21 +236,6 @@ impl Truncated {
         &self.vt
     }
 
-    /// Status of matrix `i`, carried over from the SVD.
-    ///
-    /// # Panics
-    /// If `i >= count`.
-    #[must_use]
-    pub fn status(&self, i: usize) -> Status {
-        self.info[i].status
-    }
-
-    /// Convergence reports of all matrices, carried over from the SVD.
-    #[must_use]
-    pub fn infos(&self) -> &[MatrixInfo] {
-        &self.info
-    }
-
     /// The truncated matrix `A_r = Σ_{j<r} σⱼ·uⱼ·vⱼᵀ` of matrix `i` (`m×n`), accumulated in
     /// f64 from the f32 triplets, or `None` without vectors.
     ///
@@ -270,14 +246,14 @@ impl Truncated {
         if !self.vectors {
             return None;
         }
-        let mut a = DMatrix::zeros(self.m, self.n);
+        let mut a = DMatrix::zeros(self.report.m, self.report.n);
         self.reconstruct_into(i, |r, c, x| a[(r, c)] = x);
         Some(a)
     }
 
     /// Calls `put(row, col, value)` for every element of `A_r` of matrix `i` (f64 sums).
     pub(crate) fn reconstruct_into(&self, i: usize, mut put: impl FnMut(usize, usize, f64)) {
-        let (m, n, w) = (self.m, self.n, self.width);
+        let (m, n, w) = (self.report.m, self.report.n, self.width);
         let s = self.singular_values(i);
         let u = &self.u[i * m * w..(i + 1) * m * w];
         let vt = &self.vt[i * w * n..(i + 1) * w * n];

@@ -1,58 +1,9 @@
-//! Deterministic matrix generators for tests, benchmarks and examples.
-//!
-//! Shared by `tests/`, `benches/` and `examples/` through `#[path]`, so every consumer draws the
-//! same matrices for the same seed. No external RNG crate: SplitMix64 and Box–Muller suffice.
-#![allow(dead_code)]
+//! The matrix classes of the accuracy tests (random, rank-deficient, graded, Hilbert, Kahan,
+//! extreme scales, …), drawn from [`Rng`](crate::rng::Rng).
 
 use nalgebra::DMatrix;
 
-/// SplitMix64: small, fast, and good enough for test matrices.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Standard normal (Box–Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        let u2 = self.uniform();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
-    }
-
-    pub fn gaussian(&mut self, m: usize, n: usize) -> DMatrix<f64> {
-        DMatrix::from_fn(m, n, |_, _| self.normal())
-    }
-
-    /// A random `m×k` matrix with orthonormal columns (Q of a Gaussian matrix).
-    pub fn orthonormal(&mut self, m: usize, k: usize) -> DMatrix<f64> {
-        let q = self.gaussian(m, k).qr().q();
-        q.columns(0, k).into_owned()
-    }
-
-    /// `U·diag(sigma)·Vᵀ` with random orthonormal U (`m×k`) and V (`n×k`), k = sigma.len().
-    pub fn with_singular_values(&mut self, m: usize, n: usize, sigma: &[f64]) -> DMatrix<f64> {
-        let k = sigma.len();
-        let u = self.orthonormal(m, k);
-        let v = self.orthonormal(n, k);
-        u * DMatrix::from_diagonal(&nalgebra::DVector::from_column_slice(sigma)) * v.transpose()
-    }
-}
+use crate::rng::Rng;
 
 /// The matrix classes of the accuracy tests.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,12 +112,6 @@ pub fn batch_row_major(class: Class, count: usize, m: usize, n: usize, seed: u64
         }
     }
     out
-}
-
-/// `count` Gaussian matrices, flattened row-major in f32 (fast path for large batches).
-pub fn gaussian_row_major(count: usize, m: usize, n: usize, seed: u64) -> Vec<f32> {
-    let mut rng = Rng::new(seed);
-    (0..count * m * n).map(|_| rng.normal() as f32).collect()
 }
 
 /// Converts a row-major batch to column-major.

@@ -7,8 +7,9 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use batched_svd::baseline::{self, PeerRun};
 use batched_svd::{Gpu, MatrixBatch, Status, SvdOptions, Vectors, WorkCounts};
+use bench_support::peers::{self, PeerRun};
+use bench_support::{cases, flops, rng};
 use serde_json::{Value, json};
 
 use crate::bench_resident::{Resident, ResidentCase};
@@ -56,13 +57,13 @@ dispatches and bytes moved (up + down) per GPU call.
 ";
 
 /// The default shapes `(m, n)` and their batch counts (full mode; `--quick` divides them).
-const DEFAULT_CASES: [((usize, usize), usize); 10] = baseline::BENCH_CASES;
+const DEFAULT_CASES: [((usize, usize), usize); 10] = cases::BENCH_CASES;
 
 /// Shapes also measured values-only in full mode.
-const VALUES_ONLY_SHAPES: [(usize, usize); 4] = baseline::BENCH_VALUES_ONLY;
+const VALUES_ONLY_SHAPES: [(usize, usize); 4] = cases::BENCH_VALUES_ONLY;
 
 /// Shapes also measured as polar decompositions (in full and quick mode).
-const POLAR_SHAPES: [(usize, usize); 1] = [(3, 3)];
+const POLAR_SHAPES: [(usize, usize); 1] = cases::BENCH_POLAR;
 
 /// `--quick` divides the full-mode counts by this.
 const QUICK_DIVISOR: usize = 4;
@@ -305,7 +306,7 @@ fn default_count(m: usize, n: usize) -> usize {
     if let Some(&(_, count)) = DEFAULT_CASES.iter().find(|(shape, _)| *shape == (m, n)) {
         return count;
     }
-    let per_matrix = baseline::jacobi_flops(m, n, Vectors::Thin, 8.0).max(1.0);
+    let per_matrix = flops::jacobi_flops(m, n, Vectors::Thin, 8.0).max(1.0);
     let count = (WORK_PER_CASE / per_matrix).clamp(16.0, (1u64 << 20) as f64);
     1usize << (count.log2().floor() as u32)
 }
@@ -415,7 +416,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
     }
     let cases = plan(args);
     let runs = if args.quick { RUNS_QUICK } else { RUNS_FULL };
-    let threads = baseline::all_cores();
+    let threads = peers::all_cores();
 
     let (gpu, startup) = start_gpu();
     let mut out = std::io::stdout().lock();
@@ -517,7 +518,7 @@ const NALGEBRA_VERSION: &str = "0.35";
 /// Creates the GPU context and measures the start-up; `None` (with a warning) without adapter.
 fn start_gpu() -> (Option<Gpu>, Option<Startup>) {
     let (count, m, n) = STARTUP_CASE;
-    let data = baseline::gaussian_row_major(count, m, n, 16);
+    let data = rng::gaussian_row_major(count, m, n, 16);
     let start = Instant::now();
     let gpu = match Gpu::new() {
         Ok(gpu) => gpu,
@@ -562,7 +563,7 @@ fn measure(
     threads: usize,
     max_call: f64,
 ) -> (Vec<Row>, Option<String>) {
-    let data = baseline::gaussian_row_major(case.count, case.m, case.n, seed(case));
+    let data = rng::gaussian_row_major(case.count, case.m, case.n, seed(case));
     let opts = SvdOptions::default().with_vectors(case.vectors);
     let polar = case.polar;
     // One GPU call of the case: the SVD or the polar decomposition, into one output reused
@@ -626,7 +627,7 @@ fn measure(
             }
         }
     }
-    match baseline::nalgebra_loop(&probe_batch, case.vectors, 1) {
+    match peers::nalgebra_loop(&probe_batch, case.vectors, 1) {
         Ok(r) => consider(r.matrices_per_second(), "nalgebra on 1 thread"),
         Err(e) => {
             warn(&format!("{}x{} on nalgebra: {e}", case.m, case.n));
@@ -739,7 +740,7 @@ fn measure(
             }
         }
         for row in &mut cpu_rows {
-            match baseline::nalgebra_loop(&batch, case.vectors, row.threads) {
+            match peers::nalgebra_loop(&batch, case.vectors, row.threads) {
                 Ok(PeerRun {
                     seconds,
                     sigma_sum,
@@ -845,8 +846,7 @@ fn finish_case(rows: &mut [Row], peak: Option<f64>, gpu: Option<&Gpu>) {
                 }
             }
         }
-        row.gflops =
-            sweeps.map(|s| baseline::jacobi_flops(c.m, c.n, c.vectors, s) * row.rate() / 1e9);
+        row.gflops = sweeps.map(|s| flops::jacobi_flops(c.m, c.n, c.vectors, s) * row.rate() / 1e9);
         // The peak is the device's: it applies to the CPU rows too when the device is the CPU.
         if row.backend.is_gpu() || software {
             row.peak_fraction = peak.zip(row.gflops).map(|(p, g)| g / p);

@@ -5,7 +5,7 @@
 //! `batched-svd bench` and `cargo bench`). It is built to be the **fastest honest CPU peer**
 //! nalgebra offers for a batch, not a reference:
 //!
-//! * **f32**, the precision of the GPU path (the [`cpu`](crate::cpu) reference path computes in
+//! * **f32**, the precision of the GPU path (the library's CPU engine computes in
 //!   f64, which is slower and answers a different question);
 //! * **statically sized matrices** ([`nalgebra::SMatrix`]) for the benchmark shapes
 //!   ([`STATIC_SHAPES`]): they live on the stack, so a solve allocates nothing, and nalgebra
@@ -26,10 +26,11 @@
 //! any of the work; the sum is returned for checking.
 //!
 //! ```
-//! use batched_svd::{MatrixBatch, Vectors, baseline};
-//! let data = baseline::gaussian_row_major(1000, 3, 3, 1);
+//! use batched_svd::{MatrixBatch, Vectors};
+//! use bench_support::{peers, rng};
+//! let data = rng::gaussian_row_major(1000, 3, 3, 1);
 //! let batch = MatrixBatch::row_major(&data, 1000, 3, 3)?;
-//! let run = baseline::nalgebra_loop(&batch, Vectors::Thin, baseline::all_cores())?;
+//! let run = peers::nalgebra_loop(&batch, Vectors::Thin, peers::all_cores())?;
 //! assert!(run.statically_sized && run.failed == 0);
 //! println!("{:.0} matrices/s", run.matrices_per_second());
 //! # Ok::<(), batched_svd::Error>(())
@@ -41,28 +42,7 @@ use std::time::Instant;
 
 use nalgebra::{DMatrix, SMatrix, SVD};
 
-use crate::batch::{Layout, MatrixBatch};
-use crate::error::{Error, Result};
-use crate::options::Vectors;
-
-/// The benchmark shapes `(m, n)` of issue 3 and their batch counts, shared by
-/// `batched-svd bench` and `cargo bench`: square sizes 2…64, tall 64×8 and 256×16, wide 8×64.
-/// Counts shrink with the cost of a matrix so each case does a bounded amount of work.
-pub const BENCH_CASES: [((usize, usize), usize); 10] = [
-    ((2, 2), 1 << 20),
-    ((3, 3), 1 << 20),
-    ((4, 4), 1 << 19),
-    ((8, 8), 1 << 17),
-    ((16, 16), 1 << 15),
-    ((32, 32), 1 << 12),
-    ((64, 64), 1 << 10),
-    ((64, 8), 1 << 14),
-    ((256, 16), 1 << 11),
-    ((8, 64), 1 << 14),
-];
-
-/// The benchmark shapes also measured values only.
-pub const BENCH_VALUES_ONLY: [(usize, usize); 4] = [(3, 3), (8, 8), (32, 32), (256, 16)];
+use batched_svd::{Error, Layout, MatrixBatch, Result, Vectors};
 
 /// Stack size of the worker threads. A 64×64 f32 solve keeps the matrix, U, Vᵀ and nalgebra's
 /// temporaries on the stack (well under 1 MiB in release builds, more in debug builds); this
@@ -152,60 +132,6 @@ pub fn nalgebra_loop_values(
 #[must_use]
 pub fn is_statically_sized(m: usize, n: usize) -> bool {
     static_worker(m, n).is_some()
-}
-
-/// The nominal flop count of one-sided Jacobi for `m×n` matrices, per matrix, after `sweeps`
-/// sweeps (fractional for a mean over a batch).
-///
-/// With `W` the working matrix (`A`, or `Aᵀ` when `A` is wide), `M = max(m, n)` its rows and
-/// `N = min(m, n)` its columns, a sweep visits the `N(N−1)/2` column pairs; each pair costs
-/// `6M` flops for the three dot products (`‖w_p‖²`, `‖w_q‖²`, `w_pᵀw_q`), `6M` for rotating
-/// the two columns of `W`, and `6N` for rotating the two columns of `V` (omitted for values
-/// only):
-///
-/// `flops = sweeps · N(N−1)/2 · (12M + 6N)`  (`12M` alone for values only).
-///
-/// This counts the work of the method, not of any particular implementation: it is the scale
-/// on which GPU and CPU rows of a benchmark are compared ("Jacobi-equivalent" GFLOP/s for the
-/// nalgebra rows, which run a different algorithm).
-#[must_use]
-pub fn jacobi_flops(m: usize, n: usize, vectors: Vectors, sweeps: f64) -> f64 {
-    let big = m.max(n) as f64;
-    let small = m.min(n) as f64;
-    let pairs = small * (small - 1.0) / 2.0;
-    let per_pair = 12.0 * big + if vectors.wanted() { 6.0 * small } else { 0.0 };
-    sweeps * pairs * per_pair
-}
-
-/// `count·m·n` samples of a standard normal distribution as f32, deterministic in `seed`: a
-/// batch of Gaussian matrices in either layout (i.i.d. entries). The generator (SplitMix64 and
-/// Box–Muller) is the one of the test suite's `gaussian_row_major`, so the same seed gives the
-/// same matrices.
-///
-/// # Panics
-/// If `count·m·n` overflows `usize`.
-#[must_use]
-pub fn gaussian_row_major(count: usize, m: usize, n: usize, seed: u64) -> Vec<f32> {
-    let len = count
-        .checked_mul(m)
-        .and_then(|x| x.checked_mul(n))
-        .expect("count·m·n overflows usize");
-    let mut state = seed ^ 0x9E37_79B9_7F4A_7C15;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        let z = z ^ (z >> 31);
-        (z >> 11) as f64 / (1u64 << 53) as f64
-    };
-    (0..len)
-        .map(|_| {
-            let u1 = next().max(1e-300);
-            let u2 = next();
-            ((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()) as f32
-        })
-        .collect()
 }
 
 /// What a worker hands back.
@@ -387,13 +313,14 @@ static_shapes!(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::SvdOptions;
+    use crate::rng::gaussian_row_major;
+    use batched_svd::SvdOptions;
 
     /// σ of the peer against the f64 CPU path, within `1e-4·σ₁` per matrix.
     fn check(count: usize, m: usize, n: usize, layout: Layout, threads: usize) {
         let data = gaussian_row_major(count, m, n, (m * 1000 + n) as u64);
         let batch = MatrixBatch::with_layout(&data, count, m, n, layout).unwrap();
-        let reference = crate::cpu::svd(&batch, &SvdOptions::values_only()).unwrap();
+        let reference = batched_svd::cpu::svd(&batch, &SvdOptions::values_only()).unwrap();
         for vectors in [Vectors::Thin, Vectors::None] {
             let (run, sigma) = nalgebra_loop_values(&batch, vectors, threads).unwrap();
             assert_eq!(run.count, count);
@@ -457,31 +384,5 @@ mod tests {
         data[0] = f32::INFINITY;
         let batch = MatrixBatch::row_major(&data, 2, 5, 4).unwrap();
         assert!(nalgebra_loop(&batch, Vectors::None, 1).is_ok());
-    }
-
-    #[test]
-    fn nominal_cost() {
-        // 3×3 thin: 3 pairs · (36 + 18) per sweep.
-        assert_eq!(jacobi_flops(3, 3, Vectors::Thin, 1.0), 162.0);
-        assert_eq!(jacobi_flops(3, 3, Vectors::None, 2.0), 216.0);
-        // Wide and tall cost the same.
-        assert_eq!(
-            jacobi_flops(8, 64, Vectors::Thin, 1.0),
-            jacobi_flops(64, 8, Vectors::Thin, 1.0)
-        );
-        assert_eq!(jacobi_flops(1, 1, Vectors::Thin, 5.0), 0.0);
-    }
-
-    #[test]
-    fn generator_is_deterministic_and_normal() {
-        let a = gaussian_row_major(100, 10, 10, 9);
-        assert_eq!(a, gaussian_row_major(100, 10, 10, 9));
-        assert_ne!(a, gaussian_row_major(100, 10, 10, 10));
-        let mean = a.iter().map(|&x| f64::from(x)).sum::<f64>() / a.len() as f64;
-        let var = a.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / a.len() as f64;
-        assert!(
-            mean.abs() < 0.05 && (var - 1.0).abs() < 0.05,
-            "{mean} {var}"
-        );
     }
 }

@@ -1,6 +1,7 @@
-//! `report.json`: what was computed, on what, how long it took and how it went.
+//! `report.json`: what was computed, on which engine and why, how long it took and how it
+//! went.
 
-use batched_svd::{Status, SvdOutput, Vectors};
+use batched_svd::{Backend, Report, Status, Vectors};
 use serde_json::{Value, json};
 
 use crate::npy::Input;
@@ -10,7 +11,7 @@ use crate::npy::Input;
 pub struct Seconds {
     /// Reading and validating the input file.
     pub read_input: f64,
-    /// Creating the GPU device (0 on the CPU path).
+    /// Choosing the engine and creating the GPU device (0 on the CPU engine).
     pub setup: f64,
     /// Writing the `.npy` outputs.
     pub write_output: f64,
@@ -18,26 +19,30 @@ pub struct Seconds {
     pub total: f64,
 }
 
-/// Everything the report describes.
+/// Everything the common part of the report describes.
 #[derive(Debug)]
 pub struct Run<'a> {
+    /// `svd`, `pinv`, `lstsq` or `polar`.
+    pub command: &'static str,
     /// The input as read.
     pub input: &'a Input,
     /// The input path as given.
     pub input_path: String,
-    /// The decomposition.
-    pub output: &'a SvdOutput,
-    /// `"gpu"` or `"cpu"`.
-    pub backend: &'static str,
-    /// Adapter name, or `"cpu (nalgebra)"`.
+    /// The result's report (statuses, engine, timings).
+    pub report: &'a Report,
+    /// The backend asked for on the command line.
+    pub requested: Backend,
+    /// Adapter name, or `"cpu"`.
     pub adapter: String,
+    /// The vectors computed.
+    pub vectors: Vectors,
     /// The effective rotation threshold.
     pub tolerance: f32,
     /// The sweep cap.
     pub max_sweeps: u32,
     /// Output files written (final names) with their shapes.
     pub files: Vec<(String, Vec<usize>)>,
-    /// Phase timings not in the output's own [`batched_svd::Timings`].
+    /// Phase timings not in the report's own [`batched_svd::Timings`].
     pub seconds: Seconds,
 }
 
@@ -50,24 +55,20 @@ pub fn vectors_name(vectors: Vectors) -> &'static str {
     }
 }
 
-/// The report as a JSON value, for commands that add or override keys before
-/// [`to_text`].
+/// The meaning of each status code.
+pub fn status_codes() -> Value {
+    json!({
+        "0": "converged",
+        "1": "not converged within max_sweeps",
+        "2": "non-finite input",
+    })
+}
+
+/// The report as a JSON value, for commands that add keys before [`to_text`].
 pub fn value(run: &Run<'_>) -> Value {
-    build(run)
-}
-
-/// A report value as pretty-printed JSON text (with a final newline).
-pub fn to_text(value: &Value) -> String {
-    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
-    text.push('\n');
-    text
-}
-
-/// Builds the report.
-fn build(run: &Run<'_>) -> Value {
-    let out = run.output;
-    let (m, n) = out.shape();
-    let timings = out.timings();
+    let r = run.report;
+    let (m, n) = r.shape();
+    let timings = r.timings();
     let files: serde_json::Map<String, Value> = run
         .files
         .iter()
@@ -75,19 +76,22 @@ fn build(run: &Run<'_>) -> Value {
         .collect();
     json!({
         "version": env!("CARGO_PKG_VERSION"),
+        "command": run.command,
         "input": {
             "path": run.input_path,
             "shape": run.input.shape,
             "dtype": run.input.descr,
             "fortran_order": run.input.fortran_order,
         },
-        "backend": run.backend,
+        "backend": r.engine().kind.name(),
+        "backend_requested": run.requested.name(),
+        "engine_reason": r.engine().reason.to_string(),
         "adapter": run.adapter,
-        "count": out.count(),
+        "count": r.count(),
         "m": m,
         "n": n,
-        "k": out.k(),
-        "vectors": vectors_name(out.vectors()),
+        "k": r.k(),
+        "vectors": vectors_name(run.vectors),
         "tolerance": f32_to_json(run.tolerance),
         "max_sweeps": run.max_sweeps,
         "seconds": {
@@ -99,17 +103,20 @@ fn build(run: &Run<'_>) -> Value {
             "write_output": run.seconds.write_output,
             "total": run.seconds.total,
         },
-        "converged": out.count_status(Status::Converged),
-        "not_converged": out.count_status(Status::NotConverged),
-        "non_finite": out.count_status(Status::NonFinite),
-        "max_sweeps_used": out.max_sweeps_used(),
-        "status_codes": {
-            "0": "converged",
-            "1": "not converged within max_sweeps",
-            "2": "non-finite input",
-        },
+        "converged": r.count_status(Status::Converged),
+        "not_converged": r.count_status(Status::NotConverged),
+        "non_finite": r.count_status(Status::NonFinite),
+        "max_sweeps_used": r.max_sweeps_used(),
+        "status_codes": status_codes(),
         "files": files,
     })
+}
+
+/// A report value as pretty-printed JSON text (with a final newline).
+pub fn to_text(value: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).unwrap_or_default();
+    text.push('\n');
+    text
 }
 
 /// An f32 as the shortest decimal that reads back to it (`2.8421709e-6`, not the f64 digits

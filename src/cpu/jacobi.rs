@@ -1,0 +1,285 @@
+//! One-sided (Hestenes) Jacobi SVD in f64 on a reusable workspace: the CPU engine's solver
+//! for small matrices, and its fallback when a bidiagonalising SVD fails its checks.
+//!
+//! Columns of `W = A` (or `Aᵀ` when `A` is wide, so that `W` has at least as many rows as
+//! columns) are rotated in cyclic order until every pair satisfies
+//! `|w_pᵀw_q| ≤ tol·‖w_p‖‖w_q‖`; then `σⱼ = ‖wⱼ‖`, `uⱼ = wⱼ/σⱼ` and V is the product of the
+//! rotations (Demmel & Veselić, "Jacobi's method is more accurate than QR", SIAM J. Matrix
+//! Anal. Appl. 13, 1992: relative accuracy in σ for well-scaled columns). It never forms
+//! `AᵀA`, allocates nothing per matrix, and on tiny matrices beats the per-call set-up of a
+//! bidiagonalising SVD.
+
+/// Sweep cap: LAPACK's `dgesvj` uses 30; f64 Jacobi converges quadratically, in 4–10 sweeps on
+/// every class the tests use, so reaching this means the input defeats the method.
+const MAX_SWEEPS: u32 = 60;
+
+/// Scratch memory for matrices of up to `rows×cols` (any orientation), reused across the
+/// matrices of one thread.
+#[derive(Debug, Default)]
+pub(crate) struct Workspace {
+    /// W, column-major `rows×cols` (`rows ≥ cols`).
+    w: Vec<f64>,
+    /// V, column-major `cols×cols`.
+    v: Vec<f64>,
+    norms: Vec<f64>,
+    order: Vec<usize>,
+}
+
+/// The SVD of one matrix in f64: σ descending, U (`m×k`) and V (`n×k`) column-major, or
+/// `None` vectors for values only. Columns of U for zero singular values are zero (the caller
+/// completes the basis).
+#[derive(Debug, Default)]
+pub(crate) struct Svd64 {
+    pub sigma: Vec<f64>,
+    /// `m×k`, column-major.
+    pub u: Vec<f64>,
+    /// `n×k`, column-major.
+    pub v: Vec<f64>,
+    pub vectors: bool,
+    /// Sweeps the Jacobi solver used (0 for other solvers).
+    pub sweeps: u32,
+}
+
+/// The rotation threshold for `rows`-element columns: `4·√rows·ε` in f64 — above the rounding
+/// noise of the dot products (of order `√rows·ε`), so a converged matrix stops rotating, and
+/// far below f32 resolution.
+fn tolerance(rows: usize) -> f64 {
+    4.0 * (rows as f64).sqrt() * f64::EPSILON
+}
+
+/// Decomposes the `m×n` matrix whose element `(i, j)` is `at(i, j)` into `out`; `None` if the
+/// sweeps do not converge within [`MAX_SWEEPS`]. The elements must be finite.
+pub(crate) fn svd(
+    m: usize,
+    n: usize,
+    at: impl Fn(usize, usize) -> f64,
+    want_vectors: bool,
+    ws: &mut Workspace,
+    out: &mut Svd64,
+) -> Option<()> {
+    let transposed = m < n;
+    let (rows, cols) = if transposed { (n, m) } else { (m, n) };
+    ws.w.clear();
+    ws.w.resize(rows * cols, 0.0);
+    for j in 0..cols {
+        for i in 0..rows {
+            ws.w[j * rows + i] = if transposed { at(j, i) } else { at(i, j) };
+        }
+    }
+    // Scale by a power of two (exact) so that max |wᵢⱼ| is near 1: squared norms then neither
+    // overflow nor underflow for any finite input, including f64 near its range limits.
+    let e = exponent(ws.w.iter().fold(0.0f64, |m, x| m.max(x.abs())));
+    if e != 0 {
+        ws.w.iter_mut().for_each(|x| *x = ldexp(*x, -e));
+    }
+    ws.v.clear();
+    if want_vectors {
+        ws.v.resize(cols * cols, 0.0);
+        for j in 0..cols {
+            ws.v[j * cols + j] = 1.0;
+        }
+    }
+    let sweeps = sweep(&mut ws.w, rows, cols, &mut ws.v, tolerance(rows))?;
+
+    // σⱼ = ‖wⱼ‖, sorted descending with their columns.
+    ws.norms.clear();
+    ws.norms
+        .extend((0..cols).map(|j| norm(&ws.w[j * rows..(j + 1) * rows])));
+    ws.order.clear();
+    ws.order.extend(0..cols);
+    let norms = &ws.norms;
+    ws.order.sort_by(|&i, &j| norms[j].total_cmp(&norms[i]));
+    out.sigma.clear();
+    out.sigma
+        .extend(ws.order.iter().map(|&j| ldexp(norms[j], e)));
+    out.vectors = want_vectors;
+    out.sweeps = sweeps;
+    out.u.clear();
+    out.v.clear();
+    if !want_vectors {
+        return Some(());
+    }
+    // U_W = W·Σ⁻¹ (rows×cols), V_W (cols×cols); for a wide A (W = Aᵀ): A = V_W·Σ·U_Wᵀ.
+    let (uw, vw) = if transposed {
+        (&mut out.v, &mut out.u)
+    } else {
+        (&mut out.u, &mut out.v)
+    };
+    uw.resize(rows * cols, 0.0);
+    vw.resize(cols * cols, 0.0);
+    for (r, &j) in ws.order.iter().enumerate() {
+        let s = norms[j];
+        let src = &ws.w[j * rows..(j + 1) * rows];
+        let dst = &mut uw[r * rows..(r + 1) * rows];
+        if s > 0.0 {
+            dst.iter_mut().zip(src).for_each(|(d, &x)| *d = x / s);
+        }
+        vw[r * cols..(r + 1) * cols].copy_from_slice(&ws.v[j * cols..(j + 1) * cols]);
+    }
+    Some(())
+}
+
+/// Cyclic sweeps over the column pairs of `w` (`rows×cols`, column-major), accumulating the
+/// rotations into `v` (`cols×cols`, or empty). Returns the sweeps used, including the last
+/// one that rotated nothing; `None` after [`MAX_SWEEPS`].
+fn sweep(w: &mut [f64], rows: usize, cols: usize, v: &mut [f64], tol: f64) -> Option<u32> {
+    for s in 1..=MAX_SWEEPS {
+        let mut rotated = false;
+        for p in 0..cols {
+            for q in p + 1..cols {
+                let (wp, wq) = two_columns(w, rows, p, q);
+                let alpha = dot(wp, wp);
+                let beta = dot(wq, wq);
+                let gamma = dot(wp, wq);
+                if alpha == 0.0 || beta == 0.0 || gamma.abs() <= tol * (alpha.sqrt() * beta.sqrt())
+                {
+                    continue;
+                }
+                rotated = true;
+                // ζ = (β − α)/(2γ), t = sign(ζ)/(|ζ| + √(1 + ζ²)): the smaller root, |t| ≤ 1.
+                // For huge ζ, √(1 + ζ²) overflows to ∞ and t rounds to 0: no rotation needed.
+                let zeta = (beta - alpha) / (2.0 * gamma);
+                // (No `mul_add`: without the FMA target feature it is a slow libm call.)
+                let t = zeta.signum() / (zeta.abs() + (zeta * zeta + 1.0).sqrt());
+                let c = 1.0 / (t * t + 1.0).sqrt();
+                let sn = c * t;
+                rotate(wp, wq, c, sn);
+                if !v.is_empty() {
+                    let (vp, vq) = two_columns(v, cols, p, q);
+                    rotate(vp, vq, c, sn);
+                }
+            }
+        }
+        if !rotated {
+            return Some(s);
+        }
+    }
+    None
+}
+
+/// Columns `p < q` of a column-major matrix with `rows` rows, both mutable.
+#[inline]
+fn two_columns(a: &mut [f64], rows: usize, p: usize, q: usize) -> (&mut [f64], &mut [f64]) {
+    let (left, right) = a.split_at_mut(q * rows);
+    (&mut left[p * rows..(p + 1) * rows], &mut right[..rows])
+}
+
+/// `(x, y) ← (c·x − s·y, s·x + c·y)` element-wise.
+#[inline]
+fn rotate(x: &mut [f64], y: &mut [f64], c: f64, s: f64) {
+    for (a, b) in x.iter_mut().zip(y.iter_mut()) {
+        let (xa, yb) = (*a, *b);
+        *a = c * xa - s * yb;
+        *b = s * xa + c * yb;
+    }
+}
+
+#[inline]
+fn dot(x: &[f64], y: &[f64]) -> f64 {
+    x.iter().zip(y).map(|(a, b)| a * b).sum()
+}
+
+/// `e` with `2^e ≤ x < 2^(e+1)` for a positive finite `x`; 0 for zero.
+pub(crate) fn exponent(x: f64) -> i32 {
+    if x == 0.0 || !x.is_finite() {
+        return 0;
+    }
+    let bits = x.to_bits();
+    let biased = ((bits >> 52) & 0x7ff) as i32;
+    if biased == 0 {
+        // Subnormal: 2⁻¹⁰²² times the fraction's leading bit position.
+        -1022 - (bits << 12).leading_zeros() as i32 - 1
+    } else {
+        biased - 1023
+    }
+}
+
+/// `x·2^e`, exact unless the result over- or underflows (applied in steps that never do so
+/// on the way).
+pub(crate) fn ldexp(mut x: f64, mut e: i32) -> f64 {
+    const STEP: i32 = 1000;
+    while e > STEP {
+        x *= pow2(STEP);
+        e -= STEP;
+    }
+    while e < -STEP {
+        x *= pow2(-STEP);
+        e += STEP;
+    }
+    x * pow2(e)
+}
+
+/// `2^e` for `-1022 ≤ e ≤ 1023`, built from its bits.
+fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+/// Euclidean norm, scaled so that it neither overflows nor underflows for any finite input.
+pub(crate) fn norm(x: &[f64]) -> f64 {
+    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if scale == 0.0 || !scale.is_finite() {
+        return scale;
+    }
+    scale * x.iter().map(|v| (v / scale).powi(2)).sum::<f64>().sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_tall_and_rank_deficient() {
+        // [[1, 2, 3], [2, 4, 6]]: rank 1, σ₁ = √70.
+        let a = [[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]];
+        let mut ws = Workspace::default();
+        let mut out = Svd64::default();
+        svd(2, 3, |i, j| a[i][j], true, &mut ws, &mut out).unwrap();
+        assert!((out.sigma[0] - 70f64.sqrt()).abs() < 1e-13);
+        assert!(out.sigma[1].abs() < 1e-13);
+        // U is 2×2, V is 3×2; u₁σ₁v₁ᵀ rebuilds A.
+        for (i, row) in a.iter().enumerate() {
+            for (j, &aij) in row.iter().enumerate() {
+                let x = out.u[i] * out.sigma[0] * out.v[j];
+                assert!((x - aij).abs() < 1e-13, "{i} {j}");
+            }
+        }
+        // The transpose gives the same values.
+        svd(3, 2, |i, j| a[j][i], false, &mut ws, &mut out).unwrap();
+        assert!((out.sigma[0] - 70f64.sqrt()).abs() < 1e-13);
+        assert!(out.u.is_empty() && out.v.is_empty());
+    }
+
+    #[test]
+    fn extreme_scales() {
+        for scale in [1e-310, 1e-300, 1e300, 4e307] {
+            let a = [[3.0 * scale, 0.0], [0.0, 4.0 * scale]];
+            let mut ws = Workspace::default();
+            let mut out = Svd64::default();
+            svd(2, 2, |i, j| a[i][j], true, &mut ws, &mut out).unwrap();
+            let rel = |x: f64, y: f64| ((x - y) / y).abs();
+            assert!(
+                rel(out.sigma[0], 4.0 * scale) < 1e-15,
+                "{scale}: {:?}",
+                out.sigma
+            );
+            assert!(
+                rel(out.sigma[1], 3.0 * scale) < 1e-15,
+                "{scale}: {:?}",
+                out.sigma
+            );
+        }
+        assert_eq!(exponent(1.0), 0);
+        assert_eq!(exponent(3.0), 1);
+        assert_eq!(exponent(f64::MIN_POSITIVE), -1022);
+        assert_eq!(exponent(f64::MIN_POSITIVE / 4.0), -1024);
+        assert_eq!(ldexp(1.0, -1074), f64::from_bits(1));
+        assert_eq!(ldexp(f64::from_bits(1), 1074), 1.0);
+    }
+
+    #[test]
+    fn norm_is_safe_at_the_extremes() {
+        assert_eq!(norm(&[3e300, 4e300]), 5e300);
+        assert!((norm(&[3e-310, 4e-310]) - 5e-310).abs() < 1e-320);
+        assert_eq!(norm(&[0.0, 0.0]), 0.0);
+    }
+}

@@ -1,0 +1,48 @@
+//! nalgebra's SVD in f64 (Golub–Kahan bidiagonalisation and implicit-shift QR) on
+//! dynamically sized matrices: the fastest solver measured for mid-sized matrices, from 5×5 to
+//! about 1024 elements (4096 for values only), where faer's set-up does not yet pay off.
+//!
+//! nalgebra 0.35 can return wrong singular values with vectors for some rank-deficient inputs
+//! (dimforge/nalgebra#1172); the engine verifies every result and falls back to Jacobi.
+
+use nalgebra::{DMatrix, SVD};
+
+use super::jacobi::Svd64;
+
+/// nalgebra's implicit-QR iteration cap per matrix, per unit of `m + n`.
+const ITERATIONS_PER_DIM: usize = 1000;
+
+/// Decomposes the `m×n` matrix `a` (column-major, contiguous, finite) into `out`; `None` if
+/// nalgebra reaches its iteration cap.
+pub(crate) fn svd_nalgebra(
+    m: usize,
+    n: usize,
+    a: &[f64],
+    want_vectors: bool,
+    out: &mut Svd64,
+) -> Option<()> {
+    let matrix = DMatrix::from_column_slice(m, n, a);
+    let svd = SVD::try_new(
+        matrix,
+        want_vectors,
+        want_vectors,
+        // nalgebra's own default (`SVD::new`): 5ε.
+        5.0 * f64::EPSILON,
+        ITERATIONS_PER_DIM * (m + n),
+    )?;
+    out.sigma.clear();
+    out.sigma.extend(svd.singular_values.iter().copied());
+    out.vectors = want_vectors;
+    out.sweeps = 0;
+    out.u.clear();
+    out.v.clear();
+    if let (Some(u), Some(v_t)) = (&svd.u, &svd.v_t) {
+        out.u.extend_from_slice(u.as_slice());
+        // V = (Vᵀ)ᵀ, column-major: column j of V is row j of Vᵀ.
+        let k = m.min(n);
+        for j in 0..k {
+            out.v.extend(v_t.row(j).iter().copied());
+        }
+    }
+    Some(())
+}

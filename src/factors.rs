@@ -1,0 +1,176 @@
+//! The neutral result both engines produce, and the finalize steps shared by them.
+//!
+//! An engine computes a [`Product`] into [`Factors`]: σ and two matrix outputs per matrix, with
+//! the [`Report`]. For the SVD the two outputs are U and Vᵀ; for the polar decomposition R and
+//! S. [`SvdOutput::from_factors`](crate::SvdOutput) and
+//! [`PolarOutput::from_factors`](crate::PolarOutput) take the arrays over without copying, and
+//! give them back for the next call (`*_into` reuses the allocations).
+
+use crate::options::Vectors;
+use crate::report::{Engine, Report};
+
+/// What a solve computes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Product {
+    /// σ, U, Vᵀ.
+    Svd,
+    /// R (and S when `with_s`) of the polar decomposition A = R·S, square matrices only.
+    Polar { with_s: bool },
+}
+
+impl Product {
+    /// The vectors the engines compute for this product: the SVD's as asked; the polar
+    /// decomposition needs full (square) U and V.
+    pub(crate) fn vectors(self, asked: Vectors) -> Vectors {
+        match self {
+            Product::Svd => asked,
+            Product::Polar { .. } => Vectors::Full,
+        }
+    }
+}
+
+/// σ and the two matrix outputs of every matrix of a batch, each matrix row-major:
+///
+/// | product | `first` | `second` |
+/// | --- | --- | --- |
+/// | SVD | U, `count×m×u_cols` | Vᵀ, `count×vt_rows×n` |
+/// | polar | R, `count×n×n` | S, `count×n×n` (empty for R only) |
+///
+/// `sigma` is `count×k`. The report's infos are one per matrix.
+#[derive(Clone, Debug)]
+pub(crate) struct Factors {
+    pub report: Report,
+    pub product: Product,
+    /// The vectors computed (for the polar decomposition: [`Vectors::Full`]).
+    pub vectors: Vectors,
+    pub sigma: Vec<f32>,
+    pub first: Vec<f32>,
+    pub second: Vec<f32>,
+}
+
+impl Factors {
+    /// Factors of no matrices.
+    pub(crate) fn empty(engine: Engine) -> Self {
+        Self {
+            report: Report::empty(engine),
+            product: Product::Svd,
+            vectors: Vectors::None,
+            sigma: Vec::new(),
+            first: Vec::new(),
+            second: Vec::new(),
+        }
+    }
+
+    /// Reshapes for `count` `m×n` matrices and `product`, keeping the allocations where they
+    /// are large enough: factors reused across calls of one shape allocate (and page-fault)
+    /// nothing. The values are left for the engine to overwrite; the report is reset.
+    pub(crate) fn reshape(
+        &mut self,
+        count: usize,
+        (m, n): (usize, usize),
+        vectors: Vectors,
+        product: Product,
+        engine: Engine,
+    ) {
+        let vectors = product.vectors(vectors);
+        self.report.reshape(count, m, n, engine);
+        self.product = product;
+        self.vectors = vectors;
+        fit(&mut self.sigma, count * m.min(n));
+        fit(&mut self.first, count * m * vectors.u_cols(m, n));
+        let second = match product {
+            Product::Polar { with_s: false } => 0,
+            _ => count * vectors.vt_rows(m, n) * n,
+        };
+        fit(&mut self.second, second);
+    }
+
+    /// `(m, n)` of each input matrix.
+    #[inline]
+    pub(crate) fn shape(&self) -> (usize, usize) {
+        self.report.shape()
+    }
+
+    /// `min(m, n)`.
+    #[inline]
+    pub(crate) fn k(&self) -> usize {
+        self.report.k()
+    }
+
+    /// Columns of each U.
+    #[inline]
+    pub(crate) fn u_cols(&self) -> usize {
+        let (m, n) = self.shape();
+        self.vectors.u_cols(m, n)
+    }
+
+    /// Rows of each Vᵀ.
+    #[inline]
+    pub(crate) fn vt_rows(&self) -> usize {
+        let (m, n) = self.shape();
+        self.vectors.vt_rows(m, n)
+    }
+
+    /// Matrix `b`'s σ, first and second outputs.
+    pub(crate) fn matrix_mut(&mut self, b: usize) -> (&mut [f32], &mut [f32], &mut [f32]) {
+        let k = self.k();
+        let (m, n) = self.shape();
+        let first = m * self.u_cols();
+        let second = if self.second.is_empty() {
+            0
+        } else {
+            self.vt_rows() * n
+        };
+        (
+            &mut self.sigma[b * k..(b + 1) * k],
+            &mut self.first[b * first..(b + 1) * first],
+            &mut self.second[b * second..(b + 1) * second],
+        )
+    }
+
+    /// Turns the SVD factors of square matrices in the rotation sign convention (U in `first`,
+    /// Vᵀ in `second`) into the polar factors R = U·Vᵀ and S = V·Σ·Vᵀ (formed in f64), in
+    /// place; `with_s = false` drops S. Matrices with non-finite σ get NaN factors.
+    pub(crate) fn svd_to_polar(&mut self, with_s: bool) {
+        let (count, n) = (self.report.count(), self.report.shape().1);
+        let mut r = vec![0.0f64; n * n];
+        let mut s = vec![0.0f64; n * n];
+        for b in 0..count {
+            let (sigma, u, vt) = self.matrix_mut(b);
+            for i in 0..n {
+                for j in 0..n {
+                    // R(i, j) = Σ_k U(i, k)·Vᵀ(k, j); S(i, j) = Σ_k V(i, k)·σ_k·Vᵀ(k, j).
+                    let (mut rij, mut sij) = (0.0f64, 0.0f64);
+                    for k in 0..n {
+                        let vt_kj = f64::from(vt[k * n + j]);
+                        rij += f64::from(u[i * n + k]) * vt_kj;
+                        sij += f64::from(vt[k * n + i]) * f64::from(sigma[k]) * vt_kj;
+                    }
+                    r[i * n + j] = rij;
+                    s[i * n + j] = sij;
+                }
+            }
+            for (dst, &x) in u.iter_mut().zip(&r) {
+                *dst = x as f32;
+            }
+            for (dst, &x) in vt.iter_mut().zip(&s) {
+                *dst = x as f32;
+            }
+        }
+        self.product = Product::Polar { with_s };
+        if !with_s {
+            self.second.clear(); // keeps the allocation for a later call that wants S
+        }
+    }
+}
+
+/// Resizes `v` to `len` values, in place when its allocation is large enough; otherwise a new
+/// zeroed allocation (`vec!` of zeros gets pages the OS zeroes lazily, where `resize` would
+/// write every value before the solve overwrites it).
+pub(crate) fn fit(v: &mut Vec<f32>, len: usize) {
+    if v.capacity() >= len {
+        v.resize(len, 0.0);
+    } else {
+        *v = vec![0.0; len];
+    }
+}
