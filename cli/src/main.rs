@@ -19,7 +19,6 @@
 
 mod args;
 mod bench;
-mod bench_resident;
 mod error;
 mod info;
 mod npy;

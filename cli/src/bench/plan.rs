@@ -1,0 +1,216 @@
+//! The cases `batched-svd bench` measures: the bench table of bench-support, the values-only
+//! and polar variants, `--shapes`, `--count`, `--quick` and `--large`.
+
+use batched_svd::Vectors;
+use bench_support::{cases, flops};
+
+use super::args::BenchArgs;
+use crate::report::vectors_name;
+
+/// The default shapes `(m, n)` and their batch counts (full mode; `--quick` divides them).
+pub(crate) const DEFAULT_CASES: [((usize, usize), usize); 10] = cases::BENCH_CASES;
+
+/// Shapes also measured values-only in full mode.
+pub(crate) const VALUES_ONLY_SHAPES: [(usize, usize); 4] = cases::BENCH_VALUES_ONLY;
+
+/// Shapes also measured as polar decompositions (in full and quick mode).
+pub(crate) const POLAR_SHAPES: [(usize, usize); 1] = cases::BENCH_POLAR;
+
+/// `--quick` divides the full-mode counts by this.
+pub(crate) const QUICK_DIVISOR: usize = 4;
+
+/// The longest call (seconds) of the slowest backend a case may plan for; beyond it the batch
+/// is cut (see [`measure`](super::measure::measure)).
+pub(crate) const MAX_CALL_SECONDS_FULL: f64 = 10.0;
+/// As [`MAX_CALL_SECONDS_FULL`], with `--quick`.
+pub(crate) const MAX_CALL_SECONDS_QUICK: f64 = 1.0;
+
+/// The probe that estimates each backend's throughput runs on this fraction of the batch…
+pub(crate) const PROBE_FRACTION: usize = 64;
+/// …but on at least this many matrices (the smallest batch a cut leaves, too).
+pub(crate) const MIN_COUNT: usize = 16;
+
+/// Timed runs per backend and case.
+pub(crate) const RUNS_FULL: usize = 5;
+/// Timed runs per backend and case with `--quick`.
+pub(crate) const RUNS_QUICK: usize = 3;
+
+/// The start-up measurement: matrices and shape.
+pub(crate) const STARTUP_CASE: (usize, usize, usize) = (1000, 16, 16);
+
+/// Largest `m` or `n` accepted by `--shapes`.
+pub(crate) const MAX_DIM: usize = 8192;
+
+/// Largest `--count`.
+pub(crate) const MAX_COUNT: usize = 1 << 24;
+
+/// Nominal flops per case for shapes without a default count (about what the defaults do).
+pub(crate) const WORK_PER_CASE: f64 = 4e9;
+
+/// One measured configuration: shape, batch count, vectors.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Case {
+    pub m: usize,
+    pub n: usize,
+    /// Matrices measured (at most `planned`; see [`measure`]).
+    pub count: usize,
+    /// Matrices planned for the shape and mode.
+    pub planned: usize,
+    pub vectors: Vectors,
+    /// The polar decomposition (R and S) instead of the SVD; the CPU peers then run the SVD
+    /// it is built on (thin vectors), without the two small products R = U·Vᵀ, S = V·Σ·Vᵀ.
+    pub polar: bool,
+}
+
+impl Case {
+    /// The mode as the table and the JSON name it: `thin`, `none` or `polar`.
+    pub(crate) fn mode(&self) -> &'static str {
+        if self.polar {
+            "polar"
+        } else {
+            vectors_name(self.vectors)
+        }
+    }
+}
+
+/// The cases to measure, in order.
+pub(crate) fn plan(args: &BenchArgs) -> Vec<Case> {
+    let shapes: Vec<(usize, usize)> = match &args.shapes {
+        Some(list) => list.clone(),
+        None => DEFAULT_CASES.iter().map(|&(shape, _)| shape).collect(),
+    };
+    let mut cases = Vec::new();
+    for (m, n) in shapes {
+        let full = default_count(m, n);
+        let count = match args.count {
+            Some(count) => count,
+            None if args.quick => (full / QUICK_DIVISOR).max(1),
+            None => full,
+        };
+        let case = Case {
+            m,
+            n,
+            count,
+            planned: count,
+            vectors: Vectors::Thin,
+            polar: false,
+        };
+        cases.push(case);
+        if !args.quick && VALUES_ONLY_SHAPES.contains(&(m, n)) {
+            cases.push(Case {
+                vectors: Vectors::None,
+                ..case
+            });
+        }
+        if POLAR_SHAPES.contains(&(m, n)) {
+            cases.push(Case {
+                polar: true,
+                ..case
+            });
+        }
+    }
+    if args.large {
+        for n in cases::LARGE_SINGLE {
+            cases.push(Case {
+                m: n,
+                n,
+                count: 1,
+                planned: 1,
+                vectors: Vectors::Thin,
+                polar: false,
+            });
+        }
+    }
+    cases
+}
+
+/// The full-mode batch count for `m×n`: the table's, or a power of two giving about
+/// [`WORK_PER_CASE`] nominal flops at 8 sweeps (between 16 and 2^20).
+fn default_count(m: usize, n: usize) -> usize {
+    if let Some(&(_, count)) = DEFAULT_CASES.iter().find(|(shape, _)| *shape == (m, n)) {
+        return count;
+    }
+    let per_matrix = flops::jacobi_flops(m, n, Vectors::Thin, 8.0).max(1.0);
+    let count = (WORK_PER_CASE / per_matrix).clamp(16.0, (1u64 << 20) as f64);
+    1usize << (count.log2().floor() as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::args::{BenchArgs, Parsed, parse};
+    use super::*;
+    use std::ffi::OsString;
+    use std::path::PathBuf;
+
+    fn run_args(args: &[&str]) -> BenchArgs {
+        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+        match parse(&args) {
+            Ok(Parsed::Run(a)) => a,
+            other => panic!("expected arguments, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults() {
+        let a = run_args(&[]);
+        assert_eq!(
+            a,
+            BenchArgs {
+                quick: false,
+                json: None,
+                shapes: None,
+                count: None,
+                peak_gflops: None,
+                large: false,
+                numpy: None,
+            }
+        );
+        let cases = plan(&a);
+        // Ten shapes thin, four of them also values-only, 3×3 also as polar decompositions.
+        assert_eq!(cases.len(), 15);
+        assert_eq!(cases[0].count, 1 << 20);
+        assert!(cases.iter().any(|c| c.vectors == Vectors::None));
+        assert_eq!(cases.iter().filter(|c| c.polar).count(), 1);
+        let large = plan(&run_args(&["--large"]));
+        assert_eq!(large.len(), 15 + cases::LARGE_SINGLE.len());
+        assert!(large[15..].iter().all(|c| c.count == 1 && c.m == c.n));
+    }
+
+    #[test]
+    fn all_options_in_any_order() {
+        let a = run_args(&[
+            "--shapes",
+            "3x3, 8X8,256×16,3x3",
+            "--json=out.json",
+            "--quick",
+            "--peak-gflops",
+            "150.5",
+            "--numpy",
+            "np.json",
+        ]);
+        assert_eq!(a.count, None);
+        assert!(a.quick);
+        assert_eq!(a.json, Some(PathBuf::from("out.json")));
+        assert_eq!(a.numpy, Some(PathBuf::from("np.json")));
+        assert_eq!(a.shapes, Some(vec![(3, 3), (8, 8), (256, 16)]));
+        assert_eq!(a.peak_gflops, Some(150.5));
+        let cases = plan(&a);
+        // Thin for each shape, plus 3×3 as polar decompositions.
+        assert_eq!(cases.len(), 4);
+        assert!(cases.iter().all(|c| c.vectors == Vectors::Thin));
+        assert_eq!(cases.iter().filter(|c| c.polar).count(), 1);
+        assert_eq!(cases[0].count, (1 << 20) / QUICK_DIVISOR);
+        let b = run_args(&["--count=100", "--shapes=5x7"]);
+        assert_eq!(plan(&b)[0].count, 100);
+        assert_eq!(plan(&b)[0].planned, 100);
+    }
+
+    #[test]
+    fn counts_for_other_shapes_are_bounded() {
+        for (m, n) in [(1, 1), (5, 7), (128, 128), (1000, 3), (4096, 4096)] {
+            let count = default_count(m, n);
+            assert!(count.is_power_of_two() && (16..=1 << 20).contains(&count));
+        }
+        assert_eq!(default_count(64, 64), 1 << 10);
+    }
+}
