@@ -53,6 +53,7 @@ mod options;
 mod output;
 mod polar;
 mod report;
+pub mod tuning;
 pub mod wgsl;
 
 pub use batch::{Layout, MatrixBatch};
@@ -64,10 +65,7 @@ pub use gpu::{
     PolarTargets, SmallBatch, SvdTargets, list_adapters,
 };
 pub use ops::{Cutoff, LowRank, Lstsq, Pca, Pinv, RightHandSides, Truncated};
-pub use options::{
-    DEFAULT_MAX_SWEEPS, F32_EPSILON, KernelFamily, SignConvention, SvdOptions, SweepPairs, Vectors,
-    default_tolerance,
-};
+pub use options::{DEFAULT_MAX_SWEEPS, SignConvention, SvdOptions, Vectors, default_tolerance};
 pub use output::SvdOutput;
 pub use polar::{PolarOptions, PolarOutput};
 pub use report::{Engine, EngineChoice, MatrixInfo, Reason, Report, Status, Timings, WorkCounts};

@@ -1,6 +1,7 @@
 //! Options of a batched SVD: which vectors, the convergence tolerance, the sweep cap, sorting.
 
 use crate::error::{Error, Result};
+use crate::tuning::{KernelFamily, SweepPairs};
 
 /// Which singular vectors to compute. `k = min(m, n)`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -46,45 +47,6 @@ impl Vectors {
     }
 }
 
-/// Which GPU kernel family runs the solve. [`KernelFamily::Auto`] (the default) picks by shape
-/// and device; forcing a family is for benchmarks and tests. All families compute the same
-/// decomposition to the same accuracy bounds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum KernelFamily {
-    /// Chosen by shape and device (see the README's design section).
-    #[default]
-    Auto,
-    /// One invocation per matrix, every element in a register (tiny matrices on GPUs; up to
-    /// 16×16 on CPU devices such as lavapipe).
-    PerInvocation,
-    /// One workgroup per matrix, W and V in workgroup memory, all sweeps in one dispatch.
-    Workgroup,
-    /// W and V in global memory, one dispatch per round of every sweep (large matrices).
-    MultiDispatch,
-    /// The dedicated 2×2 / 3×3 kernel (closed-form 2×2, fixed-order 3×3 Jacobi, one
-    /// invocation per matrix); square 2×2 and 3×3 only.
-    Small,
-}
-
-/// What the sweeps of the multi-dispatch kernel family (matrices too large for one workgroup)
-/// rotate. Both orders stop on the same test and meet the same accuracy bounds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum SweepPairs {
-    /// Block pairs on GPUs, column pairs on CPU devices such as lavapipe (where every
-    /// workgroup barrier is a coroutine switch and the blocked kernel measured 3–5× slower);
-    /// column pairs below 64 columns.
-    #[default]
-    Auto,
-    /// Pairs of single columns: one dispatch per round of N−1 rounds, each column pair
-    /// reduced by one workgroup (GPUs) or one invocation (CPU devices).
-    Columns,
-    /// Pairs of 16-column blocks: per round, a 32×32 Gram matrix per block pair diagonalised
-    /// in workgroup memory, then applied to both blocks and to V as a small matrix product.
-    /// Needs 256 invocations and 16 KiB of workgroup memory per workgroup, at least 64
-    /// columns, and at most 16 384 swept rows; otherwise column pairs are used.
-    Blocks,
-}
-
 /// Sign convention of the factors.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum SignConvention {
@@ -96,9 +58,6 @@ pub enum SignConvention {
     /// elements). Square matrices only.
     Rotation,
 }
-
-/// Unit roundoff of f32 (`f32::EPSILON`, 2⁻²³).
-pub const F32_EPSILON: f32 = f32::EPSILON;
 
 /// Default number of sweeps after which a matrix that still rotates is reported
 /// [`Status::NotConverged`](crate::Status::NotConverged). LAPACK's `sgesvj` uses 30; in f32
@@ -277,7 +236,7 @@ impl SvdOptions {
 ///   (`16·m·ε` for orthogonality, `16·max(m, n)·ε·σ₁` for the values).
 #[must_use]
 pub fn default_tolerance(m: usize, n: usize) -> f32 {
-    4.0 * (m.max(n) as f32).sqrt() * F32_EPSILON
+    4.0 * (m.max(n) as f32).sqrt() * f32::EPSILON
 }
 
 #[cfg(test)]

@@ -4,7 +4,8 @@
 
 mod common;
 
-use batched_svd::{KernelFamily, MatrixBatch, Status, SvdOptions, SweepPairs, Vectors};
+use batched_svd::tuning::{KernelFamily, SweepPairs};
+use batched_svd::{MatrixBatch, Status, SvdOptions, Vectors};
 use common::matrices::{Class, batch_row_major, to_col_major};
 
 fn opts(vectors: Vectors, pairs: SweepPairs) -> SvdOptions {

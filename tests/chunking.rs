@@ -3,7 +3,8 @@
 
 mod common;
 
-use batched_svd::{KernelFamily, MatrixBatch, PlanLimits, SvdOptions, Vectors};
+use batched_svd::tuning::KernelFamily;
+use batched_svd::{MatrixBatch, PlanLimits, SvdOptions, Vectors};
 use common::matrices::gaussian_row_major;
 
 #[test]

@@ -95,7 +95,7 @@ fn round_trips_do_not_grow_with_sweeps() {
     let (m, n) = (64, 48);
     let easy = batch_row_major(Class::Identity, 2, m, n, 37);
     let hard = batch_row_major(Class::Graded, 2, m, n, 38);
-    let opts = SvdOptions::default().with_kernel(batched_svd::KernelFamily::MultiDispatch);
+    let opts = SvdOptions::default().with_kernel(batched_svd::tuning::KernelFamily::MultiDispatch);
     let mut sweeps = Vec::new();
     for data in [&easy, &hard] {
         let batch = MatrixBatch::row_major(data, 2, m, n).unwrap();

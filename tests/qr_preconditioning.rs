@@ -4,7 +4,8 @@
 
 mod common;
 
-use batched_svd::{KernelFamily, MatrixBatch, Status, SvdOptions, Vectors};
+use batched_svd::tuning::KernelFamily;
+use batched_svd::{MatrixBatch, Status, SvdOptions, Vectors};
 use common::matrices::{Class, batch_row_major, gaussian_row_major, matrix, to_col_major};
 
 fn opts(vectors: Vectors, qr: bool) -> SvdOptions {

@@ -3,9 +3,8 @@
 
 mod common;
 
-use batched_svd::{
-    KernelFamily, MatrixBatch, PolarOptions, SignConvention, Status, SvdOptions, SvdOutput,
-};
+use batched_svd::tuning::KernelFamily;
+use batched_svd::{MatrixBatch, PolarOptions, SignConvention, Status, SvdOptions, SvdOutput};
 use common::EPS;
 use common::matrices::Rng;
 use nalgebra::DMatrix;

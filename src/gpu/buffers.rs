@@ -7,9 +7,9 @@
 
 use std::sync::Mutex;
 
+use super::kernel::{Family, JacobiKernel};
 use super::pipelines::JacobiPipeline;
 use super::plan::PerMatrixBytes;
-use super::shader::{Family, JacobiKernel};
 use crate::options::Vectors;
 
 /// Buffer sets kept for reuse at most.

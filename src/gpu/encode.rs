@@ -34,11 +34,11 @@ use wgpu::util::DeviceExt as _;
 use super::Gpu;
 use super::buffers::Params;
 use super::errors::ErrorCatcher;
-use super::shader::{Family, JacobiKernel, Product, SmallLayout, SmallSpec};
-use super::small_code::{small_lanes, vector_stores_fit};
-use crate::batch::Layout;
+use super::kernel::{Entry, Product, SmallLayout};
+use super::select::{ZeroCopyRequest, select_zero_copy};
+
 use crate::error::{Error, Result};
-use crate::options::{SignConvention, Vectors};
+use crate::options::SignConvention;
 
 /// How 2×2 and 3×3 matrices are laid out in a caller's buffer (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -127,18 +127,19 @@ impl Gpu {
         signs: SignConvention,
     ) -> Result<()> {
         let (u, v) = targets.vectors.unzip();
-        let spec = SmallSpec {
+        let request = ZeroCopyRequest {
+            n: batch.n,
+            count: batch.count,
             rotation: signs == SignConvention::Rotation,
             product: Product::Svd,
             input: batch.input_layout.code(),
             output: batch.output_layout.code(),
             sigma: true,
+            vectors: u.is_some(),
             info: targets.info.is_some(),
-            lanes: small_lanes(self.adapter_info()),
-            vector_stores: false,
-            packed_info: false,
+            lanes: None,
         };
-        if spec.rotation && u.is_none() {
+        if request.rotation && u.is_none() {
             return Err(Error::InvalidOption(
                 "the rotation convention needs singular vectors".into(),
             ));
@@ -149,7 +150,7 @@ impl Gpu {
             encoder,
             input,
             batch,
-            spec,
+            &request,
             [
                 Some((targets.s, sigma_bytes)),
                 u.map(|b| (b, 0)),
@@ -172,7 +173,9 @@ impl Gpu {
         batch: &SmallBatch,
         targets: &PolarTargets<'_>,
     ) -> Result<()> {
-        let spec = SmallSpec {
+        let request = ZeroCopyRequest {
+            n: batch.n,
+            count: batch.count,
             rotation: true,
             product: Product::Polar {
                 with_s: targets.s.is_some(),
@@ -180,16 +183,15 @@ impl Gpu {
             input: batch.input_layout.code(),
             output: batch.output_layout.code(),
             sigma: false,
+            vectors: true,
             info: targets.info.is_some(),
-            lanes: small_lanes(self.adapter_info()),
-            vector_stores: false,
-            packed_info: false,
+            lanes: None,
         };
         self.encode_small(
             encoder,
             input,
             batch,
-            spec,
+            &request,
             [None, Some((targets.r, 0)), targets.s.map(|b| (b, 0))],
             targets.info,
         )
@@ -203,7 +205,7 @@ impl Gpu {
         encoder: &mut wgpu::CommandEncoder,
         input: &wgpu::Buffer,
         batch: &SmallBatch,
-        spec: SmallSpec,
+        request: &ZeroCopyRequest,
         outputs: [Option<(&wgpu::Buffer, u64)>; 3],
         info: Option<&wgpu::Buffer>,
     ) -> Result<()> {
@@ -246,27 +248,7 @@ impl Gpu {
         if let Some(info) = info {
             check("info", info, count * 16)?;
         }
-        let spec = SmallSpec {
-            vector_stores: vector_stores_fit(spec.lanes, spec.output, batch.count),
-            ..spec
-        };
-        let kernel = JacobiKernel {
-            a_m: n,
-            a_n: n,
-            layout: Layout::ColMajor,
-            vectors: if outputs[1].is_some() {
-                Vectors::Full
-            } else {
-                Vectors::None
-            },
-            family: Family::Small,
-            team: 1,
-            workgroup: 64,
-            scalar: super::shader::Scalar::F32,
-            small: Some(spec),
-            qr: false,
-            blocked: false,
-        };
+        let kernel = select_zero_copy(request, self.adapter_info());
         let device = self.device();
         let pipeline =
             pollster::block_on(self.pipelines().jacobi(device, self.disk_cache(), &kernel))?;
@@ -316,7 +298,7 @@ impl Gpu {
                 label: Some("batched-svd 2x2/3x3"),
                 timestamp_writes: None,
             });
-            pass.set_pipeline(&pipeline.pipelines[0]);
+            pass.set_pipeline(pipeline.entry(Entry::Main)?);
             pass.set_bind_group(0, &bind_group, &[]);
             pass.dispatch_workgroups(gx, gy, 1);
         }
@@ -402,16 +384,17 @@ mod tests {
                     output(matrices),
                     output(16 * u64::from(count)),
                 ];
-                let spec = SmallSpec {
+                let request = ZeroCopyRequest {
+                    n,
+                    count,
                     rotation: product != Product::Svd,
                     product,
                     input: SmallLayout::RowMajor,
                     output: SmallLayout::RowMajor,
                     sigma: product == Product::Svd,
+                    vectors: true,
                     info: true,
-                    lanes,
-                    vector_stores: false, // encode_small decides
-                    packed_info: false,
+                    lanes: Some(lanes),
                 };
                 let mut encoder = device.create_command_encoder(&Default::default());
                 let sigma =
@@ -420,7 +403,7 @@ mod tests {
                     &mut encoder,
                     &input,
                     &batch,
-                    spec,
+                    &request,
                     [sigma, Some((&buffers[1], 0)), Some((&buffers[2], 0))],
                     Some(&buffers[3]),
                 )

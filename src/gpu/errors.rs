@@ -11,18 +11,25 @@ use crate::error::{Error, Result};
 ///
 /// Error scopes are per thread: push and [`ErrorCatcher::check`] must happen on the same
 /// thread, with no `.await` in between (the guards are not `Send`).
+///
+/// The fields are declared in the reverse of their push order: a catcher dropped without
+/// [`ErrorCatcher::check`] (an early return on another error) pops its scopes in field order,
+/// which must be the reverse of the pushes, or wgpu panics ("Mismatched pop_error_scope").
 pub(crate) struct ErrorCatcher {
-    oom: wgpu::ErrorScopeGuard,
-    validation: wgpu::ErrorScopeGuard,
     internal: wgpu::ErrorScopeGuard,
+    validation: wgpu::ErrorScopeGuard,
+    oom: wgpu::ErrorScopeGuard,
 }
 
 impl ErrorCatcher {
     pub(crate) fn push(device: &wgpu::Device) -> Self {
+        let oom = device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let internal = device.push_error_scope(wgpu::ErrorFilter::Internal);
         Self {
-            oom: device.push_error_scope(wgpu::ErrorFilter::OutOfMemory),
-            validation: device.push_error_scope(wgpu::ErrorFilter::Validation),
-            internal: device.push_error_scope(wgpu::ErrorFilter::Internal),
+            internal,
+            validation,
+            oom,
         }
     }
 
@@ -43,5 +50,31 @@ impl ErrorCatcher {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a catcher dropped without `check` (an early `?` return between push and
+    /// check) popped its scopes in push order and wgpu panicked with "Mismatched
+    /// pop_error_scope call" at the next pop of an enclosing scope.
+    #[test]
+    fn dropped_error_catcher_pops_in_reverse_order() {
+        let gpu = match crate::Gpu::new() {
+            Ok(gpu) => gpu,
+            Err(e) => {
+                assert!(
+                    std::env::var("BATCHED_SVD_REQUIRE_GPU").is_err(),
+                    "no adapter: {e}"
+                );
+                return;
+            }
+        };
+        let device = gpu.device();
+        let outer = ErrorCatcher::push(device);
+        drop(ErrorCatcher::push(device));
+        assert!(pollster::block_on(outer.check()).is_ok());
     }
 }

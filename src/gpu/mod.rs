@@ -5,11 +5,16 @@ mod context;
 mod disk_cache;
 mod encode;
 mod errors;
+mod finalize;
+mod kernel;
 mod pipelines;
 mod plan;
+mod readback;
 mod scheduler;
-mod shader;
+mod select;
 mod small_code;
+mod source;
+mod sweeps;
 mod unrolled;
 
 use std::sync::{Arc, Mutex};

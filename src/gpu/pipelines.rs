@@ -5,58 +5,27 @@ use std::sync::{Arc, Mutex};
 
 use super::disk_cache::DiskCache;
 use super::errors::ErrorCatcher;
-use super::shader::{Family, JacobiKernel};
-use crate::error::Result;
-
-/// Entry points of the multi-dispatch family, in `jacobi_global.wgsl`.
-pub(crate) const MULTI_ENTRY_POINTS: [&str; 9] = [
-    "jacobi_scan",
-    "jacobi_load",
-    "jacobi_round",
-    "jacobi_round_lanes",
-    "jacobi_sweep_end",
-    "jacobi_gate",
-    "jacobi_norms",
-    "jacobi_rank",
-    "jacobi_write",
-];
-
-/// Entry points of the QR preconditioning, in `qr_global.wgsl`, built after
-/// [`MULTI_ENTRY_POINTS`] for kernels with `qr`.
-pub(crate) const QR_ENTRY_POINTS: [&str; 7] = [
-    "qr_householder",
-    "qr_update",
-    "qr_update_lanes",
-    "qr_extract_r",
-    "qr_init_u",
-    "qr_apply_q",
-    "qr_apply_q_lanes",
-];
-
-/// Entry points of the blocked sweeps, in `blocked_global.wgsl`, built last for kernels with
-/// `blocked`.
-pub(crate) const BLOCKED_ENTRY_POINTS: [&str; 2] = ["blocked_rotations", "blocked_apply"];
+use super::kernel::{Entry, Family, JacobiKernel};
+use crate::error::{Error, Result};
 
 /// A compiled Jacobi kernel and the layout its bind groups must follow.
 pub(crate) struct JacobiPipeline {
-    /// One pipeline (`main`) for the single-dispatch family; one per entry of
-    /// [`MULTI_ENTRY_POINTS`] (then [`QR_ENTRY_POINTS`] with QR preconditioning, then
-    /// [`BLOCKED_ENTRY_POINTS`] with blocked sweeps) for the multi-dispatch family.
-    pub pipelines: Vec<wgpu::ComputePipeline>,
-    /// The entry point of each pipeline.
-    names: Vec<&'static str>,
+    /// One pipeline per entry point the kernel uses ([`JacobiKernel::entry_points`]).
+    pipelines: Vec<(Entry, wgpu::ComputePipeline)>,
     pub layout: wgpu::BindGroupLayout,
 }
 
 impl JacobiPipeline {
-    /// The pipeline of a multi-dispatch entry point.
-    pub(crate) fn entry(&self, name: &str) -> &wgpu::ComputePipeline {
-        let index = self
-            .names
+    /// The pipeline of `entry`.
+    ///
+    /// # Errors
+    /// [`Error::Gpu`] if the kernel was built without it (a bug in the scheduler).
+    pub(crate) fn entry(&self, entry: Entry) -> Result<&wgpu::ComputePipeline> {
+        self.pipelines
             .iter()
-            .position(|&e| e == name)
-            .expect("entry point built for this kernel");
-        &self.pipelines[index]
+            .find(|(e, _)| *e == entry)
+            .map(|(_, p)| p)
+            .ok_or_else(|| Error::Gpu(format!("entry point {} was not built", entry.name())))
     }
 
     /// A bind group of this pipeline's layout binding `resources` to bindings 0, 1, 2, … in
@@ -173,43 +142,25 @@ fn build_jacobi(
         label: Some("jacobi"),
         source: wgpu::ShaderSource::Wgsl(source.into()),
     });
-    let qr: &[&'static str] = if kernel.qr { &QR_ENTRY_POINTS } else { &[] };
-    let blocked: &[&'static str] = if kernel.blocked {
-        &BLOCKED_ENTRY_POINTS
-    } else {
-        &[]
-    };
-    let entry_points: &[&'static str] = if multi {
-        &MULTI_ENTRY_POINTS
-    } else {
-        &["main"]
-    };
-    let names: Vec<&'static str> = entry_points
-        .iter()
-        .chain(qr)
-        .chain(blocked)
-        .copied()
-        .collect();
-    let pipelines = names
-        .iter()
+    let pipelines = kernel
+        .entry_points()
+        .into_iter()
         .map(|entry| {
-            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(entry),
+            let name = entry.name();
+            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(name),
                 layout: Some(&pipeline_layout),
                 module: &module,
-                entry_point: Some(entry),
+                entry_point: Some(name),
                 compilation_options: wgpu::PipelineCompilationOptions {
                     constants: &[],
                     // Every workgroup variable is written before it is read.
                     zero_initialize_workgroup_memory: false,
                 },
                 cache,
-            })
+            });
+            (entry, pipeline)
         })
         .collect();
-    JacobiPipeline {
-        pipelines,
-        names,
-        layout,
-    }
+    JacobiPipeline { pipelines, layout }
 }

@@ -17,32 +17,7 @@
 
 use std::fmt::Write as _;
 
-use super::shader::{Product, SmallLayout, SmallSpec};
-
-/// Matrices each invocation of the dedicated 2×2 / 3×3 kernel decomposes at once, one per
-/// vector component (see `small_svd.wgsl`). On GPUs one: a warp's lanes are the parallelism
-/// and registers the scarce resource. On CPU devices (lavapipe), where every SIMD lane is an
-/// invocation, a rotation is a chain of dependent square roots and divisions; four matrices
-/// per invocation give four independent chains (3×3 SVD: 16 → 25 M matrices/s on 2 cores;
-/// two measured the same as four).
-#[inline]
-#[must_use]
-pub(crate) fn small_lanes(adapter: &wgpu::AdapterInfo) -> u32 {
-    if adapter.device_type == wgpu::DeviceType::Cpu {
-        4
-    } else {
-        1
-    }
-}
-
-/// Whether the dedicated kernel may store `vec4` words when it decomposes `count` matrices
-/// into the caller's buffers with `lanes` matrices per invocation: only whole groups of four
-/// matrices, in a packed layout.
-#[inline]
-#[must_use]
-pub(crate) fn vector_stores_fit(lanes: u32, output: SmallLayout, count: u32) -> bool {
-    lanes == 4 && output != SmallLayout::Interleaved && count.is_multiple_of(4)
-}
+use super::kernel::{Product, SmallLayout, SmallSpec};
 
 /// The generated WGSL of the dedicated kernel for `spec` and `n×n` matrices, writing U and V
 /// (or R and S) when `vectors`.

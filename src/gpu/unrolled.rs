@@ -18,7 +18,7 @@
 
 use std::fmt::Write as _;
 
-use super::shader::JacobiKernel;
+use super::kernel::JacobiKernel;
 
 /// Name of element `(row, column position)` of W.
 fn w(pos: u32, row: u32) -> String {

@@ -1,0 +1,278 @@
+//! Building a kernel's WGSL: scalar prelude + shape constants + storage back-end + shared
+//! helpers + kernel body.
+//!
+//! Every pipeline is specialised to one input shape and layout by `const` declarations, so the
+//! shader compiler sees fixed trip counts (loops unroll, divisions by constants become
+//! multiplications). The element type is a parameter ([`Scalar`]): the kernels only use
+//! `real` and the prelude's helpers, so an f64 prelude can be added without copying kernels.
+
+use std::fmt::Write as _;
+
+use super::kernel::{BLOCK_COLUMNS, Family, JacobiKernel, Product, Scalar};
+use crate::batch::Layout;
+
+const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
+const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
+const STORAGE_GLOBAL: &str = include_str!("../../shaders/storage_global.wgsl");
+const COMMON: &str = include_str!("../../shaders/jacobi_common.wgsl");
+const BINDINGS: &str = include_str!("../../shaders/jacobi_bindings.wgsl");
+const FINALIZE: &str = include_str!("../../shaders/jacobi_finalize.wgsl");
+const WORKGROUP_KERNEL: &str = include_str!("../../shaders/jacobi_workgroup.wgsl");
+const SMALL_SVD_CORE: &str = include_str!("../../shaders/small_svd.wgsl");
+const SMALL_BATCH: &str = include_str!("../../shaders/small_batch.wgsl");
+const MULTI_DISPATCH: &str = include_str!("../../shaders/jacobi_global.wgsl");
+const QR_PRECONDITION: &str = include_str!("../../shaders/qr_global.wgsl");
+const BLOCKED_SWEEPS: &str = include_str!("../../shaders/blocked_global.wgsl");
+
+impl Scalar {
+    /// The WGSL prelude defining `real` and its helpers.
+    pub(crate) fn prelude(self) -> &'static str {
+        match self {
+            Scalar::F32 => PRELUDE_F32,
+        }
+    }
+}
+
+impl JacobiKernel {
+    /// The complete WGSL source.
+    pub(crate) fn source(&self) -> String {
+        let (m, n) = self.work_shape();
+        let n2 = n + n % 2;
+        let mut s = String::with_capacity(24 * 1024);
+        s.push_str(self.scalar.prelude());
+        s.push_str("\n// ---- shape constants (generated) ----\n");
+        let mut konst = |name: &str, ty: &str, value: String| {
+            let _ = writeln!(s, "const {name}: {ty} = {value};");
+        };
+        let (am, an) = (self.a_m as usize, self.a_n as usize);
+        konst("A_M", "u32", format!("{}u", self.a_m));
+        konst("A_N", "u32", format!("{}u", self.a_n));
+        konst(
+            "A_ROW_MAJOR",
+            "bool",
+            (self.layout == Layout::RowMajor).to_string(),
+        );
+        konst("TRANSPOSED", "bool", self.transposed().to_string());
+        konst("M", "u32", format!("{m}u"));
+        konst("N", "u32", format!("{n}u"));
+        konst("N2", "u32", format!("{n2}u"));
+        konst("NPAIRS", "u32", format!("{}u", n2 / 2));
+        konst("LDW", "u32", format!("{}u", self.ldw()));
+        konst("V_LEN", "u32", format!("{}u", self.v_len()));
+        konst("WANT_VECTORS", "bool", self.vectors.wanted().to_string());
+        konst(
+            "U_COLS",
+            "u32",
+            format!("{}u", self.vectors.u_cols(am, an).max(1)),
+        );
+        konst(
+            "VT_ROWS",
+            "u32",
+            format!("{}u", self.vectors.vt_rows(am, an).max(1)),
+        );
+        konst("WG", "u32", format!("{}u", self.workgroup));
+        konst("TEAM", "u32", format!("{}u", self.team));
+        konst("TEAMS", "u32", format!("{}u", self.workgroup / self.team));
+        konst("RED_LEN", "u32", format!("{}u", self.red_len()));
+        konst("QR", "bool", self.qr.to_string());
+        let nb = n.div_ceil(BLOCK_COLUMNS);
+        konst("BLOCKED", "bool", self.blocked.to_string());
+        konst("NB", "u32", format!("{nb}u"));
+        konst("NB2", "u32", format!("{}u", self.blocks()));
+        konst("NBPAIRS_B", "u32", format!("{}u", self.blocks() / 2));
+        if let Some(small) = self.small {
+            let n = self.a_n;
+            konst("IN_LAYOUT", "u32", format!("{}u", small.input as u32));
+            konst("OUT_LAYOUT", "u32", format!("{}u", small.output as u32));
+            konst("IN_STRIDE", "u32", format!("{}u", small.input.stride(n)));
+            konst("OUT_STRIDE", "u32", format!("{}u", small.output.stride(n)));
+            konst("ROTATION", "bool", small.rotation.to_string());
+            let polar = matches!(small.product, Product::Polar { .. });
+            let second = !matches!(small.product, Product::Polar { with_s: false });
+            konst("POLAR", "bool", polar.to_string());
+            konst("WANT_SECOND", "bool", second.to_string());
+            konst("WANT_SIGMA", "bool", small.sigma.to_string());
+            konst("WANT_INFO", "bool", small.info.to_string());
+        }
+        let generated;
+        let multi_parts;
+        let lane_code;
+        let parts: &[(&str, &str)] = match self.family {
+            Family::Small => {
+                lane_code = super::small_code::small_kernel_code(
+                    &self.small.expect("the dedicated kernel has its settings"),
+                    self.a_n,
+                    self.vectors.wanted(),
+                );
+                &[
+                    ("shared", COMMON),
+                    ("lanes (generated)", &lane_code),
+                    ("small_svd.wgsl", SMALL_SVD_CORE),
+                    ("kernel", SMALL_BATCH),
+                ]
+            }
+            Family::PerInvocation => {
+                generated = super::unrolled::per_invocation_main(self);
+                &[
+                    ("shared", COMMON),
+                    ("bindings", BINDINGS),
+                    ("kernel (generated)", &generated),
+                ]
+            }
+            Family::Workgroup => &[
+                ("storage back-end", STORAGE_WORKGROUP),
+                ("shared", COMMON),
+                ("bindings", BINDINGS),
+                ("finalize", FINALIZE),
+                ("kernel", WORKGROUP_KERNEL),
+            ],
+            Family::MultiDispatch => {
+                multi_parts = [
+                    ("storage back-end", STORAGE_GLOBAL),
+                    ("shared", COMMON),
+                    ("bindings", BINDINGS),
+                    ("finalize", FINALIZE),
+                    ("kernel", MULTI_DISPATCH),
+                    (
+                        "QR preconditioning",
+                        if self.qr { QR_PRECONDITION } else { "" },
+                    ),
+                    (
+                        "blocked sweeps",
+                        if self.blocked { BLOCKED_SWEEPS } else { "" },
+                    ),
+                ];
+                &multi_parts
+            }
+        };
+        for (title, part) in parts {
+            let _ = writeln!(s, "\n// ---- {title} ----");
+            s.push_str(part);
+        }
+        s
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::super::kernel::{SmallLayout, SmallSpec};
+    use super::super::select::select;
+    use super::super::select::tests::{gpu, request};
+    use super::*;
+    use crate::options::Vectors;
+    use crate::tuning::KernelFamily;
+
+    /// Parses and validates a kernel's WGSL with naga (what wgpu does before handing the
+    /// shader to a driver).
+    fn validate(k: &JacobiKernel) {
+        let src = k.source();
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{k:?}: {}", e.emit_to_string(&src)));
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&module)
+        .unwrap_or_else(|e| panic!("{k:?}: {e:?}"));
+    }
+
+    #[test]
+    fn every_kernel_variant_is_valid_wgsl() {
+        // Parse and validate with naga (what wgpu does before handing the shader to a driver),
+        // for every family, both layouts, all vector modes and awkward shapes.
+        let limits = wgpu::Limits::default();
+        for (m, n) in [
+            (1, 1),
+            (2, 2),
+            (3, 3),
+            (5, 2),
+            (2, 7),
+            (9, 6),
+            (32, 32),
+            (40, 33),
+        ] {
+            for layout in [Layout::RowMajor, Layout::ColMajor] {
+                for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
+                    let req = request(m, n, layout, vectors, 30, KernelFamily::Auto);
+                    let k = select(&req, &limits, &gpu(8)).unwrap();
+                    let mut variants = vec![
+                        JacobiKernel {
+                            family: Family::Workgroup,
+                            ..k
+                        },
+                        JacobiKernel {
+                            family: Family::MultiDispatch,
+                            ..k
+                        },
+                    ];
+                    for (qr, blocked) in [(true, false), (false, true), (true, true)] {
+                        variants.push(JacobiKernel {
+                            family: Family::MultiDispatch,
+                            qr,
+                            blocked,
+                            ..k
+                        });
+                    }
+                    // The generated code grows as N³·M: validate it on the small shapes.
+                    if m * n <= 64 {
+                        variants.push(JacobiKernel {
+                            family: Family::PerInvocation,
+                            ..k
+                        });
+                    }
+                    for k in variants {
+                        validate(&k);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn small_kernel_variants_are_valid_wgsl() {
+        let limits = wgpu::Limits::default();
+        for n in [2, 3] {
+            let req = request(
+                n,
+                n,
+                Layout::RowMajor,
+                Vectors::Thin,
+                30,
+                KernelFamily::Small,
+            );
+            let k = select(&req, &limits, &gpu(32)).unwrap();
+            let layouts = [
+                SmallLayout::RowMajor,
+                SmallLayout::ColMajor,
+                SmallLayout::ColMajorPadded,
+                SmallLayout::Interleaved,
+            ];
+            let products = [
+                Product::Svd,
+                Product::Polar { with_s: true },
+                Product::Polar { with_s: false },
+            ];
+            for (input, output, product, rotation) in layouts
+                .iter()
+                .flat_map(|&i| layouts.iter().map(move |&o| (i, o)))
+                .flat_map(|(i, o)| products.iter().map(move |&p| (i, o, p)))
+                .flat_map(|(i, o, p)| [false, true].map(move |r| (i, o, p, r)))
+            {
+                let k = JacobiKernel {
+                    small: Some(SmallSpec {
+                        rotation,
+                        product,
+                        input,
+                        output,
+                        sigma: rotation,
+                        info: !rotation,
+                        lanes: if rotation { 4 } else { 1 },
+                        vector_stores: rotation && output != SmallLayout::Interleaved,
+                        packed_info: !rotation,
+                    }),
+                    ..k
+                };
+                validate(&k);
+            }
+        }
+    }
+}
