@@ -140,7 +140,15 @@ pub(crate) async fn run_sweeps(
         bind(pass, pipeline, round);
         pass.dispatch_workgroups_indirect(grids_buffer, grid);
     };
-    let round_entry = p.entry(k.round_entry())?;
+    // Blocked sweeps dispatch their two block-pair kernels instead of the column-pair round.
+    let round_pipelines = if k.blocked {
+        (
+            p.entry(Entry::BlockedRotations)?,
+            Some(p.entry(Entry::BlockedApply)?),
+        )
+    } else {
+        (p.entry(k.round_entry())?, None)
+    };
     let mut done = 0;
     while done < job.opts.max_sweeps {
         let batch = per_submission.min(job.opts.max_sweeps - done);
