@@ -20,7 +20,12 @@
 //!
 //! The adapter is looked up on the first call that needs it and the device created on the
 //! first call that runs on it, so an `Auto` solver whose calls all go to the CPU never pays
-//! for a device.
+//! for a device. Looking the adapter up loads the drivers (about 40 ms for Mesa's lavapipe,
+//! which links LLVM: as much as a whole 1000×32×32 solve), so it is skipped when it cannot
+//! change the answer: on a machine without any GPU device node (Linux: no `/dev/dri` render
+//! node, no `/dev/nvidia*`, no `/dev/dxg`) every adapter wgpu can find is a software one, and a
+//! shape the software rule gives the CPU goes straight to the CPU engine
+//! ([`Reason::NoGpuDevice`]).
 
 use std::sync::{Arc, OnceLock};
 
@@ -337,6 +342,14 @@ impl Solver {
         let (kind, reason) = match self.backend {
             Backend::Cpu => (Engine::Cpu, Reason::Requested),
             Backend::Gpu => (Engine::Gpu, Reason::Requested),
+            Backend::Auto
+                if self.gpu.adapter.get().is_none()
+                    && self.gpu.gpu.get().is_none()
+                    && !software_adapter_prefers_gpu(m, n, vectors)
+                    && crate::gpu::no_gpu_device_node() =>
+            {
+                (Engine::Cpu, Reason::NoGpuDevice)
+            }
             Backend::Auto => match self.gpu.adapter_info() {
                 Err(why) => (Engine::Cpu, Reason::NoAdapter(why)),
                 Ok(info) if info.device_type != wgpu::DeviceType::Cpu => {

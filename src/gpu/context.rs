@@ -166,3 +166,61 @@ pub(crate) async fn request_device(
     });
     Ok((device, queue, lost))
 }
+
+/// Whether this machine has no GPU device node at all, so that every adapter wgpu can find is a
+/// software one (lavapipe, llvmpipe, SwiftShader), without loading any driver: on Linux, no
+/// DRM render node (`/dev/dri/renderD*`, which every Mesa hardware driver and nvidia-drm
+/// create), no NVIDIA device (`/dev/nvidia[0-9]*`) and no WSL GPU (`/dev/dxg`). Elsewhere, and
+/// when `WGPU_ADAPTER_NAME` names an adapter, `false` (the adapter is looked up as usual).
+pub(crate) fn no_gpu_device_node() -> bool {
+    if std::env::var_os("WGPU_ADAPTER_NAME").is_some() {
+        return false;
+    }
+    no_device_node_under(std::path::Path::new("/dev"))
+}
+
+/// [`no_gpu_device_node`] for a `/dev` at `dev` (a parameter for the tests).
+fn no_device_node_under(dev: &std::path::Path) -> bool {
+    if !cfg!(target_os = "linux") {
+        return false;
+    }
+    let has = |dir: &std::path::Path, prefix: &str, digits: bool| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.filter_map(|e| e.ok()).any(|e| {
+                let name = e.file_name();
+                let name = name.to_string_lossy();
+                name.strip_prefix(prefix).is_some_and(|rest| {
+                    !digits || rest.chars().next().is_some_and(|c| c.is_ascii_digit())
+                })
+            })
+        })
+    };
+    !(has(&dev.join("dri"), "renderD", false)
+        || has(dev, "nvidia", true)
+        || dev.join("dxg").exists())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_device_nodes() {
+        if !cfg!(target_os = "linux") {
+            return;
+        }
+        let root = std::env::temp_dir().join(format!("batched-svd-dev-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("dri")).unwrap();
+        // An empty /dev/dri and an nvidia control node are not GPUs of their own.
+        std::fs::write(root.join("dri").join("card0"), b"").unwrap();
+        std::fs::write(root.join("nvidiactl"), b"").unwrap();
+        assert!(no_device_node_under(&root));
+        std::fs::write(root.join("nvidia0"), b"").unwrap();
+        assert!(!no_device_node_under(&root));
+        std::fs::remove_file(root.join("nvidia0")).unwrap();
+        std::fs::write(root.join("dri").join("renderD128"), b"").unwrap();
+        assert!(!no_device_node_under(&root));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+}

@@ -19,6 +19,7 @@ mod unrolled;
 
 use std::sync::{Arc, Mutex};
 
+pub(crate) use context::no_gpu_device_node;
 pub use context::{AdapterSummary, list_adapters};
 pub use disk_cache::CACHE_DIR_VAR;
 pub use encode::{MatrixLayout, PolarTargets, SmallBatch, SvdTargets};
