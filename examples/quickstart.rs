@@ -70,16 +70,13 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     // Default options: thin U and Vᵀ, the default tolerance and sweep cap, sorted σ.
     let opts = SvdOptions::default();
 
-    // 4. The decomposition. GPU pipelines are compiled on first use of a shape, so a small
-    //    warm-up call on a few matrices of the same shape comes first, then the timed call.
-    let warm = count.min(64);
+    // 4. The decomposition. The first call on a shape sets the device up, compiles the GPU
+    //    pipelines and sizes the buffer pools, so a warm-up call comes first, then the timed
+    //    one.
     let start = Instant::now();
-    solver.svd(
-        &MatrixBatch::row_major(&data[..warm * m * n], warm, m, n)?,
-        &opts,
-    )?;
+    solver.svd(&batch, &opts)?;
     println!(
-        "warm-up:  {:.3} s ({warm} matrices; device set-up and pipeline compile for this shape)",
+        "warm-up:  {:.3} s (device set-up, pipeline compile and buffers for this shape)",
         start.elapsed().as_secs_f64()
     );
     let (out, secs) = timed(&solver, &batch, &opts)?;
@@ -96,11 +93,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     // 5. Each engine on its own, same batch, same output type: the GPU engine (when there
     //    is an adapter) and the CPU engine (f64 Jacobi, nalgebra or faer by shape, all cores).
-    if let Ok(gpu) = Solver::new(Backend::Gpu) {
-        gpu.svd(
-            &MatrixBatch::row_major(&data[..warm * m * n], warm, m, n)?,
-            &opts,
-        )?;
+    if let Some(gpu) = solver.gpu() {
+        let gpu = Solver::with_gpu(gpu.clone(), Backend::Gpu);
         let (_, gpu_secs) = timed(&gpu, &batch, &opts)?;
         println!(
             "gpu:      {gpu_secs:.3} s, {:.0} matrices/s",

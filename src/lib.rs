@@ -2,7 +2,9 @@
 //!
 //! The singular value decomposition `A = U·Σ·Vᵀ` of every matrix of a batch of same-shaped
 //! real f32 matrices, on the GPU through [wgpu] (WGSL compute shaders running parallel
-//! one-sided Jacobi sweeps), with an [nalgebra] CPU path producing the same output type.
+//! one-sided Jacobi sweeps) or on the CPU (f64 Jacobi, [nalgebra] and faer by shape, every
+//! result verified), behind one engine interface, [`Solver`], whose [`Backend::Auto`] picks
+//! the engine per call and reports which one ran and why ([`Report::engine`]).
 //!
 //! ## The decomposition
 //!
@@ -23,16 +25,25 @@
 //! their accuracy relative to `σ₁`. Each matrix is first scaled by a power of two (exact) so
 //! that any finite f32 input works. See [`Gpu::svd`] for the tested accuracy bounds.
 //!
+//! ## Layouts
+//!
+//! Two layout enums, one per purpose: [`Layout`] orders the elements of host batches
+//! ([`MatrixBatch`]: row-major as numpy, column-major as nalgebra and LAPACK);
+//! [`MatrixLayout`] describes the caller's GPU buffers in the zero-copy API
+//! ([`Gpu::encode_svd`], [`Gpu::encode_polar`]: packed row- or column-major, WGSL's padded
+//! `mat3x3<f32>`, or structure of arrays). Host outputs are always row-major (numpy's arrays).
+//!
 //! ## Example
 //!
 //! ```no_run
-//! use batched_svd::{Gpu, MatrixBatch, SvdOptions, Vectors};
-//! let gpu = Gpu::new()?;                                  // best adapter
+//! use batched_svd::{Backend, MatrixBatch, Solver, SvdOptions, Vectors};
+//! let solver = Solver::new(Backend::Auto)?;               // or Backend::Gpu, Backend::Cpu
 //! let data: Vec<f32> = (0..1000 * 4 * 3).map(|i| (i as f32).sin()).collect();
 //! let batch = MatrixBatch::row_major(&data, 1000, 4, 3)?; // 1000 matrices, 4×3, numpy order
-//! let out = gpu.svd(&batch, &SvdOptions::default().with_vectors(Vectors::Thin))?;
+//! let out = solver.svd(&batch, &SvdOptions::default().with_vectors(Vectors::Thin))?;
 //! println!("σ of matrix 7: {:?}, status {:?}", out.singular_values(7), out.status(7));
-//! let reference = batched_svd::cpu::svd(&batch, &SvdOptions::default())?; // nalgebra
+//! println!("computed on {}", out.engine()); // the engine and the reason
+//! let reference = Solver::cpu().svd(&batch, &SvdOptions::default())?; // the CPU engine
 //! # Ok::<(), batched_svd::Error>(())
 //! ```
 //!

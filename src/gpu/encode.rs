@@ -92,7 +92,8 @@ pub struct SmallBatch {
 pub struct SvdTargets<'a> {
     /// Singular values, `count·n` floats.
     pub s: &'a wgpu::Buffer,
-    /// U and V matrices, or `None` for values only.
+    /// `(U, V)` buffers — **V, not Vᵀ** as the host API returns (V in column-major order is
+    /// Vᵀ in row-major order) — each in the output layout, or `None` for values only.
     pub vectors: Option<(&'a wgpu::Buffer, &'a wgpu::Buffer)>,
     /// Per-matrix info (16 bytes each), or `None`.
     pub info: Option<&'a wgpu::Buffer>,
@@ -110,9 +111,10 @@ pub struct PolarTargets<'a> {
 }
 
 impl Gpu {
-    /// Records the SVD of `batch.count` matrices stored in `input` into `encoder`, writing to
-    /// `targets`. Nothing is submitted: the caller submits `encoder` (after its own passes that
-    /// produce the input, before those that consume the results).
+    /// Records the SVD `A = U·Σ·Vᵀ` of `batch.count` matrices stored in `input` into `encoder`,
+    /// writing σ, U and **V** (not Vᵀ: see [`SvdTargets::vectors`]) to `targets`. Nothing is
+    /// submitted: the caller submits `encoder` (after its own passes that produce the input,
+    /// before those that consume the results).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] if `n` is not 2 or 3, `count` is 0, a buffer lacks

@@ -8,7 +8,7 @@
 //! block names the columns directly; between blocks (when a sweep is cut into several) the
 //! variables move once, a cyclic shift of positions. Small shapes unroll the whole sweep
 //! (no moves at all); larger ones are cut into blocks because llvmpipe's compile time grows
-//! faster than the code ([`rounds_per_block`]). An odd N gets a phantom zero column, which
+//! faster than the code (`select::rounds_per_block`, part of the kernel policy). An odd N gets a phantom zero column, which
 //! is never rotated.
 //!
 //! Every pair is rotated, by exactly the identity when it needs no rotation: on a CPU device
@@ -55,28 +55,6 @@ impl Code {
         self.line("}");
     }
 }
-
-/// Rounds of the circle ordering each unrolled block holds: a divisor of the `N2 − 1` rounds
-/// of a sweep. Whole sweeps are unrolled while the code stays small; llvmpipe's compile time
-/// grows faster than the code (16×16, Mesa's shader cache off: 7.1 s with one round per block,
-/// 6.5 s with three, 7.3 s with five, 12 s with all fifteen), and with the cache warm naga's
-/// and Mesa's passes over the WGSL still take 0.5 s with one round and 0.85 s with three.
-/// Fewer blocks mean fewer register moves between them (8×8: 0.86 → 1.37 M matrices/s on
-/// lavapipe from one round per block to a whole sweep; 16×16: 149 k with one round, 163 k
-/// with three, 206 k with fifteen): the budget keeps 16×16 at one round, for start-up.
-fn rounds_per_block(m: u32, n: u32) -> u32 {
-    let n2 = n + n % 2;
-    let rounds = n2 - 1;
-    let per_round = (n2 / 2) * (m + n);
-    (1..=rounds)
-        .rev()
-        .find(|&r| rounds.is_multiple_of(r) && (r == 1 || r * per_round <= BLOCK_BUDGET))
-        .unwrap_or(1)
-}
-
-/// Largest unrolled block, in pair-rows (`pairs·(M + N)`): 8×8's whole sweep is 448, one
-/// round of 16×16 is 256 (three would be 768).
-const BLOCK_BUDGET: u32 = 512;
 
 /// One column pair (p, q): the dot products, the rotation test and the rotation of W's and
 /// V's columns.
@@ -178,7 +156,7 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
 
     c.line("// ---- 2. sweeps: the N2−1 rounds of the circle ordering, in unrolled blocks ----");
     let rounds = n2 - 1;
-    let block = rounds_per_block(m, n);
+    let block = super::select::rounds_per_block(m, n);
     // Whole sweeps unrolled know where an odd N's phantom zero column is and skip its pairs;
     // blocks carry it as real zero columns.
     let phantom = block < rounds && n2 > n;
@@ -357,22 +335,4 @@ fn write_non_finite(mat: u32) {{
 }}"
     );
     s
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Whole sweeps while they fit the budget, else the largest divisor of the rounds that
-    /// does (one round at worst).
-    #[test]
-    fn block_sizes() {
-        assert_eq!(rounds_per_block(4, 4), 3);
-        assert_eq!(rounds_per_block(8, 8), 7);
-        assert_eq!(rounds_per_block(5, 3), 3); // odd N: N2 = 4
-        assert_eq!(rounds_per_block(10, 10), 3); // 9 rounds of 5·20 pair-rows
-        assert_eq!(rounds_per_block(17, 9), 3); // 9 rounds of 5·26
-        assert_eq!(rounds_per_block(12, 12), 1); // 11 rounds: prime, 6·24 each
-        assert_eq!(rounds_per_block(16, 16), 1); // 15 rounds of 8·32: three would be 768
-    }
 }

@@ -41,6 +41,8 @@ Options (in any order; --opt=value also accepted):
                      the GPU engine only on hardware adapters).
   --numpy FILE       Add the numpy rows of FILE, written just before by
                      python3 benches/numpy_peer.py --json FILE (same machine, same shapes).
+  --only LIST        Measure only these rows: any of gpu (with the data-resident rows), cpu,
+                     auto, nalgebra (e.g. --only gpu,nalgebra, the rows of earlier builds).
 
 Columns: matrices/s is the median throughput; speedup is each engine's over the fastest
 nalgebra peer (for auto: over the faster of the GPU and CPU engines, the ratio the auto rule
@@ -72,6 +74,20 @@ pub struct BenchArgs {
     pub large: bool,
     /// numpy rows to merge (the JSON of `benches/numpy_peer.py`).
     pub numpy: Option<PathBuf>,
+    /// Measure only these rows (`--only gpu,cpu,auto,nalgebra`); `None`: all.
+    pub only: Option<Vec<String>>,
+}
+
+/// The row groups `--only` accepts.
+pub(crate) const ROW_GROUPS: [&str; 4] = ["gpu", "cpu", "auto", "nalgebra"];
+
+impl BenchArgs {
+    /// Whether the row group `group` (one of [`ROW_GROUPS`]) is measured.
+    pub(crate) fn wants(&self, group: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|g| g == group))
+    }
 }
 
 /// Result of parsing the `bench` arguments.
@@ -93,6 +109,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
         peak_gflops: None,
         large: false,
         numpy: None,
+        only: None,
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -118,7 +135,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
                     parsed.large = true;
                 }
             }
-            "--json" | "--shapes" | "--count" | "--peak-gflops" | "--numpy" => {
+            "--json" | "--shapes" | "--count" | "--peak-gflops" | "--numpy" | "--only" => {
                 let value = match inline {
                     Some(v) => OsString::from(v),
                     None => iter.next().cloned().ok_or_else(|| {
@@ -139,6 +156,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
                         }
                     }
                     "--shapes" => parsed.shapes = Some(parse_shapes(&utf8(name, &value)?)?),
+                    "--only" => parsed.only = Some(parse_only(&utf8(name, &value)?)?),
                     "--count" => parsed.count = Some(parse_count(&utf8(name, &value)?)?),
                     _ => parsed.peak_gflops = Some(parse_peak(&utf8(name, &value)?)?),
                 }
@@ -154,6 +172,20 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
         }
     }
     Ok(Parsed::Run(parsed))
+}
+
+/// A comma-separated list of [`ROW_GROUPS`].
+fn parse_only(value: &str) -> Result<Vec<String>, CliError> {
+    let groups: Vec<String> = value.split(',').map(|g| g.trim().to_string()).collect();
+    for g in &groups {
+        if !ROW_GROUPS.contains(&g.as_str()) {
+            return Err(CliError::usage(format!(
+                "bench: bad row group '{g}' in --only (expected a list of {})",
+                ROW_GROUPS.join(", ")
+            )));
+        }
+    }
+    Ok(groups)
 }
 
 /// The value as UTF-8 text.
@@ -242,6 +274,8 @@ mod tests {
             &["--peak-gflops", "fast"],
             &["--quick=yes"],
             &["--large=1"],
+            &["--only", "gpu,tpu"],
+            &["--only"],
             &["--count", "0"],
             &["--count", "-5"],
             &["--count", "1e3"],

@@ -146,6 +146,17 @@ pub(crate) struct Engines<'a> {
     pub gpu: Option<&'a Gpu>,
     pub cpu: Cpu,
     pub auto: &'a Solver,
+    /// Which row groups to measure (`--only`).
+    pub rows: RowGroups,
+}
+
+/// The row groups a case measures.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RowGroups {
+    pub gpu: bool,
+    pub cpu: bool,
+    pub auto: bool,
+    pub nalgebra: bool,
 }
 
 /// One engine of a case, with the output it reuses across calls (as a caller solving batches
@@ -253,11 +264,16 @@ pub(crate) fn measure(
             failed: false,
         });
     };
-    if let Some(g) = engines.gpu.filter(|_| !single || hardware) {
+    let want = engines.rows;
+    if let Some(g) = engines.gpu.filter(|_| want.gpu && (!single || hardware)) {
         add(Which::Gpu(g), Backend::Gpu, 0);
     }
-    add(Which::Cpu(engines.cpu), Backend::Cpu, engines.cpu.threads());
-    add(Which::Auto(engines.auto), Backend::Auto, 0);
+    if want.cpu {
+        add(Which::Cpu(engines.cpu), Backend::Cpu, engines.cpu.threads());
+    }
+    if want.auto {
+        add(Which::Auto(engines.auto), Backend::Auto, 0);
+    }
     let label = format!("{}x{} {}", case.m, case.n, case.mode());
     let failed = |r: &mut EngineRun<'_>, e: &batched_svd::Error| {
         warn(&format!(
@@ -289,7 +305,7 @@ pub(crate) fn measure(
             Err(e) => failed(r, &e),
         }
     }
-    let nalgebra = !single;
+    let nalgebra = !single && want.nalgebra;
     if nalgebra {
         match peers::nalgebra_loop(&probe_batch, case.vectors, 1) {
             Ok(r) => consider(r.matrices_per_second(), "nalgebra on 1 thread".into()),
@@ -345,7 +361,7 @@ pub(crate) fn measure(
     let mut resident_row = Row::new(*case, Backend::GpuResident, 0);
     let mut resident = engines
         .gpu
-        .filter(|_| case.m == case.n && (case.m == 2 || case.m == 3))
+        .filter(|_| want.gpu && case.m == case.n && (case.m == 2 || case.m == 3))
         .and_then(|g| {
             let what = ResidentCase {
                 n: case.m,

@@ -76,6 +76,12 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         gpu: gpu.as_ref(),
         cpu,
         auto: &auto,
+        rows: measure::RowGroups {
+            gpu: args.wants("gpu"),
+            cpu: args.wants("cpu"),
+            auto: args.wants("auto"),
+            nalgebra: args.wants("nalgebra"),
+        },
     };
     let mut out = std::io::stdout().lock();
     let mut header = String::new();

@@ -163,6 +163,7 @@ mod tests {
                 peak_gflops: None,
                 large: false,
                 numpy: None,
+                only: None,
             }
         );
         let cases = plan(&a);

@@ -11,3 +11,4 @@ pub mod matrices {
 }
 
 pub use bench_support::oracle::*;
+pub mod svd;
