@@ -41,6 +41,8 @@ Options (in any order; --opt=value also accepted):
                      the GPU engine only on hardware adapters).
   --numpy FILE       Add the numpy rows of FILE, written just before by
                      python3 benches/numpy_peer.py --json FILE (same machine, same shapes).
+  --cases LIST       Shapes with their batch counts instead of the table, e.g.
+                     3x3:16777216,8x8:1048576 (the real-GPU check's sizes).
   --only LIST        Measure only these rows: any of gpu (with the data-resident rows), cpu,
                      auto, nalgebra (e.g. --only gpu,nalgebra, the rows of earlier builds).
 
@@ -76,6 +78,8 @@ pub struct BenchArgs {
     pub numpy: Option<PathBuf>,
     /// Measure only these rows (`--only gpu,cpu,auto,nalgebra`); `None`: all.
     pub only: Option<Vec<String>>,
+    /// Shapes with their batch counts (`--cases 3x3:16777216,...`), instead of the table.
+    pub cases: Option<Vec<((usize, usize), usize)>>,
 }
 
 /// The row groups `--only` accepts.
@@ -110,6 +114,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
         large: false,
         numpy: None,
         only: None,
+        cases: None,
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -135,7 +140,8 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
                     parsed.large = true;
                 }
             }
-            "--json" | "--shapes" | "--count" | "--peak-gflops" | "--numpy" | "--only" => {
+            "--json" | "--shapes" | "--count" | "--peak-gflops" | "--numpy" | "--only"
+            | "--cases" => {
                 let value = match inline {
                     Some(v) => OsString::from(v),
                     None => iter.next().cloned().ok_or_else(|| {
@@ -157,6 +163,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
                     }
                     "--shapes" => parsed.shapes = Some(parse_shapes(&utf8(name, &value)?)?),
                     "--only" => parsed.only = Some(parse_only(&utf8(name, &value)?)?),
+                    "--cases" => parsed.cases = Some(parse_cases(&utf8(name, &value)?)?),
                     "--count" => parsed.count = Some(parse_count(&utf8(name, &value)?)?),
                     _ => parsed.peak_gflops = Some(parse_peak(&utf8(name, &value)?)?),
                 }
@@ -172,6 +179,27 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
         }
     }
     Ok(Parsed::Run(parsed))
+}
+
+/// `MxN:COUNT[,MxN:COUNT…]`.
+fn parse_cases(value: &str) -> Result<Vec<((usize, usize), usize)>, CliError> {
+    value
+        .split(',')
+        .map(|item| {
+            let bad = || {
+                CliError::usage(format!(
+                    "bench: bad case '{item}' in --cases (expected MxN:COUNT, e.g. 3x3:16777216)"
+                ))
+            };
+            let (shape, count) = item.trim().split_once(':').ok_or_else(bad)?;
+            let shape = parse_shapes(shape).map_err(|_| bad())?;
+            let count = parse_count(count).map_err(|_| bad())?;
+            match shape[..] {
+                [one] => Ok((one, count)),
+                _ => Err(bad()),
+            }
+        })
+        .collect()
 }
 
 /// A comma-separated list of [`ROW_GROUPS`].
@@ -275,6 +303,9 @@ mod tests {
             &["--quick=yes"],
             &["--large=1"],
             &["--only", "gpu,tpu"],
+            &["--cases", "3x3"],
+            &["--cases", "3x3:0"],
+            &["--cases", "3x3:10,axb:5"],
             &["--only"],
             &["--count", "0"],
             &["--count", "-5"],

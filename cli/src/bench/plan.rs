@@ -75,14 +75,16 @@ impl Case {
 
 /// The cases to measure, in order.
 pub(crate) fn plan(args: &BenchArgs) -> Vec<Case> {
-    let shapes: Vec<(usize, usize)> = match &args.shapes {
-        Some(list) => list.clone(),
-        None => DEFAULT_CASES.iter().map(|&(shape, _)| shape).collect(),
+    // (shape, explicit count): `--cases` gives both; `--shapes` (or the default table) the shape.
+    let shapes: Vec<((usize, usize), Option<usize>)> = match (&args.cases, &args.shapes) {
+        (Some(list), _) => list.iter().map(|&(s, c)| (s, Some(c))).collect(),
+        (None, Some(list)) => list.iter().map(|&s| (s, None)).collect(),
+        (None, None) => DEFAULT_CASES.iter().map(|&(s, _)| (s, None)).collect(),
     };
     let mut cases = Vec::new();
-    for (m, n) in shapes {
+    for ((m, n), explicit) in shapes {
         let full = default_count(m, n);
-        let count = match args.count {
+        let count = match explicit.or(args.count) {
             Some(count) => count,
             None if args.quick => (full / QUICK_DIVISOR).max(1),
             None => full,
@@ -164,6 +166,7 @@ mod tests {
                 large: false,
                 numpy: None,
                 only: None,
+                cases: None,
             }
         );
         let cases = plan(&a);
@@ -201,6 +204,11 @@ mod tests {
         assert!(cases.iter().all(|c| c.vectors == Vectors::Thin));
         assert_eq!(cases.iter().filter(|c| c.polar).count(), 1);
         assert_eq!(cases[0].count, (1 << 20) / QUICK_DIVISOR);
+        let c = plan(&run_args(&["--cases", "3x3:1024,16x16:64"]));
+        assert_eq!(
+            c.iter().map(|c| (c.m, c.count, c.polar)).collect::<Vec<_>>(),
+            [(3, 1024, false), (3, 1024, true), (16, 64, false)]
+        );
         let b = run_args(&["--count=100", "--shapes=5x7"]);
         assert_eq!(plan(&b)[0].count, 100);
         assert_eq!(plan(&b)[0].planned, 100);
