@@ -79,7 +79,7 @@ fn rotation(alpha: real, beta: real, gamma: real) -> vec2<real> {
     let ds = d * k;
     let gs = g2 * k;
     let t = select(real(-1.0), real(1.0), d >= 0.0) * gs / (abs(ds) + sqrt(ds * ds + gs * gs));
-    let c = inverseSqrt(1.0 + t * t);
+    let c = inv_sqrt(1.0 + t * t);
     return vec2<real>(c, c * t);
 }
 
@@ -91,6 +91,6 @@ fn relative_gamma(alpha: real, beta: real, gamma: real) -> real {
     // Two inverse square roots instead of two square roots and a division (the costly
     // operations of a pair on SIMD devices); no overflow or underflow for non-negligible
     // columns.
-    return abs(gamma) * inverseSqrt(alpha) * inverseSqrt(beta);
+    return abs(gamma) * inv_sqrt(alpha) * inv_sqrt(beta);
 }
 

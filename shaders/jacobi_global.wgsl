@@ -57,7 +57,6 @@ var<workgroup> wg_exp: atomic<u32>;
 var<workgroup> wg_bad: atomic<u32>;
 var<workgroup> bcast: u32;
 
-const EXP_BIAS: i32 = 1000;
 
 // Shares invocation 0's `value` with the workgroup (barriers included), so that branching on
 // it is uniform.

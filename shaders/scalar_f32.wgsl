@@ -9,8 +9,10 @@ alias real = f32;
 // rotated, and its singular vector is completed on the host.
 const NEGLIGIBLE_SQ: real = 7.888609052210118e-31;
 
-// Sentinel exponent of a zero (or subnormal, flushed) entry.
+// Sentinel exponent of a zero (or subnormal, flushed) entry, and the bias that makes every
+// exponent (and the sentinel) non-negative for atomics.
 const EXP_ZERO: i32 = -1000;
+const EXP_BIAS: i32 = 1000;
 
 // True unless x is ±Inf or NaN. Tests the exponent bits: WGSL lets implementations assume
 // floats are finite, so `x != x` may be folded away; integer tests cannot be.
@@ -31,4 +33,9 @@ fn pow2(e: i32) -> real {
 
 fn nan_real() -> real {
     return bitcast<f32>(0x7fc00000u);
+}
+
+// 1/√x (llvmpipe and GPUs have a fast inverse square root for f32).
+fn inv_sqrt(x: real) -> real {
+    return inverseSqrt(x);
 }

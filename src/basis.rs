@@ -8,30 +8,31 @@
 //! orthogonal to `span(G)` to f64 rounding, so the completed matrix is orthonormal to the
 //! accuracy of the known vectors. Cost: `O(rows·r·(r + missing))` per matrix.
 
+use crate::element::Real;
 use crate::options::Vectors;
 
 /// A column of U (or row of Vᵀ) counts as missing when its squared norm is below this: real
 /// singular vectors have norm 1 ± O(ε), missing ones are written as exact zeros.
 const MISSING_NORM_SQ: f64 = 0.25;
 
-/// A strided `rows×cols` matrix of f32 inside a slice: element `(i, j)` at `i·rs + j·cs`.
-struct Strided<'a> {
-    data: &'a mut [f32],
+/// A strided `rows×cols` matrix inside a slice: element `(i, j)` at `i·rs + j·cs`.
+struct Strided<'a, T: Real> {
+    data: &'a mut [T],
     rows: usize,
     cols: usize,
     rs: usize,
     cs: usize,
 }
 
-impl Strided<'_> {
+impl<T: Real> Strided<'_, T> {
     #[inline]
     fn get(&self, i: usize, j: usize) -> f64 {
-        f64::from(self.data[i * self.rs + j * self.cs])
+        self.data[i * self.rs + j * self.cs].to_f64()
     }
 
     #[inline]
     fn set(&mut self, i: usize, j: usize, x: f64) {
-        self.data[i * self.rs + j * self.cs] = x as f32;
+        self.data[i * self.rs + j * self.cs] = T::from_f64(x);
     }
 
     fn column_norm_sq(&self, j: usize) -> f64 {
@@ -47,9 +48,9 @@ impl Strided<'_> {
 /// vectors of negligible singular values). Returns the number of vectors filled.
 ///
 /// [`SvdOutput`]: crate::SvdOutput
-pub(crate) fn complete_vectors(
-    u: &mut [f32],
-    vt: &mut [f32],
+pub(crate) fn complete_vectors<T: Real>(
+    u: &mut [T],
+    vt: &mut [T],
     m: usize,
     n: usize,
     vectors: Vectors,
@@ -86,7 +87,7 @@ pub(crate) fn complete_vectors(
 
 /// Replaces every column of `a` from `known_cols` on, and every (near) zero column before it,
 /// by unit vectors orthogonal to each other and to the remaining columns.
-fn complete_columns(mut a: Strided<'_>, known_cols: usize) -> usize {
+fn complete_columns<T: Real>(mut a: Strided<'_, T>, known_cols: usize) -> usize {
     let missing: Vec<usize> = (0..a.cols)
         .filter(|&j| j >= known_cols || a.column_norm_sq(j) < MISSING_NORM_SQ)
         .collect();
@@ -137,8 +138,8 @@ fn complete_columns(mut a: Strided<'_>, known_cols: usize) -> usize {
 /// non-negative to the rotation sign convention: det U = det V = +1, the last singular value
 /// taking the sign of det A. Flipping the last column of U (or row of Vᵀ) together with the
 /// sign of σₙ leaves U·Σ·Vᵀ unchanged.
-pub(crate) fn to_rotation_convention(s: &mut [f32], u: &mut [f32], vt: &mut [f32], n: usize) {
-    let mut flip = |m: &mut [f32], column: bool| {
+pub(crate) fn to_rotation_convention<T: Real>(s: &mut [T], u: &mut [T], vt: &mut [T], n: usize) {
+    let mut flip = |m: &mut [T], column: bool| {
         let det = determinant(m, n);
         if det < 0.0 {
             for i in 0..n {
@@ -157,8 +158,8 @@ pub(crate) fn to_rotation_convention(s: &mut [f32], u: &mut [f32], vt: &mut [f32
 }
 
 /// Determinant of a row-major `n×n` matrix by LU with partial pivoting, in f64.
-pub(crate) fn determinant(a: &[f32], n: usize) -> f64 {
-    let mut m: Vec<f64> = a.iter().map(|&x| f64::from(x)).collect();
+pub(crate) fn determinant<T: Real>(a: &[T], n: usize) -> f64 {
+    let mut m: Vec<f64> = a.iter().map(|&x| x.to_f64()).collect();
     let mut det = 1.0;
     for k in 0..n {
         let pivot = (k..n)

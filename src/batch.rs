@@ -17,6 +17,7 @@ use std::borrow::Cow;
 
 use nalgebra::{DMatrix, SMatrix};
 
+use crate::element::{Element, Real};
 use crate::error::{Error, Result};
 
 /// How the elements of each matrix are ordered in memory.
@@ -50,28 +51,29 @@ impl Layout {
     }
 }
 
-/// A batch of `count` real `f32` matrices, each `m×n`, in one flat slice.
+/// A batch of `count` matrices, each `m×n`, of element type `T` ([`f32`] by default, or
+/// [`f64`]), in one flat slice.
 ///
 /// Construct it with [`MatrixBatch::row_major`], [`MatrixBatch::col_major`],
 /// [`MatrixBatch::from_matrices`] (nalgebra `SMatrix`, no copy) or
 /// [`MatrixBatch::from_dmatrices`] (nalgebra `DMatrix`, one copy because each `DMatrix` owns a
 /// separate allocation). All constructors validate the shape; none panics.
 #[derive(Clone, Debug)]
-pub struct MatrixBatch<'a> {
-    data: Cow<'a, [f32]>,
+pub struct MatrixBatch<'a, T: Element = f32> {
+    data: Cow<'a, [T]>,
     count: usize,
     m: usize,
     n: usize,
     layout: Layout,
 }
 
-impl<'a> MatrixBatch<'a> {
+impl<'a, T: Element> MatrixBatch<'a, T> {
     /// A batch whose matrices are stored row-major (numpy C order), `count·m·n` elements.
     ///
     /// # Errors
     /// [`Error::ZeroDimension`] if a dimension is zero, [`Error::LengthMismatch`] if
     /// `data.len() != count·m·n`, [`Error::TooLarge`] if `count·m·n` overflows.
-    pub fn row_major(data: &'a [f32], count: usize, m: usize, n: usize) -> Result<Self> {
+    pub fn row_major(data: &'a [T], count: usize, m: usize, n: usize) -> Result<Self> {
         Self::new(Cow::Borrowed(data), count, m, n, Layout::RowMajor)
     }
 
@@ -79,7 +81,7 @@ impl<'a> MatrixBatch<'a> {
     ///
     /// # Errors
     /// As [`MatrixBatch::row_major`].
-    pub fn col_major(data: &'a [f32], count: usize, m: usize, n: usize) -> Result<Self> {
+    pub fn col_major(data: &'a [T], count: usize, m: usize, n: usize) -> Result<Self> {
         Self::new(Cow::Borrowed(data), count, m, n, Layout::ColMajor)
     }
 
@@ -88,7 +90,7 @@ impl<'a> MatrixBatch<'a> {
     /// # Errors
     /// As [`MatrixBatch::row_major`].
     pub fn with_layout(
-        data: &'a [f32],
+        data: &'a [T],
         count: usize,
         m: usize,
         n: usize,
@@ -102,12 +104,12 @@ impl<'a> MatrixBatch<'a> {
     /// # Errors
     /// As [`MatrixBatch::row_major`].
     pub fn from_vec(
-        data: Vec<f32>,
+        data: Vec<T>,
         count: usize,
         m: usize,
         n: usize,
         layout: Layout,
-    ) -> Result<MatrixBatch<'static>> {
+    ) -> Result<MatrixBatch<'static, T>> {
         MatrixBatch::new(Cow::Owned(data), count, m, n, layout)
     }
 
@@ -117,7 +119,7 @@ impl<'a> MatrixBatch<'a> {
     /// # Errors
     /// [`Error::ZeroDimension`] if the slice is empty or `R` or `C` is zero.
     pub fn from_matrices<const R: usize, const C: usize>(
-        matrices: &'a [SMatrix<f32, R, C>],
+        matrices: &'a [SMatrix<T, R, C>],
     ) -> Result<Self> {
         if R == 0 || C == 0 {
             return Err(Error::ZeroDimension {
@@ -127,7 +129,7 @@ impl<'a> MatrixBatch<'a> {
             });
         }
         // `SMatrix` is `Pod` (nalgebra's `convert-bytemuck`): contiguous column-major floats.
-        let flat: &'a [f32] = bytemuck::cast_slice(matrices);
+        let flat: &'a [T] = bytemuck::cast_slice(matrices);
         Self::new(Cow::Borrowed(flat), matrices.len(), R, C, Layout::ColMajor)
     }
 
@@ -137,7 +139,7 @@ impl<'a> MatrixBatch<'a> {
     /// # Errors
     /// [`Error::ZeroDimension`] for an empty slice or empty matrices,
     /// [`Error::ShapeMismatch`] if the shapes differ.
-    pub fn from_dmatrices(matrices: &[DMatrix<f32>]) -> Result<MatrixBatch<'static>> {
+    pub fn from_dmatrices(matrices: &[DMatrix<T>]) -> Result<MatrixBatch<'static, T>> {
         let Some(first) = matrices.first() else {
             return Err(Error::ZeroDimension {
                 count: 0,
@@ -162,7 +164,7 @@ impl<'a> MatrixBatch<'a> {
         MatrixBatch::new(Cow::Owned(data), matrices.len(), m, n, Layout::ColMajor)
     }
 
-    fn new(data: Cow<'a, [f32]>, count: usize, m: usize, n: usize, layout: Layout) -> Result<Self> {
+    fn new(data: Cow<'a, [T]>, count: usize, m: usize, n: usize, layout: Layout) -> Result<Self> {
         if count == 0 || m == 0 || n == 0 {
             return Err(Error::ZeroDimension { count, m, n });
         }
@@ -187,7 +189,7 @@ impl<'a> MatrixBatch<'a> {
 
     /// The same data seen as the batch of transposes `Aᵀ` (`n×m`, other layout). No copy.
     #[must_use]
-    pub fn transpose(&self) -> MatrixBatch<'_> {
+    pub fn transpose(&self) -> MatrixBatch<'_, T> {
         MatrixBatch {
             data: Cow::Borrowed(&self.data),
             count: self.count,
@@ -235,7 +237,7 @@ impl<'a> MatrixBatch<'a> {
     /// The whole flat slice, `count·m·n` elements.
     #[inline]
     #[must_use]
-    pub fn as_slice(&self) -> &[f32] {
+    pub fn as_slice(&self) -> &[T] {
         &self.data
     }
 
@@ -245,7 +247,7 @@ impl<'a> MatrixBatch<'a> {
     /// If `b >= count`.
     #[inline]
     #[must_use]
-    pub fn matrix_slice(&self, b: usize) -> &[f32] {
+    pub fn matrix_slice(&self, b: usize) -> &[T] {
         let len = self.m * self.n;
         &self.data[b * len..(b + 1) * len]
     }
@@ -256,11 +258,13 @@ impl<'a> MatrixBatch<'a> {
     /// If an index is out of range.
     #[inline]
     #[must_use]
-    pub fn get(&self, b: usize, i: usize, j: usize) -> f32 {
+    pub fn get(&self, b: usize, i: usize, j: usize) -> T {
         assert!(i < self.m && j < self.n, "index ({i}, {j}) out of range");
         self.matrix_slice(b)[self.layout.offset(self.m, self.n, i, j)]
     }
+}
 
+impl<T: Real> MatrixBatch<'_, T> {
     /// Matrix `b` as an nalgebra matrix in f64 (a copy), for references and tests.
     ///
     /// # Panics
@@ -269,7 +273,7 @@ impl<'a> MatrixBatch<'a> {
     pub fn to_dmatrix_f64(&self, b: usize) -> DMatrix<f64> {
         let s = self.matrix_slice(b);
         DMatrix::from_fn(self.m, self.n, |i, j| {
-            f64::from(s[self.layout.offset(self.m, self.n, i, j)])
+            s[self.layout.offset(self.m, self.n, i, j)].to_f64()
         })
     }
 }

@@ -16,7 +16,8 @@
 //!    that is faster for the shape, by [`software_adapter_prefers_gpu`], a fixed rule derived
 //!    from `batched-svd bench` (no run-time racing, so results never depend on timing).
 //! 4. The GPU chosen but a matrix exceeds a device limit: the CPU engine
-//!    ([`Reason::ExceedsDevice`]).
+//!    ([`Reason::ExceedsDevice`]); f64 on a device without `SHADER_F64` (Metal, some
+//!    integrated GPUs): the CPU engine ([`Reason::MissingFeature`]).
 //!
 //! The adapter is looked up on the first call that needs it and the device created on the
 //! first call that runs on it, so an `Auto` solver whose calls all go to the CPU never pays
@@ -31,6 +32,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::batch::MatrixBatch;
 use crate::cpu::Cpu;
+use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops::{self, Cutoff, LowRank, Lstsq, Pca, Pinv, RightHandSides, Truncated};
@@ -367,9 +369,9 @@ impl Solver {
     /// Runs `on_gpu` or `on_cpu` as [`Solver::choose`] decides, falling back to the CPU for
     /// `Auto` when the device cannot be created or a matrix exceeds it, and records the
     /// choice in the result's report.
-    fn dispatch<T>(
+    fn dispatch<T, E: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, E>,
         vectors: Vectors,
         out: &mut T,
         on_gpu: impl FnOnce(&Gpu, &mut T) -> Result<()>,
@@ -402,6 +404,12 @@ impl Solver {
                             reason: Reason::ExceedsDevice(e.to_string()),
                         };
                     }
+                    Err(Error::MissingFeature(why)) if auto => {
+                        choice = EngineChoice {
+                            kind: Engine::Cpu,
+                            reason: Reason::MissingFeature(why),
+                        };
+                    }
                     Err(e) => return Err(e),
                 }
             }
@@ -418,7 +426,11 @@ impl Solver {
     /// As the engine's: [`Error::InvalidOption`] for bad options; for [`Backend::Gpu`],
     /// [`Error::NoAdapter`] and the device errors of [`Gpu::svd`]. `Auto` falls back to the
     /// CPU instead of failing for a missing adapter or a matrix beyond the device's limits.
-    pub fn svd(&self, batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
+    pub fn svd<T: Real>(
+        &self,
+        batch: &MatrixBatch<'_, T>,
+        opts: &SvdOptions,
+    ) -> Result<SvdOutput<T>> {
         let mut out = SvdOutput::default();
         self.svd_into(batch, opts, &mut out)?;
         Ok(out)
@@ -428,11 +440,11 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`].
-    pub fn svd_into(
+    pub fn svd_into<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
-        out: &mut SvdOutput,
+        out: &mut SvdOutput<T>,
     ) -> Result<()> {
         opts.validate_for(batch.rows(), batch.cols())?;
         self.dispatch(
@@ -449,7 +461,11 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`]; [`Error::InvalidOption`] for non-square matrices.
-    pub fn polar(&self, batch: &MatrixBatch<'_>, opts: &PolarOptions) -> Result<PolarOutput> {
+    pub fn polar<T: Real>(
+        &self,
+        batch: &MatrixBatch<'_, T>,
+        opts: &PolarOptions,
+    ) -> Result<PolarOutput<T>> {
         let mut out = PolarOutput::default();
         self.polar_into(batch, opts, &mut out)?;
         Ok(out)
@@ -459,11 +475,11 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::polar`].
-    pub fn polar_into(
+    pub fn polar_into<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
-        out: &mut PolarOutput,
+        out: &mut PolarOutput<T>,
     ) -> Result<()> {
         crate::polar::svd_options(batch)?;
         self.dispatch(
@@ -480,12 +496,12 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`] and [`ops::truncate`].
-    pub fn truncated_svd(
+    pub fn truncated_svd<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
         cutoff: Cutoff,
-    ) -> Result<Truncated> {
+    ) -> Result<Truncated<T>> {
         ops::truncate(&self.svd(batch, opts)?, cutoff)
     }
 
@@ -494,12 +510,12 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`] and [`ops::low_rank`].
-    pub fn low_rank(
+    pub fn low_rank<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
         cutoff: Cutoff,
-    ) -> Result<LowRank> {
+    ) -> Result<LowRank<T>> {
         ops::low_rank(&self.svd(batch, &thin(opts))?, cutoff)
     }
 
@@ -508,12 +524,12 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`] and [`ops::pinv`].
-    pub fn pinv(
+    pub fn pinv<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
         rcond: Option<f64>,
-    ) -> Result<Pinv> {
+    ) -> Result<Pinv<T>> {
         if let Some(rcond) = rcond {
             ops::pinv::validate_rcond(rcond)?;
         }
@@ -525,13 +541,13 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`] and [`ops::lstsq`].
-    pub fn lstsq(
+    pub fn lstsq<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
-        rhs: &RightHandSides<'_>,
+        batch: &MatrixBatch<'_, T>,
+        rhs: &RightHandSides<'_, T>,
         opts: &SvdOptions,
         rcond: Option<f64>,
-    ) -> Result<Lstsq> {
+    ) -> Result<Lstsq<T>> {
         if let Some(rcond) = rcond {
             ops::pinv::validate_rcond(rcond)?;
         }
@@ -543,7 +559,11 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Pca::fit`].
-    pub fn pca(&self, data: &MatrixBatch<'_>, n_components: Option<usize>) -> Result<Pca> {
+    pub fn pca<T: Real>(
+        &self,
+        data: &MatrixBatch<'_, T>,
+        n_components: Option<usize>,
+    ) -> Result<Pca<T>> {
         Pca::fit(data, n_components, self)
     }
 }

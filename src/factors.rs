@@ -6,6 +6,7 @@
 //! [`PolarOutput::from_factors`](crate::PolarOutput) take the arrays over without copying, and
 //! give them back for the next call (`*_into` reuses the allocations).
 
+use crate::element::{Element, Real};
 use crate::options::Vectors;
 use crate::report::{Engine, Report};
 
@@ -38,17 +39,17 @@ impl Product {
 ///
 /// `sigma` is `count×k`. The report's infos are one per matrix.
 #[derive(Clone, Debug)]
-pub(crate) struct Factors {
+pub(crate) struct Factors<T: Element> {
     pub report: Report,
     pub product: Product,
     /// The vectors computed (for the polar decomposition: [`Vectors::Full`]).
     pub vectors: Vectors,
-    pub sigma: Vec<f32>,
-    pub first: Vec<f32>,
-    pub second: Vec<f32>,
+    pub sigma: Vec<T::Real>,
+    pub first: Vec<T>,
+    pub second: Vec<T>,
 }
 
-impl Factors {
+impl<T: Element> Factors<T> {
     /// Factors of no matrices.
     pub(crate) fn empty(engine: Engine) -> Self {
         Self {
@@ -112,7 +113,7 @@ impl Factors {
     }
 
     /// Matrix `b`'s σ, first and second outputs.
-    pub(crate) fn matrix_mut(&mut self, b: usize) -> (&mut [f32], &mut [f32], &mut [f32]) {
+    pub(crate) fn matrix_mut(&mut self, b: usize) -> (&mut [T::Real], &mut [T], &mut [T]) {
         let k = self.k();
         let (m, n) = self.shape();
         let first = m * self.u_cols();
@@ -127,7 +128,9 @@ impl Factors {
             &mut self.second[b * second..(b + 1) * second],
         )
     }
+}
 
+impl<T: Real> Factors<T> {
     /// Turns the SVD factors of square matrices in the rotation sign convention (U in `first`,
     /// Vᵀ in `second`) into the polar factors R = U·Vᵀ and S = V·Σ·Vᵀ (formed in f64), in
     /// place; `with_s = false` drops S. Matrices with non-finite σ get NaN factors.
@@ -142,19 +145,19 @@ impl Factors {
                     // R(i, j) = Σ_k U(i, k)·Vᵀ(k, j); S(i, j) = Σ_k V(i, k)·σ_k·Vᵀ(k, j).
                     let (mut rij, mut sij) = (0.0f64, 0.0f64);
                     for k in 0..n {
-                        let vt_kj = f64::from(vt[k * n + j]);
-                        rij += f64::from(u[i * n + k]) * vt_kj;
-                        sij += f64::from(vt[k * n + i]) * f64::from(sigma[k]) * vt_kj;
+                        let vt_kj = vt[k * n + j].to_f64();
+                        rij += u[i * n + k].to_f64() * vt_kj;
+                        sij += vt[k * n + i].to_f64() * sigma[k].to_f64() * vt_kj;
                     }
                     r[i * n + j] = rij;
                     s[i * n + j] = sij;
                 }
             }
             for (dst, &x) in u.iter_mut().zip(&r) {
-                *dst = x as f32;
+                *dst = T::from_f64(x);
             }
             for (dst, &x) in vt.iter_mut().zip(&s) {
-                *dst = x as f32;
+                *dst = T::from_f64(x);
             }
         }
         self.product = Product::Polar { with_s };
@@ -167,10 +170,10 @@ impl Factors {
 /// Resizes `v` to `len` values, in place when its allocation is large enough; otherwise a new
 /// zeroed allocation (`vec!` of zeros gets pages the OS zeroes lazily, where `resize` would
 /// write every value before the solve overwrites it).
-pub(crate) fn fit(v: &mut Vec<f32>, len: usize) {
+pub(crate) fn fit<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
     if v.capacity() >= len {
-        v.resize(len, 0.0);
+        v.resize(len, T::default());
     } else {
-        *v = vec![0.0; len];
+        *v = vec![T::default(); len];
     }
 }

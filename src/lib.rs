@@ -55,6 +55,7 @@
 mod basis;
 mod batch;
 pub mod cpu;
+mod element;
 pub mod engine;
 mod error;
 mod factors;
@@ -69,6 +70,7 @@ pub mod wgsl;
 
 pub use batch::{Layout, MatrixBatch};
 pub use cpu::Cpu;
+pub use element::{Element, Real};
 pub use engine::{Backend, Solver};
 pub use error::{Error, Result};
 pub use gpu::{
@@ -76,7 +78,10 @@ pub use gpu::{
     PolarTargets, SmallBatch, SvdTargets, list_adapters,
 };
 pub use ops::{Cutoff, LowRank, Lstsq, Pca, Pinv, RightHandSides, Truncated};
-pub use options::{DEFAULT_MAX_SWEEPS, SignConvention, SvdOptions, Vectors, default_tolerance};
+pub use options::{
+    DEFAULT_MAX_SWEEPS, SignConvention, SvdOptions, Vectors, default_tolerance,
+    default_tolerance_for,
+};
 pub use output::SvdOutput;
 pub use polar::{PolarOptions, PolarOutput};
 pub use report::{Engine, EngineChoice, MatrixInfo, Reason, Report, Status, Timings, WorkCounts};

@@ -2,11 +2,13 @@
 
 use nalgebra::{DMatrix, DMatrixView, Dyn};
 
+use crate::element::{Element, Real};
 use crate::factors::{Factors, Product};
 use crate::options::Vectors;
 use crate::report::{Engine, Report};
 
-/// Singular values and vectors of every matrix of a batch.
+/// Singular values and vectors of every matrix of a batch of element type `T` (`f32` by
+/// default, or `f64`; the singular values are `T::Real`).
 ///
 /// With `k = min(m, n)`:
 /// * singular values: `count×k`, each row non-negative and (by default) descending;
@@ -21,15 +23,15 @@ use crate::report::{Engine, Report};
 /// The output dereferences to its [`Report`]: `out.count()`, `out.shape()`, `out.status(i)`,
 /// `out.infos()`, `out.engine()`, `out.timings()` and `out.work()` are the report's.
 #[derive(Clone, Debug)]
-pub struct SvdOutput {
+pub struct SvdOutput<T: Element = f32> {
     report: Report,
     vectors: Vectors,
-    singular_values: Vec<f32>,
-    u: Vec<f32>,
-    vt: Vec<f32>,
+    singular_values: Vec<T::Real>,
+    u: Vec<T>,
+    vt: Vec<T>,
 }
 
-impl std::ops::Deref for SvdOutput {
+impl<T: Element> std::ops::Deref for SvdOutput<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -37,16 +39,16 @@ impl std::ops::Deref for SvdOutput {
     }
 }
 
-impl Default for SvdOutput {
+impl<T: Element> Default for SvdOutput<T> {
     /// An output of no matrices, to pass to an engine's `svd_into`.
     fn default() -> Self {
         Self::from_factors(Factors::empty(Engine::Gpu))
     }
 }
 
-impl SvdOutput {
+impl<T: Element> SvdOutput<T> {
     /// Takes over the arrays of SVD factors (U in `first`, Vᵀ in `second`).
-    pub(crate) fn from_factors(f: Factors) -> Self {
+    pub(crate) fn from_factors(f: Factors<T>) -> Self {
         debug_assert_eq!(f.product, Product::Svd);
         Self {
             report: f.report,
@@ -58,7 +60,7 @@ impl SvdOutput {
     }
 
     /// This output's arrays as factors for an engine to write into (allocations reused).
-    pub(crate) fn into_factors(self) -> Factors {
+    pub(crate) fn into_factors(self) -> Factors<T> {
         Factors {
             report: self.report,
             product: Product::Svd,
@@ -108,7 +110,7 @@ impl SvdOutput {
     /// If `i >= count`.
     #[inline]
     #[must_use]
-    pub fn singular_values(&self, i: usize) -> &[f32] {
+    pub fn singular_values(&self, i: usize) -> &[T::Real] {
         let k = self.report.k();
         &self.singular_values[i * k..(i + 1) * k]
     }
@@ -116,7 +118,7 @@ impl SvdOutput {
     /// All singular values, `count×k`, row-major.
     #[inline]
     #[must_use]
-    pub fn all_singular_values(&self) -> &[f32] {
+    pub fn all_singular_values(&self) -> &[T::Real] {
         &self.singular_values
     }
 
@@ -125,7 +127,7 @@ impl SvdOutput {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn u(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
+    pub fn u(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
         let c = self.u_cols();
         row_major_view(&self.u, i, self.report.m, c)
     }
@@ -135,24 +137,26 @@ impl SvdOutput {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn vt(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
+    pub fn vt(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
         row_major_view(&self.vt, i, self.vt_rows(), self.report.n)
     }
 
     /// All U matrices, `count×m×u_cols`, each row-major (numpy layout).
     #[inline]
     #[must_use]
-    pub fn all_u(&self) -> &[f32] {
+    pub fn all_u(&self) -> &[T] {
         &self.u
     }
 
     /// All Vᵀ matrices, `count×vt_rows×n`, each row-major (numpy layout).
     #[inline]
     #[must_use]
-    pub fn all_vt(&self) -> &[f32] {
+    pub fn all_vt(&self) -> &[T] {
         &self.vt
     }
+}
 
+impl<T: Real> SvdOutput<T> {
     /// `U·diag(σ)·Vᵀ` of matrix `i` (thin part), in f64, or `None` for values-only output.
     ///
     /// # Panics
@@ -165,7 +169,7 @@ impl SvdOutput {
         let s = self.singular_values(i);
         Some(DMatrix::from_fn(self.report.m, self.report.n, |r, c| {
             (0..k)
-                .map(|j| f64::from(u[(r, j)]) * f64::from(s[j]) * f64::from(vt[(j, c)]))
+                .map(|j| u[(r, j)].to_f64() * s[j].to_f64() * vt[(j, c)].to_f64())
                 .sum()
         }))
     }
@@ -173,12 +177,12 @@ impl SvdOutput {
 
 /// Matrix `i` of a buffer of row-major `rows×cols` matrices as an nalgebra view (`None` when
 /// empty).
-pub(crate) fn row_major_view(
-    data: &[f32],
+pub(crate) fn row_major_view<T: nalgebra::Scalar>(
+    data: &[T],
     i: usize,
     rows: usize,
     cols: usize,
-) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
+) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
     if cols == 0 || rows == 0 || data.is_empty() {
         return None;
     }

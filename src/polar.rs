@@ -15,6 +15,7 @@
 use nalgebra::{DMatrixView, Dyn};
 
 use crate::batch::MatrixBatch;
+use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::factors::{Factors, Product};
 use crate::options::{SignConvention, SvdOptions, Vectors};
@@ -43,20 +44,20 @@ impl PolarOptions {
 ///
 /// `R` is `count×n×n` and `S` is `count×n×n` (empty when only R was asked for), each matrix
 /// row-major (numpy layout). Accuracy: `R` is orthogonal and `A ≈ R·S` to the SVD's bounds
-/// (16·n·ε relative to ‖A‖, ε = 2⁻²³).
+/// (16·n·ε relative to ‖A‖, ε the element type's unit roundoff).
 ///
 /// The output dereferences to its [`Report`] (count, shape, statuses, engine, timings, work).
 #[derive(Clone, Debug)]
-pub struct PolarOutput {
+pub struct PolarOutput<T: Element = f32> {
     report: Report,
-    r: Vec<f32>,
-    s: Vec<f32>,
+    r: Vec<T>,
+    s: Vec<T>,
     /// The singular values the solve produced on the way (kept so that a reused output
     /// reuses this allocation too; not part of the result).
-    sigma: Vec<f32>,
+    sigma: Vec<T::Real>,
 }
 
-impl std::ops::Deref for PolarOutput {
+impl<T: Element> std::ops::Deref for PolarOutput<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -64,7 +65,7 @@ impl std::ops::Deref for PolarOutput {
     }
 }
 
-impl Default for PolarOutput {
+impl<T: Element> Default for PolarOutput<T> {
     /// An output of no matrices, to pass to an engine's `polar_into`.
     fn default() -> Self {
         Self {
@@ -76,7 +77,7 @@ impl Default for PolarOutput {
     }
 }
 
-impl PolarOutput {
+impl<T: Element> PolarOutput<T> {
     /// `n`, the size of each matrix.
     #[inline]
     #[must_use]
@@ -101,7 +102,7 @@ impl PolarOutput {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn r(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
+    pub fn r(&self, i: usize) -> DMatrixView<'_, T, Dyn, Dyn> {
         let n = self.n();
         row_major_view(&self.r, i, n, n).expect("R is never empty")
     }
@@ -111,7 +112,7 @@ impl PolarOutput {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn s(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
+    pub fn s(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
         let n = self.n();
         row_major_view(&self.s, i, n, n)
     }
@@ -119,19 +120,19 @@ impl PolarOutput {
     /// All R, `count×n×n`, each row-major.
     #[inline]
     #[must_use]
-    pub fn all_r(&self) -> &[f32] {
+    pub fn all_r(&self) -> &[T] {
         &self.r
     }
 
     /// All S, `count×n×n`, each row-major (empty when only R was computed).
     #[inline]
     #[must_use]
-    pub fn all_s(&self) -> &[f32] {
+    pub fn all_s(&self) -> &[T] {
         &self.s
     }
 
     /// Takes over the arrays of polar factors (R in `first`, S in `second`).
-    pub(crate) fn from_factors(f: Factors) -> Self {
+    pub(crate) fn from_factors(f: Factors<T>) -> Self {
         debug_assert!(matches!(f.product, Product::Polar { .. }));
         Self {
             report: f.report,
@@ -142,7 +143,7 @@ impl PolarOutput {
     }
 
     /// This output's arrays as factors for an engine to write into (allocations reused).
-    pub(crate) fn into_factors(self) -> Factors {
+    pub(crate) fn into_factors(self) -> Factors<T> {
         Factors {
             report: self.report,
             product: Product::Polar { with_s: true },
@@ -155,7 +156,7 @@ impl PolarOutput {
 }
 
 /// The SVD options a polar decomposition needs, after checking the batch is square.
-pub(crate) fn svd_options(batch: &MatrixBatch<'_>) -> Result<SvdOptions> {
+pub(crate) fn svd_options<T: Element>(batch: &MatrixBatch<'_, T>) -> Result<SvdOptions> {
     if batch.rows() != batch.cols() {
         return Err(Error::InvalidOption(format!(
             "the polar decomposition needs square matrices, not {}×{}",

@@ -182,7 +182,7 @@ fn bad_shapes_are_errors_not_panics() {
         Err(Error::ZeroDimension { .. })
     ));
     assert!(matches!(
-        MatrixBatch::from_dmatrices(&[]),
+        MatrixBatch::<f32>::from_dmatrices(&[]),
         Err(Error::ZeroDimension { .. })
     ));
 }

@@ -35,6 +35,7 @@ use std::time::Instant;
 
 use crate::basis::{complete_vectors, to_rotation_convention};
 use crate::batch::MatrixBatch;
+use crate::element::Real;
 use crate::error::Result;
 use crate::factors::{Factors, Product};
 use crate::options::{SignConvention, SvdOptions, Vectors};
@@ -140,7 +141,11 @@ impl Cpu {
     /// # Errors
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) for invalid options. Numerical
     /// trouble is reported per matrix, not as an error.
-    pub fn svd(&self, batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
+    pub fn svd<T: Real>(
+        &self,
+        batch: &MatrixBatch<'_, T>,
+        opts: &SvdOptions,
+    ) -> Result<SvdOutput<T>> {
         let mut out = SvdOutput::default();
         self.svd_into(batch, opts, &mut out)?;
         Ok(out)
@@ -150,11 +155,11 @@ impl Cpu {
     ///
     /// # Errors
     /// As [`Cpu::svd`].
-    pub fn svd_into(
+    pub fn svd_into<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
-        out: &mut SvdOutput,
+        out: &mut SvdOutput<T>,
     ) -> Result<()> {
         let mut f = std::mem::take(out).into_factors();
         let result = self.run(batch, opts, Product::Svd, &mut f);
@@ -166,7 +171,11 @@ impl Cpu {
     ///
     /// # Errors
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) for non-square matrices.
-    pub fn polar(&self, batch: &MatrixBatch<'_>, opts: &PolarOptions) -> Result<PolarOutput> {
+    pub fn polar<T: Real>(
+        &self,
+        batch: &MatrixBatch<'_, T>,
+        opts: &PolarOptions,
+    ) -> Result<PolarOutput<T>> {
         let mut out = PolarOutput::default();
         self.polar_into(batch, opts, &mut out)?;
         Ok(out)
@@ -176,11 +185,11 @@ impl Cpu {
     ///
     /// # Errors
     /// As [`Cpu::polar`].
-    pub fn polar_into(
+    pub fn polar_into<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
-        out: &mut PolarOutput,
+        out: &mut PolarOutput<T>,
     ) -> Result<()> {
         let svd_opts = crate::polar::svd_options(batch)?;
         let mut f = std::mem::take(out).into_factors();
@@ -195,12 +204,12 @@ impl Cpu {
     }
 
     /// Computes the SVD factors of `batch` into `f`.
-    fn run(
+    fn run<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
         product: Product,
-        f: &mut Factors,
+        f: &mut Factors<T>,
     ) -> Result<()> {
         opts.validate_for(batch.rows(), batch.cols())?;
         let start = Instant::now();
@@ -255,9 +264,8 @@ impl Cpu {
 }
 
 /// What every thread of a call shares.
-#[derive(Clone, Copy)]
-struct Job<'a> {
-    batch: &'a MatrixBatch<'a>,
+struct Job<'a, T: Real> {
+    batch: &'a MatrixBatch<'a, T>,
     opts: &'a SvdOptions,
     vectors: Vectors,
     /// Threads faer may use inside one matrix.
@@ -265,17 +273,25 @@ struct Job<'a> {
 }
 
 /// The matrices `first..first + info.len()` and their output slices.
-struct Part<'a> {
+struct Part<'a, T> {
     first: usize,
-    sigma: &'a mut [f32],
-    u: &'a mut [f32],
-    vt: &'a mut [f32],
+    sigma: &'a mut [T],
+    u: &'a mut [T],
+    vt: &'a mut [T],
     info: &'a mut [MatrixInfo],
 }
 
-impl Job<'_> {
+impl<T: Real> Clone for Job<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T: Real> Copy for Job<'_, T> {}
+
+impl<T: Real> Job<'_, T> {
     /// Decomposes the matrices of `part` into its slices.
-    fn solve(&self, part: Part<'_>) {
+    fn solve(&self, part: Part<'_, T>) {
         let (m, n) = (self.batch.rows(), self.batch.cols());
         let k = m.min(n);
         let (uc, vr) = (self.vectors.u_cols(m, n), self.vectors.vt_rows(m, n));
@@ -303,7 +319,7 @@ impl Job<'_> {
                 let mut largest = 0.0f64;
                 for j in 0..n {
                     for i in 0..m {
-                        let x = f64::from(a[layout.offset(m, n, i, j)]);
+                        let x = a[layout.offset(m, n, i, j)].to_f64();
                         largest = largest.max(x.abs());
                         a64[j * m + i] = x;
                     }
@@ -347,9 +363,9 @@ impl Job<'_> {
                 Status::NonFinite
             };
             if status != Status::Converged {
-                s.fill(f32::NAN);
-                u.fill(f32::NAN);
-                vt.fill(f32::NAN);
+                s.fill(T::nan());
+                u.fill(T::nan());
+                vt.fill(T::nan());
                 *info = MatrixInfo {
                     status,
                     sweeps: 0,
@@ -362,7 +378,7 @@ impl Job<'_> {
                 continue;
             }
             for (dst, &src) in s.iter_mut().zip(&result.sigma) {
-                *dst = src as f32;
+                *dst = T::from_f64(src);
             }
             if want {
                 write_vectors(&result, m, n, uc, u, vt);
@@ -383,18 +399,25 @@ impl Job<'_> {
 /// Rounds U (`m×k` column-major) into the row-major `m×uc` slice and Vᵀ (from V, `n×k`
 /// column-major) into the row-major `vr×n` slice; the slots beyond `k` (full vectors) are
 /// zeroed for the basis completion.
-fn write_vectors(f: &jacobi::Svd64, m: usize, n: usize, uc: usize, u: &mut [f32], vt: &mut [f32]) {
+fn write_vectors<T: Real>(
+    f: &jacobi::Svd64,
+    m: usize,
+    n: usize,
+    uc: usize,
+    u: &mut [T],
+    vt: &mut [T],
+) {
     let k = m.min(n);
-    u.fill(0.0);
-    vt.fill(0.0);
+    u.fill(T::default());
+    vt.fill(T::default());
     for j in 0..k {
         let col = &f.u[j * m..(j + 1) * m];
         for (i, &x) in col.iter().enumerate() {
-            u[i * uc + j] = x as f32;
+            u[i * uc + j] = T::from_f64(x);
         }
         let vrow = &f.v[j * n..(j + 1) * n];
         for (c, &x) in vrow.iter().enumerate() {
-            vt[j * n + c] = x as f32;
+            vt[j * n + c] = T::from_f64(x);
         }
     }
 }
@@ -403,7 +426,7 @@ fn write_vectors(f: &jacobi::Svd64, m: usize, n: usize, uc: usize, u: &mut [f32]
 ///
 /// # Errors
 /// As [`Cpu::svd`].
-pub fn svd(batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
+pub fn svd<T: Real>(batch: &MatrixBatch<'_, T>, opts: &SvdOptions) -> Result<SvdOutput<T>> {
     Cpu::new().svd(batch, opts)
 }
 
@@ -411,11 +434,11 @@ pub fn svd(batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
 ///
 /// # Errors
 /// As [`Cpu::svd`].
-pub fn svd_with_threads(
-    batch: &MatrixBatch<'_>,
+pub fn svd_with_threads<T: Real>(
+    batch: &MatrixBatch<'_, T>,
     opts: &SvdOptions,
     threads: usize,
-) -> Result<SvdOutput> {
+) -> Result<SvdOutput<T>> {
     Cpu::with_threads(threads).svd(batch, opts)
 }
 
@@ -424,6 +447,6 @@ pub fn svd_with_threads(
 ///
 /// # Errors
 /// As [`Cpu::polar`].
-pub fn polar(batch: &MatrixBatch<'_>, opts: &PolarOptions) -> Result<PolarOutput> {
+pub fn polar<T: Real>(batch: &MatrixBatch<'_, T>, opts: &PolarOptions) -> Result<PolarOutput<T>> {
     Cpu::new().polar(batch, opts)
 }

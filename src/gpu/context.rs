@@ -133,7 +133,9 @@ fn wanted_features(info: &wgpu::AdapterInfo) -> wgpu::Features {
         info.device_type,
         wgpu::DeviceType::Cpu | wgpu::DeviceType::IntegratedGpu
     );
-    let mut features = wgpu::Features::PIPELINE_CACHE;
+    // f64 kernels where the adapter has them (Vulkan on most desktop GPUs, Mesa lavapipe; Metal
+    // has none).
+    let mut features = wgpu::Features::PIPELINE_CACHE | wgpu::Features::SHADER_F64;
     if shared_memory {
         features |= wgpu::Features::MAPPABLE_PRIMARY_BUFFERS;
     }

@@ -4,14 +4,15 @@
 
 use super::buffers::RawInfo;
 use crate::basis::{complete_vectors, to_rotation_convention};
+use crate::element::Real;
 use crate::factors::Factors;
 use crate::options::Vectors;
 use crate::report::{MatrixInfo, Status};
 
 /// Records the kernel's per-matrix reports and completes the singular vectors of matrices
 /// that need it (negligible singular values, or full vectors of a non-square matrix).
-pub(crate) fn finalize(
-    out: &mut Factors,
+pub(crate) fn finalize<T: Real>(
+    out: &mut Factors<T>,
     first: usize,
     raw: impl Iterator<Item = RawInfo>,
     fix_signs: bool,

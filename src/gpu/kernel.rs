@@ -17,6 +17,8 @@ pub(crate) const MAX_TILES: u32 = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum Scalar {
     F32,
+    /// Needs `wgpu::Features::SHADER_F64`.
+    F64,
 }
 
 impl Scalar {
@@ -25,6 +27,16 @@ impl Scalar {
     pub(crate) fn size(self) -> u64 {
         match self {
             Scalar::F32 => 4,
+            Scalar::F64 => 8,
+        }
+    }
+
+    /// The kernels' scalar for element type `T`.
+    pub(crate) fn of<T: crate::element::Element>() -> Self {
+        if T::BYTES == 8 {
+            Scalar::F64
+        } else {
+            Scalar::F32
         }
     }
 }

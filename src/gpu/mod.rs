@@ -26,6 +26,7 @@ pub use encode::{MatrixLayout, PolarTargets, SmallBatch, SvdTargets};
 pub use plan::{DEFAULT_MAX_CHUNK_BYTES, PlanLimits};
 
 use crate::batch::MatrixBatch;
+use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::factors::Product;
 use crate::options::SvdOptions;
@@ -193,7 +194,11 @@ impl Gpu {
     /// [`Error::InvalidOption`] for bad options; [`Error::LimitExceeded`] if one matrix does
     /// not fit the device; [`Error::OutOfMemory`], [`Error::DeviceLost`],
     /// [`Error::BufferMap`], [`Error::Poll`] for device failures.
-    pub fn svd(&self, batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
+    pub fn svd<T: Real>(
+        &self,
+        batch: &MatrixBatch<'_, T>,
+        opts: &SvdOptions,
+    ) -> Result<SvdOutput<T>> {
         pollster::block_on(self.svd_async(batch, opts))
     }
 
@@ -202,7 +207,11 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::svd`].
-    pub async fn svd_async(&self, batch: &MatrixBatch<'_>, opts: &SvdOptions) -> Result<SvdOutput> {
+    pub async fn svd_async<T: Real>(
+        &self,
+        batch: &MatrixBatch<'_, T>,
+        opts: &SvdOptions,
+    ) -> Result<SvdOutput<T>> {
         let mut out = SvdOutput::default();
         self.svd_into_async(batch, opts, &mut out).await?;
         Ok(out)
@@ -217,11 +226,11 @@ impl Gpu {
     /// # Errors
     /// As [`Gpu::svd`]. After an error the contents of `out` are unspecified (its shape may
     /// already be the new one).
-    pub fn svd_into(
+    pub fn svd_into<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
-        out: &mut SvdOutput,
+        out: &mut SvdOutput<T>,
     ) -> Result<()> {
         pollster::block_on(self.svd_into_async(batch, opts, out))
     }
@@ -230,11 +239,11 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::svd`].
-    pub async fn svd_into_async(
+    pub async fn svd_into_async<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
-        out: &mut SvdOutput,
+        out: &mut SvdOutput<T>,
     ) -> Result<()> {
         let mut f = std::mem::take(out).into_factors();
         let result = scheduler::run(self, batch, opts, Product::Svd, &mut f).await;
@@ -249,7 +258,11 @@ impl Gpu {
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for non-square matrices; device errors as for [`Gpu::svd`].
-    pub fn polar(&self, batch: &MatrixBatch<'_>, opts: &PolarOptions) -> Result<PolarOutput> {
+    pub fn polar<T: Real>(
+        &self,
+        batch: &MatrixBatch<'_, T>,
+        opts: &PolarOptions,
+    ) -> Result<PolarOutput<T>> {
         let mut out = PolarOutput::default();
         self.polar_into(batch, opts, &mut out)?;
         Ok(out)
@@ -259,11 +272,11 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::polar`].
-    pub async fn polar_async(
+    pub async fn polar_async<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
-    ) -> Result<PolarOutput> {
+    ) -> Result<PolarOutput<T>> {
         let mut out = PolarOutput::default();
         self.polar_into_async(batch, opts, &mut out).await?;
         Ok(out)
@@ -275,11 +288,11 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::polar`]. After an error the contents of `out` are unspecified.
-    pub fn polar_into(
+    pub fn polar_into<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
-        out: &mut PolarOutput,
+        out: &mut PolarOutput<T>,
     ) -> Result<()> {
         pollster::block_on(self.polar_into_async(batch, opts, out))
     }
@@ -288,16 +301,16 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::polar`].
-    pub async fn polar_into_async(
+    pub async fn polar_into_async<T: Real>(
         &self,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
-        out: &mut PolarOutput,
+        out: &mut PolarOutput<T>,
     ) -> Result<()> {
         let svd_opts = crate::polar::svd_options(batch)?;
         let mut f = std::mem::take(out).into_factors();
         let n = batch.rows();
-        let result = if n == 2 || n == 3 {
+        let result = if (n == 2 || n == 3) && kernel::Scalar::of::<T>() == kernel::Scalar::F32 {
             // The dedicated kernel forms R and S itself.
             let product = Product::Polar {
                 with_s: !opts.rotation_only,

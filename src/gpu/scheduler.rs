@@ -22,13 +22,14 @@ use super::Gpu;
 use super::buffers::{ChunkBuffers, Params, PoolKey, RawInfo, Sizes};
 use super::errors::ErrorCatcher;
 use super::finalize::finalize;
-use super::kernel::{Entry, Family, JacobiKernel};
+use super::kernel::{Entry, Family, JacobiKernel, Scalar};
 use super::pipelines::JacobiPipeline;
 use super::plan::{ChunkPlan, grid_2d};
 use super::readback::{map_all_and_wait, new_encoder, write_mapped};
 use super::select::{KernelRequest, select};
 use super::sweeps::run_sweeps;
 use crate::batch::MatrixBatch;
+use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::factors::{Factors, Product};
 use crate::options::{SignConvention, SvdOptions};
@@ -38,12 +39,12 @@ use crate::report::Engine;
 const SMALL_KERNEL_SWEEPS: u32 = 8;
 
 /// Everything a chunk needs that does not change between chunks.
-pub(crate) struct Job<'a> {
+pub(crate) struct Job<'a, T: Real> {
     pub gpu: &'a Gpu,
     pub kernel: JacobiKernel,
     pub pipeline: &'a JacobiPipeline,
     pub sizes: Sizes,
-    pub batch: &'a MatrixBatch<'a>,
+    pub batch: &'a MatrixBatch<'a, T>,
     pub opts: &'a SvdOptions,
     pub tol: f32,
 }
@@ -60,12 +61,12 @@ struct Submitted<'a> {
 /// Computes `product` of `batch` on `gpu` into the neutral factors `out` (σ, then U and Vᵀ,
 /// or for the dedicated kernel's polar decomposition R and S), which are reshaped for the
 /// batch (their allocations reused where large enough).
-pub(crate) async fn run(
+pub(crate) async fn run<T: Real>(
     gpu: &Gpu,
-    batch: &MatrixBatch<'_>,
+    batch: &MatrixBatch<'_, T>,
     opts: &SvdOptions,
     product: Product,
-    out: &mut Factors,
+    out: &mut Factors<T>,
 ) -> Result<()> {
     opts.validate_for(batch.rows(), batch.cols())?;
     gpu.check_lost()?;
@@ -83,7 +84,14 @@ pub(crate) async fn run(
         product,
         qr_preconditioning: opts.qr_preconditioning,
         sweep_pairs: opts.sweep_pairs,
+        scalar: Scalar::of::<T>(),
     };
+    if request.scalar == Scalar::F64 && !device.features().contains(wgpu::Features::SHADER_F64) {
+        return Err(Error::MissingFeature(format!(
+            "SHADER_F64 (f64 arithmetic in shaders): {} does not offer it",
+            gpu.adapter_info().name
+        )));
+    }
     let kernel = select(&request, &device.limits(), gpu.adapter_info())?;
     let elem = kernel.scalar.size();
     let mut sizes = Sizes::new(&kernel, m, n, opts.vectors);
@@ -154,7 +162,7 @@ pub(crate) async fn run(
         sizes,
         batch,
         opts,
-        tol: opts.effective_tolerance(m, n),
+        tol: opts.effective_tolerance_for::<T>(m, n),
     };
     run_chunks(&job, &sets, &plan, out).await?;
     // Only sets of a successful call go back to the pool (a failed one may be left mapped).
@@ -167,11 +175,11 @@ pub(crate) async fn run(
 
 /// Submits every chunk and collects its results, overlapping the read-back of one chunk with
 /// the computation of the next when there are two buffer sets.
-async fn run_chunks(
-    job: &Job<'_>,
+async fn run_chunks<T: Real>(
+    job: &Job<'_, T>,
     sets: &[ChunkBuffers],
     plan: &ChunkPlan,
-    out: &mut Factors,
+    out: &mut Factors<T>,
 ) -> Result<()> {
     let count = job.batch.count();
     let mut pending: Option<Submitted<'_>> = None;
@@ -196,11 +204,11 @@ async fn run_chunks(
 
 /// Uploads a chunk, records its kernels and the copies of its results into the read-back
 /// buffer, and submits them.
-async fn submit_chunk<'a>(
-    job: &Job<'_>,
+async fn submit_chunk<'a, T: Real>(
+    job: &Job<'_, T>,
     bufs: &'a ChunkBuffers,
     range: std::ops::Range<usize>,
-    out: &mut Factors,
+    out: &mut Factors<T>,
 ) -> Result<Submitted<'a>> {
     let (device, queue) = (job.gpu.device(), job.gpu.queue());
     let chunk = range.len();
@@ -292,7 +300,11 @@ async fn submit_chunk<'a>(
 }
 
 /// Waits for a submitted chunk, copies its results into `out` and finalizes them.
-async fn collect_chunk(job: &Job<'_>, sub: Submitted<'_>, out: &mut Factors) -> Result<()> {
+async fn collect_chunk<T: Real>(
+    job: &Job<'_, T>,
+    sub: Submitted<'_>,
+    out: &mut Factors<T>,
+) -> Result<()> {
     let t0 = Instant::now();
     let (bufs, range) = (sub.bufs, sub.range);
     let chunk = range.len();

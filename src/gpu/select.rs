@@ -73,6 +73,8 @@ pub(crate) struct KernelRequest {
     pub qr_preconditioning: bool,
     /// What the multi-dispatch sweeps rotate.
     pub sweep_pairs: SweepPairs,
+    /// The element type.
+    pub scalar: Scalar,
 }
 
 /// Chooses the kernel for a solve: family, team and workgroup size for `m×n` matrices on a
@@ -100,6 +102,7 @@ pub(crate) fn select(
         product,
         qr_preconditioning,
         sweep_pairs,
+        scalar,
     } = *req;
     let too_large = || {
         Error::TooLarge(format!(
@@ -131,7 +134,7 @@ pub(crate) fn select(
         family: Family::PerInvocation,
         team: 1,
         workgroup: PER_INVOCATION_WORKGROUP.min(max_wg),
-        scalar: Scalar::F32,
+        scalar,
         small: None,
         qr: false,
         blocked: false,
@@ -142,9 +145,19 @@ pub(crate) fn select(
     // computes polar decompositions and the rotation convention on the GPU.
     let small_shape = m == n && (m == 2 || m == 3);
     let needs_small = product != Product::Svd;
+    if scalar == Scalar::F64 && (wanted == KernelFamily::Small || needs_small) {
+        return Err(Error::InvalidOption(
+            "the dedicated 2×2/3×3 kernel has no f64 variant yet; f64 2×2 and 3×3 matrices run \
+             in the per-invocation family"
+                .into(),
+        ));
+    }
     if wanted == KernelFamily::Small
         || needs_small
-        || (wanted == KernelFamily::Auto && small_shape && !custom_tolerance)
+        || (wanted == KernelFamily::Auto
+            && small_shape
+            && !custom_tolerance
+            && scalar == Scalar::F32)
     {
         if !small_shape {
             return Err(Error::InvalidOption(format!(
@@ -444,6 +457,7 @@ pub(crate) mod tests {
             product: Product::Svd,
             qr_preconditioning: true,
             sweep_pairs: SweepPairs::Auto,
+            scalar: Scalar::F32,
         }
     }
 

@@ -12,6 +12,7 @@ use super::kernel::{BLOCK_COLUMNS, Family, JacobiKernel, Product, Scalar};
 use crate::batch::Layout;
 
 const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
+const PRELUDE_F64: &str = include_str!("../../shaders/scalar_f64.wgsl");
 const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
 const STORAGE_GLOBAL: &str = include_str!("../../shaders/storage_global.wgsl");
 const COMMON: &str = include_str!("../../shaders/jacobi_common.wgsl");
@@ -29,6 +30,7 @@ impl Scalar {
     pub(crate) fn prelude(self) -> &'static str {
         match self {
             Scalar::F32 => PRELUDE_F32,
+            Scalar::F64 => PRELUDE_F64,
         }
     }
 }
@@ -154,6 +156,7 @@ impl JacobiKernel {
 }
 #[cfg(test)]
 mod tests {
+    use super::super::kernel::Family;
     use super::super::kernel::{SmallLayout, SmallSpec};
     use super::super::select::select;
     use super::super::select::tests::{gpu, request};
@@ -163,16 +166,99 @@ mod tests {
 
     /// Parses and validates a kernel's WGSL with naga (what wgpu does before handing the
     /// shader to a driver).
-    fn validate(k: &JacobiKernel) {
+    fn validate(k: &JacobiKernel) -> naga::Module {
         let src = k.source();
         let module = naga::front::wgsl::parse_str(&src)
             .unwrap_or_else(|e| panic!("{k:?}: {}", e.emit_to_string(&src)));
-        naga::valid::Validator::new(
-            naga::valid::ValidationFlags::all(),
-            naga::valid::Capabilities::empty(),
-        )
-        .validate(&module)
-        .unwrap_or_else(|e| panic!("{k:?}: {e:?}"));
+        let caps = match k.scalar {
+            Scalar::F32 => naga::valid::Capabilities::empty(),
+            Scalar::F64 => naga::valid::Capabilities::FLOAT64,
+        };
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
+            .validate(&module)
+            .unwrap_or_else(|e| panic!("{k:?}: {e:?}"));
+        module
+    }
+
+    /// The math builtins a module calls.
+    fn math_builtins(module: &naga::Module) -> std::collections::BTreeSet<String> {
+        let mut set = std::collections::BTreeSet::new();
+        let functions = module
+            .functions
+            .iter()
+            .map(|(_, f)| f)
+            .chain(module.entry_points.iter().map(|e| &e.function));
+        for f in functions {
+            for (_, expr) in f.expressions.iter() {
+                if let naga::Expression::Math { fun, .. } = expr {
+                    set.insert(format!("{fun:?}"));
+                }
+            }
+        }
+        set
+    }
+
+    /// Every family's f64 WGSL validates with naga's FLOAT64 capability and calls no builtin
+    /// but abs, min, max, sqrt and fma (select and comparisons are not calls): f64
+    /// transcendentals are unreliable across drivers (wgpu#6087), and Jacobi needs none.
+    #[test]
+    fn f64_kernels_validate_and_use_only_basic_builtins() {
+        let limits = wgpu::Limits::default();
+        let allowed = ["Abs", "Min", "Max", "Sqrt", "Fma"];
+        for (m, n) in [
+            (2, 2),
+            (3, 3),
+            (4, 4),
+            (5, 2),
+            (2, 7),
+            (9, 6),
+            (40, 33),
+            (128, 64),
+        ] {
+            for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
+                let mut req = request(m, n, Layout::RowMajor, vectors, 30, KernelFamily::Auto);
+                req.scalar = Scalar::F64;
+                let k = select(&req, &limits, &gpu(8)).unwrap();
+                assert_eq!(k.scalar, Scalar::F64);
+                assert_ne!(
+                    k.family,
+                    Family::Small,
+                    "{m}×{n}: no f64 dedicated kernel yet"
+                );
+                let mut variants = vec![
+                    JacobiKernel {
+                        family: Family::Workgroup,
+                        ..k
+                    },
+                    JacobiKernel {
+                        family: Family::MultiDispatch,
+                        ..k
+                    },
+                ];
+                for (qr, blocked) in [(true, false), (false, true), (true, true)] {
+                    variants.push(JacobiKernel {
+                        family: Family::MultiDispatch,
+                        qr,
+                        blocked,
+                        ..k
+                    });
+                }
+                if m * n <= 64 {
+                    variants.push(JacobiKernel {
+                        family: Family::PerInvocation,
+                        ..k
+                    });
+                }
+                for v in variants {
+                    let used = math_builtins(&validate(&v));
+                    let bad: Vec<_> = used
+                        .iter()
+                        .filter(|f| !allowed.contains(&f.as_str()))
+                        .collect();
+                    assert!(bad.is_empty(), "{v:?} calls {bad:?}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@ use super::errors::ErrorCatcher;
 use super::kernel::Entry;
 use super::readback::{map_all_and_wait, new_encoder};
 use super::scheduler::Job;
+use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::factors::Factors;
 
@@ -20,12 +21,12 @@ const LANES_WORKGROUP: u32 = 8;
 
 /// Records (and partly submits) the multi-dispatch solve of one chunk: scan, load, sweeps until
 /// no matrix is active, norms, rank and write. Returns the encoder holding the unsubmitted tail.
-pub(crate) async fn run_sweeps(
-    job: &Job<'_>,
+pub(crate) async fn run_sweeps<T: Real>(
+    job: &Job<'_, T>,
     bufs: &ChunkBuffers,
     chunk: u32,
     mut encoder: wgpu::CommandEncoder,
-    out: &mut Factors,
+    out: &mut Factors<T>,
 ) -> Result<wgpu::CommandEncoder> {
     let device = job.gpu.device();
     let (k, p) = (&job.kernel, job.pipeline);

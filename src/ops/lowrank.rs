@@ -6,6 +6,7 @@ use nalgebra::{DMatrixView, Dyn};
 use super::truncate::{Cutoff, Truncated, truncate};
 use super::{finite_sigma, require_vectors, row_major_view};
 use crate::batch::MatrixBatch;
+use crate::element::Real;
 use crate::error::Result;
 use crate::output::SvdOutput;
 use crate::report::Report;
@@ -24,15 +25,15 @@ use crate::report::Report;
 /// of the exact ones. [`LowRank::residual_frobenius`] measures `‖A − A_r‖_F` directly instead.
 /// Matrices whose singular values are not all finite get NaN everywhere.
 #[derive(Clone, Debug)]
-pub struct LowRank {
+pub struct LowRank<T: Real = f32> {
     report: Report,
     ranks: Vec<usize>,
-    data: Vec<f32>,
+    data: Vec<T>,
     error_spectral: Vec<f64>,
     error_frobenius: Vec<f64>,
 }
 
-impl std::ops::Deref for LowRank {
+impl<T: Real> std::ops::Deref for LowRank<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -48,14 +49,14 @@ impl std::ops::Deref for LowRank {
 /// [`Error::InvalidOption`](crate::Error::InvalidOption) for an invalid cutoff, a values-only
 /// SVD or unsorted singular values; [`Error::TooLarge`](crate::Error::TooLarge) if the output
 /// does not fit in memory addressing.
-pub fn low_rank(out: &SvdOutput, cutoff: Cutoff) -> Result<LowRank> {
+pub fn low_rank<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<LowRank<T>> {
     require_vectors(out, "a low-rank approximation")?;
     let t = truncate(out, cutoff)?;
     let (count, (m, n)) = (out.count(), out.shape());
     let len = super::checked_len(&[count, m, n])?;
-    let mut data = vec![0.0f32; len];
+    let mut data = vec![T::default(); len];
     for (i, dst) in data.chunks_exact_mut(m * n).enumerate() {
-        t.reconstruct_into(i, |r, c, x| dst[r * n + c] = x as f32);
+        t.reconstruct_into(i, |r, c, x| dst[r * n + c] = T::from_f64(x));
     }
     let (error_spectral, error_frobenius) = (0..count).map(|i| dropped_errors(out, &t, i)).unzip();
     Ok(LowRank {
@@ -68,21 +69,21 @@ pub fn low_rank(out: &SvdOutput, cutoff: Cutoff) -> Result<LowRank> {
 }
 
 /// `(σ_{r+1}, √Σ_{j>r} σⱼ²)` of matrix `i` for the rank its truncation kept.
-fn dropped_errors(out: &SvdOutput, t: &Truncated, i: usize) -> (f64, f64) {
+fn dropped_errors<T: Real>(out: &SvdOutput<T>, t: &Truncated<T>, i: usize) -> (f64, f64) {
     if !finite_sigma(out, i) {
         return (f64::NAN, f64::NAN);
     }
     let dropped = &out.singular_values(i)[t.rank(i)..];
-    let spectral = dropped.first().map_or(0.0, |&s| f64::from(s));
+    let spectral = dropped.first().map_or(0.0, |&s| s.to_f64());
     let frobenius = dropped
         .iter()
-        .map(|&s| f64::from(s) * f64::from(s))
+        .map(|&s| s.to_f64() * s.to_f64())
         .sum::<f64>()
         .sqrt();
     (spectral, frobenius)
 }
 
-impl LowRank {
+impl<T: Real> LowRank<T> {
     /// Rank (number of kept triplets) of approximation `i`.
     ///
     /// # Panics
@@ -103,13 +104,13 @@ impl LowRank {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn matrix(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
+    pub fn matrix(&self, i: usize) -> DMatrixView<'_, T, Dyn, Dyn> {
         row_major_view(&self.data, i, self.report.m, self.report.n)
     }
 
     /// All approximations, `count×m×n`, each row-major.
     #[must_use]
-    pub fn as_slice(&self) -> &[f32] {
+    pub fn as_slice(&self) -> &[T] {
         &self.data
     }
 
@@ -117,7 +118,7 @@ impl LowRank {
     ///
     /// # Errors
     /// None in practice (the shape is valid by construction).
-    pub fn to_batch(&self) -> Result<MatrixBatch<'static>> {
+    pub fn to_batch(&self) -> Result<MatrixBatch<'static, T>> {
         MatrixBatch::from_vec(
             self.data.clone(),
             self.report.count,
@@ -165,7 +166,7 @@ impl LowRank {
     /// # Errors
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) if `batch` does not have the
     /// shape of the approximations.
-    pub fn residual_frobenius(&self, batch: &MatrixBatch<'_>) -> Result<Vec<f64>> {
+    pub fn residual_frobenius(&self, batch: &MatrixBatch<'_, T>) -> Result<Vec<f64>> {
         let (count, (m, n)) = (self.report.count, self.report.shape());
         if batch.count() != count || batch.rows() != m || batch.cols() != n {
             return Err(crate::Error::InvalidOption(format!(
@@ -184,7 +185,7 @@ impl LowRank {
                 let mut sum = 0.0f64;
                 for i in 0..m {
                     for j in 0..n {
-                        let d = f64::from(batch.get(b, i, j)) - f64::from(approx[i * n + j]);
+                        let d = batch.get(b, i, j).to_f64() - approx[i * n + j].to_f64();
                         sum += d * d;
                     }
                 }

@@ -4,6 +4,7 @@
 use super::{default_rcond, finite_sigma, require_non_negative, require_same_shape};
 use super::{require_sorted, require_vectors, truncate::Cutoff};
 use crate::batch::MatrixBatch;
+use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::output::SvdOutput;
 use crate::report::{Report, Status};
@@ -16,21 +17,21 @@ use crate::report::{Report, Status};
 /// (`b[i]` at `i·m`), [`RightHandSides::matrices`] a `(count, m, r)` array (element
 /// `(row, col)` of matrix `i` at `i·m·r + row·r + col`).
 #[derive(Clone, Copy, Debug)]
-pub struct RightHandSides<'a> {
-    data: &'a [f32],
+pub struct RightHandSides<'a, T: Real = f32> {
+    data: &'a [T],
     count: usize,
     m: usize,
     r: usize,
     vector: bool,
 }
 
-impl<'a> RightHandSides<'a> {
+impl<'a, T: Real> RightHandSides<'a, T> {
     /// One right-hand side vector per matrix: a row-major `(count, m)` array.
     ///
     /// # Errors
     /// [`Error::ZeroDimension`] if `count` or `m` is zero, [`Error::LengthMismatch`] if
     /// `data.len() != count·m`, [`Error::TooLarge`] on overflow.
-    pub fn vectors(data: &'a [f32], count: usize, m: usize) -> Result<Self> {
+    pub fn vectors(data: &'a [T], count: usize, m: usize) -> Result<Self> {
         Self::new(data, count, m, 1, true)
     }
 
@@ -39,11 +40,11 @@ impl<'a> RightHandSides<'a> {
     ///
     /// # Errors
     /// As [`RightHandSides::vectors`], with `count·m·r` elements.
-    pub fn matrices(data: &'a [f32], count: usize, m: usize, r: usize) -> Result<Self> {
+    pub fn matrices(data: &'a [T], count: usize, m: usize, r: usize) -> Result<Self> {
         Self::new(data, count, m, r, false)
     }
 
-    fn new(data: &'a [f32], count: usize, m: usize, r: usize, vector: bool) -> Result<Self> {
+    fn new(data: &'a [T], count: usize, m: usize, r: usize, vector: bool) -> Result<Self> {
         if count == 0 || m == 0 || r == 0 {
             return Err(Error::ZeroDimension { count, m, n: r });
         }
@@ -114,17 +115,17 @@ impl<'a> RightHandSides<'a> {
 /// infinity is also reported [`Status::NonFinite`]. Non-finite matrices (or right-hand sides)
 /// get NaN solutions and residuals, and rank 0 when `A` is the non-finite one.
 #[derive(Clone, Debug)]
-pub struct Lstsq {
+pub struct Lstsq<T: Real = f32> {
     report: Report,
     r: usize,
     vector: bool,
     rcond: f64,
     ranks: Vec<usize>,
-    x: Vec<f32>,
+    x: Vec<T>,
     residuals: Vec<f64>,
 }
 
-impl std::ops::Deref for Lstsq {
+impl<T: Real> std::ops::Deref for Lstsq<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -141,12 +142,12 @@ impl std::ops::Deref for Lstsq {
 /// [`Error::InvalidOption`] if `svd` is not an SVD of a batch of `a`'s shape, has no vectors or
 /// unsorted singular values, if `b` does not have `count` matrices of `m` rows, or for a
 /// negative or non-finite `rcond`; [`Error::TooLarge`] if the output size overflows.
-pub fn lstsq(
-    a: &MatrixBatch<'_>,
-    svd: &SvdOutput,
-    b: &RightHandSides<'_>,
+pub fn lstsq<T: Real>(
+    a: &MatrixBatch<'_, T>,
+    svd: &SvdOutput<T>,
+    b: &RightHandSides<'_, T>,
     rcond: Option<f64>,
-) -> Result<Lstsq> {
+) -> Result<Lstsq<T>> {
     require_same_shape(a, svd)?;
     require_vectors(svd, "least squares")?;
     require_sorted(svd)?;
@@ -156,7 +157,7 @@ pub fn lstsq(
     require_non_negative("rcond", rcond)?;
     let cutoff = Cutoff::Relative(rcond);
     let r = b.r;
-    let mut x = vec![0.0f32; super::checked_len(&[count, n, r])?];
+    let mut x = vec![T::default(); super::checked_len(&[count, n, r])?];
     let mut residuals = vec![0.0f64; count * r];
     let mut ranks = Vec::with_capacity(count);
     let mut report = svd.report().clone();
@@ -170,7 +171,7 @@ pub fn lstsq(
         let res = &mut residuals[i * r..(i + 1) * r];
         if !finite_sigma(svd, i) {
             ranks.push(0);
-            xi.fill(f32::NAN);
+            xi.fill(T::nan());
             res.fill(f64::NAN);
             continue;
         }
@@ -179,7 +180,7 @@ pub fn lstsq(
         ranks.push(rank);
         if bi.iter().any(|v| !v.is_finite()) {
             report.info[i].status = Status::NonFinite;
-            xi.fill(f32::NAN);
+            xi.fill(T::nan());
             res.fill(f64::NAN);
             continue;
         }
@@ -190,28 +191,28 @@ pub fn lstsq(
         y.fill(0.0);
         for (u_row, b_row) in u.chunks_exact(uc).zip(bi.chunks_exact(r)) {
             for (l, y_row) in y.chunks_exact_mut(r).enumerate() {
-                let ul = f64::from(u_row[l]);
+                let ul = u_row[l].to_f64();
                 for (acc, &bv) in y_row.iter_mut().zip(b_row) {
-                    *acc += ul * f64::from(bv);
+                    *acc += ul * bv.to_f64();
                 }
             }
         }
         for (y_row, &s) in y.chunks_exact_mut(r).zip(sigma) {
-            let s = f64::from(s);
+            let s = s.to_f64();
             y_row.iter_mut().for_each(|v| *v /= s);
         }
         // x[j, c] = Σ_l Vᵀ[l, j]·y[l, c].
         x64.fill(0.0);
         for (vt_row, y_row) in vt.chunks_exact(n).zip(y.chunks_exact(r)) {
             for (&v, x_row) in vt_row.iter().zip(x64.chunks_exact_mut(r)) {
-                let v = f64::from(v);
+                let v = v.to_f64();
                 for (acc, &yv) in x_row.iter_mut().zip(y_row) {
                     *acc += v * yv;
                 }
             }
         }
         for (d, &s) in xi.iter_mut().zip(&x64) {
-            *d = s as f32;
+            *d = T::from_f64(s);
         }
         // Residuals ‖b − A·x‖² per column, in f64.
         res.fill(0.0);
@@ -221,13 +222,13 @@ pub fn lstsq(
         for (row, b_row) in bi.chunks_exact(r).enumerate() {
             ax.fill(0.0);
             for (j, x_row) in x64.chunks_exact(r).enumerate() {
-                let aij = f64::from(am[layout.offset(m, n, row, j)]);
+                let aij = am[layout.offset(m, n, row, j)].to_f64();
                 for (acc, &xv) in ax.iter_mut().zip(x_row) {
                     *acc += aij * xv;
                 }
             }
             for ((acc, &axv), &bv) in res.iter_mut().zip(&ax).zip(b_row) {
-                let d = f64::from(bv) - axv;
+                let d = bv.to_f64() - axv;
                 *acc += d * d;
             }
         }
@@ -245,7 +246,7 @@ pub fn lstsq(
 
 /// Fails unless `b` has `count` right-hand sides of `m` rows for the `count` `m×n` matrices of
 /// `a` (checked before any SVD is computed).
-pub(crate) fn check_rhs(a: &MatrixBatch<'_>, b: &RightHandSides<'_>) -> Result<()> {
+pub(crate) fn check_rhs<T: Real>(a: &MatrixBatch<'_, T>, b: &RightHandSides<'_, T>) -> Result<()> {
     let (count, m, n) = (a.count(), a.rows(), a.cols());
     if b.count != count || b.m != m {
         return Err(Error::InvalidOption(format!(
@@ -257,7 +258,7 @@ pub(crate) fn check_rhs(a: &MatrixBatch<'_>, b: &RightHandSides<'_>) -> Result<(
     Ok(())
 }
 
-impl Lstsq {
+impl<T: Real> Lstsq<T> {
     /// Unknowns `n` per solution.
     #[must_use]
     pub fn unknowns(&self) -> usize {
@@ -292,14 +293,14 @@ impl Lstsq {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn solution(&self, i: usize) -> &[f32] {
+    pub fn solution(&self, i: usize) -> &[T] {
         let len = self.report.n * self.r;
         &self.x[i * len..(i + 1) * len]
     }
 
     /// All solutions, `count×n` or `count×n×r` row-major.
     #[must_use]
-    pub fn all_solutions(&self) -> &[f32] {
+    pub fn all_solutions(&self) -> &[T] {
         &self.x
     }
 

@@ -74,6 +74,7 @@ pub use truncate::{Cutoff, Truncated, truncate};
 use nalgebra::{DMatrixView, Dyn};
 
 use crate::batch::MatrixBatch;
+use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::output::SvdOutput;
 
@@ -96,7 +97,7 @@ pub fn default_rcond(m: usize, n: usize) -> f64 {
 }
 
 /// Fails unless `out` holds singular vectors.
-pub(crate) fn require_vectors(out: &SvdOutput, what: &str) -> Result<()> {
+pub(crate) fn require_vectors<T: Real>(out: &SvdOutput<T>, what: &str) -> Result<()> {
     if out.vectors().wanted() {
         Ok(())
     } else {
@@ -107,7 +108,7 @@ pub(crate) fn require_vectors(out: &SvdOutput, what: &str) -> Result<()> {
 }
 
 /// Fails unless the singular values of every matrix with finite values are descending.
-pub(crate) fn require_sorted(out: &SvdOutput) -> Result<()> {
+pub(crate) fn require_sorted<T: Real>(out: &SvdOutput<T>) -> Result<()> {
     for i in 0..out.count() {
         let s = out.singular_values(i);
         if s.iter().all(|x| x.is_finite()) && s.windows(2).any(|w| w[0] < w[1]) {
@@ -121,7 +122,10 @@ pub(crate) fn require_sorted(out: &SvdOutput) -> Result<()> {
 }
 
 /// Fails unless `batch` has the shape (count, m, n) the SVD output was computed for.
-pub(crate) fn require_same_shape(batch: &MatrixBatch<'_>, out: &SvdOutput) -> Result<()> {
+pub(crate) fn require_same_shape<T: Real>(
+    batch: &MatrixBatch<'_, T>,
+    out: &SvdOutput<T>,
+) -> Result<()> {
     let (m, n) = out.shape();
     if batch.count() != out.count() || batch.rows() != m || batch.cols() != n {
         return Err(Error::InvalidOption(format!(
@@ -136,7 +140,7 @@ pub(crate) fn require_same_shape(batch: &MatrixBatch<'_>, out: &SvdOutput) -> Re
 }
 
 /// Whether every singular value of matrix `i` is finite (otherwise its results are NaN).
-pub(crate) fn finite_sigma(out: &SvdOutput, i: usize) -> bool {
+pub(crate) fn finite_sigma<T: Real>(out: &SvdOutput<T>, i: usize) -> bool {
     out.singular_values(i).iter().all(|x| x.is_finite())
 }
 
@@ -144,12 +148,12 @@ pub(crate) fn finite_sigma(out: &SvdOutput, i: usize) -> bool {
 ///
 /// # Panics
 /// If the array is too short for matrix `i`.
-pub(crate) fn row_major_view(
-    data: &[f32],
+pub(crate) fn row_major_view<T: Real>(
+    data: &[T],
     i: usize,
     rows: usize,
     cols: usize,
-) -> DMatrixView<'_, f32, Dyn, Dyn> {
+) -> DMatrixView<'_, T, Dyn, Dyn> {
     let len = rows * cols;
     DMatrixView::from_slice_with_strides_generic(
         &data[i * len..(i + 1) * len],

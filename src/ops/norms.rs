@@ -19,6 +19,7 @@
 //! The sums are accumulated in f64.
 
 use super::{default_rcond, finite_sigma, truncate::Cutoff};
+use crate::element::Real;
 use crate::error::Result;
 use crate::output::SvdOutput;
 
@@ -32,7 +33,7 @@ use crate::output::SvdOutput;
 /// # Errors
 /// [`Error::InvalidOption`](crate::Error::InvalidOption) for an invalid cutoff or unsorted
 /// singular values.
-pub fn ranks(out: &SvdOutput, cutoff: Option<Cutoff>) -> Result<Vec<usize>> {
+pub fn ranks<T: Real>(out: &SvdOutput<T>, cutoff: Option<Cutoff>) -> Result<Vec<usize>> {
     let (m, n) = out.shape();
     let cutoff = cutoff.unwrap_or(Cutoff::Relative(default_rcond(m, n)));
     cutoff.validate()?;
@@ -44,19 +45,19 @@ pub fn ranks(out: &SvdOutput, cutoff: Option<Cutoff>) -> Result<Vec<usize>> {
 
 /// The spectral norm `‖A‖₂ = σ₁` of every matrix.
 #[must_use]
-pub fn spectral_norms(out: &SvdOutput) -> Vec<f64> {
+pub fn spectral_norms<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
     per_matrix(out, |s| s.iter().copied().fold(0.0, f64::max))
 }
 
 /// The Frobenius norm `‖A‖_F = √(Σᵢ σᵢ²)` of every matrix (sum in f64).
 #[must_use]
-pub fn frobenius_norms(out: &SvdOutput) -> Vec<f64> {
+pub fn frobenius_norms<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
     per_matrix(out, |s| s.iter().map(|x| x * x).sum::<f64>().sqrt())
 }
 
 /// The nuclear norm `‖A‖_* = Σᵢ σᵢ` of every matrix (sum in f64).
 #[must_use]
-pub fn nuclear_norms(out: &SvdOutput) -> Vec<f64> {
+pub fn nuclear_norms<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
     per_matrix(out, |s| s.iter().sum())
 }
 
@@ -65,7 +66,7 @@ pub fn nuclear_norms(out: &SvdOutput) -> Vec<f64> {
 /// (including the zero matrix, where numpy also gives `inf`). See the module documentation
 /// for its accuracy.
 #[must_use]
-pub fn condition_numbers(out: &SvdOutput) -> Vec<f64> {
+pub fn condition_numbers<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
     per_matrix(out, |s| {
         let max = s.iter().copied().fold(0.0, f64::max);
         let min = s.iter().copied().fold(f64::INFINITY, f64::min);
@@ -74,7 +75,7 @@ pub fn condition_numbers(out: &SvdOutput) -> Vec<f64> {
 }
 
 /// Applies `f` to the f64 singular values of each matrix; NaN for non-finite ones.
-fn per_matrix(out: &SvdOutput, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+fn per_matrix<T: Real>(out: &SvdOutput<T>, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
     let mut s64 = Vec::with_capacity(out.k());
     (0..out.count())
         .map(|i| {
@@ -82,7 +83,7 @@ fn per_matrix(out: &SvdOutput, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
                 return f64::NAN;
             }
             s64.clear();
-            s64.extend(out.singular_values(i).iter().map(|&x| f64::from(x)));
+            s64.extend(out.singular_values(i).iter().map(|&x| x.to_f64()));
             f(&s64)
         })
         .collect()

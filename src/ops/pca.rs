@@ -26,6 +26,7 @@ use nalgebra::{DMatrixView, Dyn};
 
 use super::{finite_sigma, require_sorted, require_vectors, row_major_view};
 use crate::batch::{Layout, MatrixBatch};
+use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::options::SvdOptions;
 use crate::output::SvdOutput;
@@ -36,8 +37,8 @@ use crate::report::Report;
 /// [`Centered::batch`] is `count×n_samples×n_features`, row-major f32 (each element is
 /// `x − mean` computed in f64 and rounded once); the means and total variances are f64.
 #[derive(Clone, Debug)]
-pub struct Centered {
-    batch: MatrixBatch<'static>,
+pub struct Centered<T: Real = f32> {
+    batch: MatrixBatch<'static, T>,
     means: Vec<f64>,
     total_variance: Vec<f64>,
 }
@@ -48,7 +49,7 @@ pub struct Centered {
 /// # Errors
 /// [`Error::InvalidOption`] if there are fewer than two samples (rows) per matrix, since the
 /// variance needs `n_samples − 1 > 0`.
-pub fn center(data: &MatrixBatch<'_>) -> Result<Centered> {
+pub fn center<T: Real>(data: &MatrixBatch<'_, T>) -> Result<Centered<T>> {
     let (count, s, f) = (data.count(), data.rows(), data.cols());
     if s < 2 {
         return Err(Error::InvalidOption(format!(
@@ -56,12 +57,12 @@ pub fn center(data: &MatrixBatch<'_>) -> Result<Centered> {
         )));
     }
     let layout = data.layout();
-    let mut centred = vec![0.0f32; super::checked_len(&[count, s, f])?];
+    let mut centred = vec![T::default(); super::checked_len(&[count, s, f])?];
     let mut means = vec![0.0f64; count * f];
     let mut total_variance = Vec::with_capacity(count);
     for b in 0..count {
         let x = data.matrix_slice(b);
-        let at = |i: usize, j: usize| f64::from(x[layout.offset(s, f, i, j)]);
+        let at = |i: usize, j: usize| x[layout.offset(s, f, i, j)].to_f64();
         let mean = &mut means[b * f..(b + 1) * f];
         for (j, mj) in mean.iter_mut().enumerate() {
             *mj = (0..s).map(|i| at(i, j)).sum::<f64>() / s as f64;
@@ -72,7 +73,7 @@ pub fn center(data: &MatrixBatch<'_>) -> Result<Centered> {
             for (j, (d, &mj)) in row.iter_mut().zip(mean.iter()).enumerate() {
                 let c = at(i, j) - mj;
                 sum_sq += c * c;
-                *d = c as f32;
+                *d = T::from_f64(c);
             }
         }
         total_variance.push(sum_sq / (s - 1) as f64);
@@ -84,10 +85,10 @@ pub fn center(data: &MatrixBatch<'_>) -> Result<Centered> {
     })
 }
 
-impl Centered {
+impl<T: Real> Centered<T> {
     /// The centred data, `count×n_samples×n_features`, row-major f32: decompose this.
     #[must_use]
-    pub fn batch(&self) -> &MatrixBatch<'static> {
+    pub fn batch(&self) -> &MatrixBatch<'static, T> {
         &self.batch
     }
 
@@ -122,18 +123,18 @@ impl Centered {
 ///
 /// Data sets whose centred matrix is not finite get NaN everywhere.
 #[derive(Clone, Debug)]
-pub struct Pca {
+pub struct Pca<T: Real = f32> {
     report: Report,
     n_components: usize,
     means: Vec<f64>,
-    components: Vec<f32>,
-    singular_values: Vec<f32>,
+    components: Vec<T>,
+    singular_values: Vec<T>,
     explained_variance: Vec<f64>,
     explained_variance_ratio: Vec<f64>,
     total_variance: Vec<f64>,
 }
 
-impl std::ops::Deref for Pca {
+impl<T: Real> std::ops::Deref for Pca<T> {
     type Target = Report;
 
     /// The report of the SVD of the centred data: `shape()` is `(n_samples, n_features)`.
@@ -142,7 +143,7 @@ impl std::ops::Deref for Pca {
     }
 }
 
-impl Pca {
+impl<T: Real> Pca<T> {
     /// Fits a PCA to every data matrix of `data` (`count×n_samples×n_features`): centres it,
     /// decomposes the centred batch with `solver` (thin vectors, sorted), and keeps
     /// `n_components` components (`None`: all `min(n_samples, n_features)`).
@@ -166,7 +167,7 @@ impl Pca {
     /// # Errors
     /// As [`center`], [`Solver::svd`](crate::Solver::svd) and [`Pca::from_svd`].
     pub fn fit(
-        data: &MatrixBatch<'_>,
+        data: &MatrixBatch<'_, T>,
         n_components: Option<usize>,
         solver: &crate::Solver,
     ) -> Result<Self> {
@@ -183,8 +184,8 @@ impl Pca {
     /// vectors or unsorted singular values, or `n_components` is 0 or above
     /// `min(n_samples, n_features)`.
     pub fn from_svd(
-        centered: &Centered,
-        svd: &SvdOutput,
+        centered: &Centered<T>,
+        svd: &SvdOutput<T>,
         n_components: Option<usize>,
     ) -> Result<Self> {
         super::require_same_shape(centered.batch(), svd)?;
@@ -198,8 +199,8 @@ impl Pca {
             )));
         }
         let vr = svd.vt_rows();
-        let mut components = vec![0.0f32; count * p * f];
-        let mut singular_values = vec![0.0f32; count * p];
+        let mut components = vec![T::default(); count * p * f];
+        let mut singular_values = vec![T::default(); count * p];
         let mut explained_variance = vec![0.0f64; count * p];
         let mut explained_variance_ratio = vec![0.0f64; count * p];
         let dof = (s - 1) as f64;
@@ -209,8 +210,8 @@ impl Pca {
             let ev = &mut explained_variance[i * p..(i + 1) * p];
             let ratio = &mut explained_variance_ratio[i * p..(i + 1) * p];
             if !finite_sigma(svd, i) {
-                comp.fill(f32::NAN);
-                sv.fill(f32::NAN);
+                comp.fill(T::nan());
+                sv.fill(T::nan());
                 ev.fill(f64::NAN);
                 ratio.fill(f64::NAN);
                 continue;
@@ -223,7 +224,7 @@ impl Pca {
             sv.copy_from_slice(&svd.singular_values(i)[..p]);
             let total = centered.total_variance(i);
             for ((e, q), &sigma) in ev.iter_mut().zip(ratio.iter_mut()).zip(sv.iter()) {
-                let sigma = f64::from(sigma);
+                let sigma = sigma.to_f64();
                 *e = sigma * sigma / dof;
                 *q = if total > 0.0 { *e / total } else { 0.0 };
             }
@@ -248,7 +249,7 @@ impl Pca {
     /// # Errors
     /// [`Error::InvalidOption`] if `data` does not have `count` matrices of `n_features`
     /// columns.
-    pub fn transform(&self, data: &MatrixBatch<'_>) -> Result<MatrixBatch<'static>> {
+    pub fn transform(&self, data: &MatrixBatch<'_, T>) -> Result<MatrixBatch<'static, T>> {
         let (f, p) = (self.report.n, self.n_components);
         if data.count() != self.report.count || data.cols() != f {
             return Err(Error::InvalidOption(format!(
@@ -260,7 +261,7 @@ impl Pca {
         }
         let rows = data.rows();
         let layout = data.layout();
-        let mut out = vec![0.0f32; super::checked_len(&[self.report.count, rows, p])?];
+        let mut out = vec![T::default(); super::checked_len(&[self.report.count, rows, p])?];
         let mut centred = vec![0.0f64; f];
         for b in 0..self.report.count {
             let x = data.matrix_slice(b);
@@ -271,15 +272,15 @@ impl Pca {
                 .enumerate()
             {
                 for (j, (c, &mj)) in centred.iter_mut().zip(mean).enumerate() {
-                    *c = f64::from(x[layout.offset(rows, f, i, j)]) - mj;
+                    *c = x[layout.offset(rows, f, i, j)].to_f64() - mj;
                 }
                 for (z, comp_row) in z_row.iter_mut().zip(comp.chunks_exact(f)) {
                     let dot: f64 = centred
                         .iter()
                         .zip(comp_row)
-                        .map(|(&c, &v)| c * f64::from(v))
+                        .map(|(&c, &v)| c * v.to_f64())
                         .sum();
-                    *z = dot as f32;
+                    *z = T::from_f64(dot);
                 }
             }
         }
@@ -294,7 +295,10 @@ impl Pca {
     ///
     /// # Errors
     /// [`Error::InvalidOption`] if `scores` does not have `count` matrices of `p` columns.
-    pub fn inverse_transform(&self, scores: &MatrixBatch<'_>) -> Result<MatrixBatch<'static>> {
+    pub fn inverse_transform(
+        &self,
+        scores: &MatrixBatch<'_, T>,
+    ) -> Result<MatrixBatch<'static, T>> {
         let (f, p) = (self.report.n, self.n_components);
         if scores.count() != self.report.count || scores.cols() != p {
             return Err(Error::InvalidOption(format!(
@@ -306,7 +310,7 @@ impl Pca {
         }
         let rows = scores.rows();
         let layout = scores.layout();
-        let mut out = vec![0.0f32; super::checked_len(&[self.report.count, rows, f])?];
+        let mut out = vec![T::default(); super::checked_len(&[self.report.count, rows, f])?];
         let mut acc = vec![0.0f64; f];
         for b in 0..self.report.count {
             let z = scores.matrix_slice(b);
@@ -317,13 +321,13 @@ impl Pca {
             {
                 acc.copy_from_slice(self.mean(b));
                 for (c, comp_row) in comp.chunks_exact(f).enumerate() {
-                    let zc = f64::from(z[layout.offset(rows, p, i, c)]);
+                    let zc = z[layout.offset(rows, p, i, c)].to_f64();
                     for (a, &v) in acc.iter_mut().zip(comp_row) {
-                        *a += zc * f64::from(v);
+                        *a += zc * v.to_f64();
                     }
                 }
                 for (d, &a) in x_row.iter_mut().zip(&acc) {
-                    *d = a as f32;
+                    *d = T::from_f64(a);
                 }
             }
         }
@@ -362,13 +366,13 @@ impl Pca {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn components(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
+    pub fn components(&self, i: usize) -> DMatrixView<'_, T, Dyn, Dyn> {
         row_major_view(&self.components, i, self.n_components, self.report.n)
     }
 
     /// All components, `count×p×n_features`, each row-major.
     #[must_use]
-    pub fn all_components(&self) -> &[f32] {
+    pub fn all_components(&self) -> &[T] {
         &self.components
     }
 
@@ -377,7 +381,7 @@ impl Pca {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn singular_values(&self, i: usize) -> &[f32] {
+    pub fn singular_values(&self, i: usize) -> &[T] {
         &self.singular_values[i * self.n_components..(i + 1) * self.n_components]
     }
 
@@ -411,10 +415,11 @@ impl Pca {
 }
 
 /// Flips `v` so that its entry of largest magnitude (the first on a tie) is positive.
-fn flip_sign(v: &mut [f32]) {
-    let mut best = 0.0f32;
-    let mut sign = 1.0f32;
+fn flip_sign<T: Real>(v: &mut [T]) {
+    let mut best = 0.0f64;
+    let mut sign = 1.0f64;
     for &x in v.iter() {
+        let x = x.to_f64();
         if x.abs() > best {
             best = x.abs();
             sign = x.signum();

@@ -4,6 +4,7 @@ use nalgebra::{DMatrixView, Dyn};
 
 use super::{default_rcond, finite_sigma, require_non_negative, require_sorted, require_vectors};
 use super::{row_major_view, truncate::Cutoff};
+use crate::element::Real;
 use crate::error::Result;
 use crate::output::SvdOutput;
 use crate::report::Report;
@@ -28,14 +29,14 @@ use crate::report::Report;
 ///
 /// Matrices whose singular values are not all finite get rank 0 and a NaN pseudoinverse.
 #[derive(Clone, Debug)]
-pub struct Pinv {
+pub struct Pinv<T: Real = f32> {
     report: Report,
     rcond: f64,
     ranks: Vec<usize>,
-    data: Vec<f32>,
+    data: Vec<T>,
 }
 
-impl std::ops::Deref for Pinv {
+impl<T: Real> std::ops::Deref for Pinv<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -50,7 +51,7 @@ impl std::ops::Deref for Pinv {
 /// [`Error::InvalidOption`](crate::Error::InvalidOption) for a negative or non-finite
 /// `rcond`, a values-only SVD or unsorted singular values;
 /// [`Error::TooLarge`](crate::Error::TooLarge) if the output size overflows.
-pub fn pinv(out: &SvdOutput, rcond: Option<f64>) -> Result<Pinv> {
+pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> {
     require_vectors(out, "the pseudoinverse")?;
     require_sorted(out)?;
     let (count, (m, n), k) = (out.count(), out.shape(), out.k());
@@ -58,7 +59,7 @@ pub fn pinv(out: &SvdOutput, rcond: Option<f64>) -> Result<Pinv> {
     require_non_negative("rcond", rcond)?;
     let cutoff = Cutoff::Relative(rcond);
     let len = super::checked_len(&[count, n, m])?;
-    let mut data = vec![0.0f32; len];
+    let mut data = vec![T::default(); len];
     let mut ranks = Vec::with_capacity(count);
     let (uc, vr) = (out.u_cols(), out.vt_rows());
     // Scratch: row j of A⁺ (length m), and the scaled row of Vᵀ column j: vⱼₗ/σₗ.
@@ -67,7 +68,7 @@ pub fn pinv(out: &SvdOutput, rcond: Option<f64>) -> Result<Pinv> {
     for (i, dst) in data.chunks_exact_mut(n * m).enumerate() {
         if !finite_sigma(out, i) {
             ranks.push(0);
-            dst.fill(f32::NAN);
+            dst.fill(T::nan());
             continue;
         }
         let sigma = out.singular_values(i);
@@ -78,18 +79,18 @@ pub fn pinv(out: &SvdOutput, rcond: Option<f64>) -> Result<Pinv> {
         // A⁺[j, c] = Σ_{l<r} Vᵀ[l, j]/σₗ · U[c, l]
         for (j, dst_row) in dst.chunks_exact_mut(m).enumerate() {
             for (l, s) in scaled[..r].iter_mut().enumerate() {
-                *s = f64::from(vt[l * n + j]) / f64::from(sigma[l]);
+                *s = vt[l * n + j].to_f64() / sigma[l].to_f64();
             }
             row.fill(0.0);
             for (acc, u_row) in row.iter_mut().zip(u.chunks_exact(uc)) {
                 *acc = scaled[..r]
                     .iter()
                     .zip(u_row)
-                    .map(|(&a, &b)| a * f64::from(b))
+                    .map(|(&a, &b)| a * b.to_f64())
                     .sum();
             }
             for (d, &x) in dst_row.iter_mut().zip(&row) {
-                *d = x as f32;
+                *d = T::from_f64(x);
             }
         }
     }
@@ -110,7 +111,7 @@ pub fn validate_rcond(rcond: f64) -> Result<()> {
     require_non_negative("rcond", rcond)
 }
 
-impl Pinv {
+impl<T: Real> Pinv<T> {
     /// `(n, m)`: the shape of each pseudoinverse, the transpose of the input's
     /// ([`Report::shape`]).
     #[must_use]
@@ -145,13 +146,13 @@ impl Pinv {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn matrix(&self, i: usize) -> DMatrixView<'_, f32, Dyn, Dyn> {
+    pub fn matrix(&self, i: usize) -> DMatrixView<'_, T, Dyn, Dyn> {
         row_major_view(&self.data, i, self.report.n, self.report.m)
     }
 
     /// All pseudoinverses, `count×n×m`, each row-major.
     #[must_use]
-    pub fn as_slice(&self) -> &[f32] {
+    pub fn as_slice(&self) -> &[T] {
         &self.data
     }
 }

@@ -4,6 +4,7 @@
 use nalgebra::{DMatrix, DMatrixView, Dyn};
 
 use super::{finite_sigma, require_non_negative, require_sorted, row_major_view};
+use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::output::SvdOutput;
 use crate::report::Report;
@@ -52,15 +53,15 @@ impl Cutoff {
     /// How many of the descending singular values `sigma` this cutoff keeps (`0` if any of
     /// them is not finite). The comparison is made in f64.
     #[must_use]
-    pub fn kept(&self, sigma: &[f32]) -> usize {
+    pub fn kept<T: Real>(&self, sigma: &[T]) -> usize {
         if sigma.iter().any(|x| !x.is_finite()) {
             return 0;
         }
-        let above = |threshold: f64| sigma.iter().filter(|&&s| f64::from(s) > threshold).count();
+        let above = |threshold: f64| sigma.iter().filter(|&&s| s.to_f64() > threshold).count();
         match *self {
             Cutoff::Rank(r) => r.min(sigma.len()),
             Cutoff::Relative(rtol) => {
-                let s1 = sigma.first().map_or(0.0, |&s| f64::from(s));
+                let s1 = sigma.first().map_or(0.0, |&s| s.to_f64());
                 above(rtol * s1)
             }
             Cutoff::Absolute(atol) => above(atol),
@@ -83,18 +84,18 @@ impl Cutoff {
 /// rank 0 and NaN everywhere. The values are the SVD's f32 values, copied: truncation adds no
 /// rounding. U and Vᵀ are empty when the SVD was computed without vectors.
 #[derive(Clone, Debug)]
-pub struct Truncated {
+pub struct Truncated<T: Real = f32> {
     report: Report,
     width: usize,
     vectors: bool,
     cutoff: Cutoff,
     ranks: Vec<usize>,
-    singular_values: Vec<f32>,
-    u: Vec<f32>,
-    vt: Vec<f32>,
+    singular_values: Vec<T>,
+    u: Vec<T>,
+    vt: Vec<T>,
 }
 
-impl std::ops::Deref for Truncated {
+impl<T: Real> std::ops::Deref for Truncated<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -110,7 +111,7 @@ impl std::ops::Deref for Truncated {
 /// # Errors
 /// [`Error::InvalidOption`] for an invalid `cutoff` (see [`Cutoff::validate`]) or singular
 /// values not sorted in descending order.
-pub fn truncate(out: &SvdOutput, cutoff: Cutoff) -> Result<Truncated> {
+pub fn truncate<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<Truncated<T>> {
     cutoff.validate()?;
     require_sorted(out)?;
     let (count, (m, n), k) = (out.count(), out.shape(), out.k());
@@ -123,19 +124,19 @@ pub fn truncate(out: &SvdOutput, cutoff: Cutoff) -> Result<Truncated> {
         vectors,
         cutoff,
         ranks: Vec::with_capacity(count),
-        singular_values: vec![0.0; count * width],
-        u: vec![0.0; if vectors { count * m * width } else { 0 }],
-        vt: vec![0.0; if vectors { count * width * n } else { 0 }],
+        singular_values: vec![T::default(); count * width],
+        u: vec![T::default(); if vectors { count * m * width } else { 0 }],
+        vt: vec![T::default(); if vectors { count * width * n } else { 0 }],
     };
     for i in 0..count {
         let sigma = out.singular_values(i);
         let s_dst = &mut t.singular_values[i * width..(i + 1) * width];
         if !finite_sigma(out, i) {
             t.ranks.push(0);
-            s_dst.fill(f32::NAN);
+            s_dst.fill(T::nan());
             if vectors {
-                t.u[i * m * width..(i + 1) * m * width].fill(f32::NAN);
-                t.vt[i * width * n..(i + 1) * width * n].fill(f32::NAN);
+                t.u[i * m * width..(i + 1) * m * width].fill(T::nan());
+                t.vt[i * width * n..(i + 1) * width * n].fill(T::nan());
             }
             continue;
         }
@@ -155,7 +156,7 @@ pub fn truncate(out: &SvdOutput, cutoff: Cutoff) -> Result<Truncated> {
     Ok(t)
 }
 
-impl Truncated {
+impl<T: Real> Truncated<T> {
     /// Triplets stored per matrix (`w`): `min(K, k)` for [`Cutoff::Rank`], `k` otherwise.
     #[must_use]
     pub fn width(&self) -> usize {
@@ -194,13 +195,13 @@ impl Truncated {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn singular_values(&self, i: usize) -> &[f32] {
+    pub fn singular_values(&self, i: usize) -> &[T] {
         &self.singular_values[i * self.width..(i + 1) * self.width]
     }
 
     /// All stored singular values, `count×w`, row-major.
     #[must_use]
-    pub fn all_singular_values(&self) -> &[f32] {
+    pub fn all_singular_values(&self) -> &[T] {
         &self.singular_values
     }
 
@@ -209,7 +210,7 @@ impl Truncated {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn u(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
+    pub fn u(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
         self.vectors
             .then(|| row_major_view(&self.u, i, self.report.m, self.width))
     }
@@ -219,20 +220,20 @@ impl Truncated {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn vt(&self, i: usize) -> Option<DMatrixView<'_, f32, Dyn, Dyn>> {
+    pub fn vt(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
         self.vectors
             .then(|| row_major_view(&self.vt, i, self.width, self.report.n))
     }
 
     /// All U, `count×m×w`, each row-major (empty without vectors).
     #[must_use]
-    pub fn all_u(&self) -> &[f32] {
+    pub fn all_u(&self) -> &[T] {
         &self.u
     }
 
     /// All Vᵀ, `count×w×n`, each row-major (empty without vectors).
     #[must_use]
-    pub fn all_vt(&self) -> &[f32] {
+    pub fn all_vt(&self) -> &[T] {
         &self.vt
     }
 
@@ -268,9 +269,9 @@ impl Truncated {
         for (ri, u_row) in u.chunks_exact(w).enumerate() {
             row.fill(0.0);
             for j in 0..r {
-                let coef = f64::from(u_row[j]) * f64::from(s[j]);
+                let coef = u_row[j].to_f64() * s[j].to_f64();
                 for (acc, &v) in row.iter_mut().zip(&vt[j * n..(j + 1) * n]) {
-                    *acc += coef * f64::from(v);
+                    *acc += coef * v.to_f64();
                 }
             }
             for (c, &x) in row.iter().enumerate() {
@@ -281,6 +282,6 @@ impl Truncated {
 }
 
 /// Whether every value is finite.
-fn finite_sigma_slice(s: &[f32]) -> bool {
+fn finite_sigma_slice<T: Real>(s: &[T]) -> bool {
     s.iter().all(|x| x.is_finite())
 }

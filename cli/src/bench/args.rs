@@ -79,8 +79,11 @@ pub struct BenchArgs {
     /// Measure only these rows (`--only gpu,cpu,auto,nalgebra`); `None`: all.
     pub only: Option<Vec<String>>,
     /// Shapes with their batch counts (`--cases 3x3:16777216,...`), instead of the table.
-    pub cases: Option<Vec<((usize, usize), usize)>>,
+    pub cases: Option<Vec<ShapeCount>>,
 }
+
+/// A shape `(m, n)` with its batch count.
+pub type ShapeCount = ((usize, usize), usize);
 
 /// The row groups `--only` accepts.
 pub(crate) const ROW_GROUPS: [&str; 4] = ["gpu", "cpu", "auto", "nalgebra"];
@@ -182,7 +185,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
 }
 
 /// `MxN:COUNT[,MxN:COUNT…]`.
-fn parse_cases(value: &str) -> Result<Vec<((usize, usize), usize)>, CliError> {
+fn parse_cases(value: &str) -> Result<Vec<ShapeCount>, CliError> {
     value
         .split(',')
         .map(|item| {

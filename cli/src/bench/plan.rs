@@ -206,8 +206,15 @@ mod tests {
         assert_eq!(cases[0].count, (1 << 20) / QUICK_DIVISOR);
         let c = plan(&run_args(&["--cases", "3x3:1024,16x16:64"]));
         assert_eq!(
-            c.iter().map(|c| (c.m, c.count, c.polar)).collect::<Vec<_>>(),
-            [(3, 1024, false), (3, 1024, true), (16, 64, false)]
+            c.iter()
+                .map(|c| (c.m, c.count, c.mode()))
+                .collect::<Vec<_>>(),
+            [
+                (3, 1024, "thin"),
+                (3, 1024, "none"),
+                (3, 1024, "polar"),
+                (16, 64, "thin")
+            ]
         );
         let b = run_args(&["--count=100", "--shapes=5x7"]);
         assert_eq!(plan(&b)[0].count, 100);
