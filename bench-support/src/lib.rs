@@ -8,9 +8,11 @@
 //! * [`peers`]: nalgebra's SVD looped over a batch on one thread or all cores, the CPU peer the
 //!   bench measures the engines against;
 //! * [`flops`]: the nominal Jacobi flop count;
-//! * [`oracle`]: the f64 nalgebra reference, the accuracy bounds and the test suite's GPU.
+//! * [`oracle`]: the f64 nalgebra reference, the accuracy bounds and the test suite's GPU;
+//! * [`dd`]: double-double residuals for checking f64 results.
 
 pub mod cases;
+pub mod dd;
 pub mod flops;
 pub mod matrices;
 pub mod oracle;

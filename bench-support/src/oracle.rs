@@ -4,7 +4,9 @@
 
 use std::sync::OnceLock;
 
-use batched_svd::{Gpu, MatrixBatch, Status, SvdOutput};
+use batched_svd::{Gpu, MatrixBatch, Real, Status, SvdOutput};
+
+use crate::dd;
 use nalgebra::DMatrix;
 
 /// Environment variable that turns "no adapter" from a skip into a failure (set by `.ci/run`).
@@ -20,9 +22,8 @@ pub fn gpu() -> Option<&'static Gpu> {
     match GPU.get_or_init(|| Gpu::new().map_err(|e| e.to_string())) {
         Ok(g) => Some(g),
         Err(e) => {
-            let required = std::env::var(REQUIRE_GPU_VAR).is_ok_and(|v| v != "0" && !v.is_empty());
             assert!(
-                !required,
+                !required(),
                 "{REQUIRE_GPU_VAR} is set but no GPU adapter is usable: {e}"
             );
             eprintln!("SKIPPED: no GPU adapter ({e}); set {REQUIRE_GPU_VAR}=1 to make this fail");
@@ -31,7 +32,32 @@ pub fn gpu() -> Option<&'static Gpu> {
     }
 }
 
-/// f32 unit roundoff.
+/// The shared GPU context if it runs f64 kernels (`SHADER_F64`); `None`, with a printed
+/// reason, when there is no adapter or it lacks the feature.
+///
+/// # Panics
+/// Under `BATCHED_SVD_REQUIRE_GPU=1`, when there is no adapter or it lacks f64 (CI's lavapipe
+/// and NVIDIA's Vulkan driver have it).
+pub fn gpu_f64() -> Option<&'static Gpu> {
+    let gpu = gpu()?;
+    if gpu.supports_f64() {
+        return Some(gpu);
+    }
+    let name = &gpu.adapter_info().name;
+    assert!(
+        !required(),
+        "{REQUIRE_GPU_VAR} is set but {name} lacks SHADER_F64"
+    );
+    eprintln!("SKIPPED: {name} lacks SHADER_F64 (f64 kernels)");
+    None
+}
+
+/// Whether `BATCHED_SVD_REQUIRE_GPU` is set (to anything but `0` or empty).
+fn required() -> bool {
+    std::env::var(REQUIRE_GPU_VAR).is_ok_and(|v| v != "0" && !v.is_empty())
+}
+
+/// f32 machine epsilon, 2⁻²³ (the ε of the f32 bounds).
 pub const EPS: f64 = f32::EPSILON as f64;
 
 /// The accuracy bounds of the core issue, measured for one matrix. Each field is the ratio
@@ -65,50 +91,67 @@ pub fn orthogonality_error(g: &DMatrix<f64>) -> f64 {
     (gram - DMatrix::<f64>::identity(n, n)).amax()
 }
 
+/// `err / bound`, with 0/0 = 0 and x/0 = ∞.
+fn ratio(err: f64, bound: f64) -> f64 {
+    if bound == 0.0 {
+        if err == 0.0 { 0.0 } else { f64::INFINITY }
+    } else {
+        err / bound
+    }
+}
+
 /// Checks matrix `i` of `out` against the f64 reference for `a`; returns the error ratios.
 /// With vectors: U, V orthonormality (thin or full) and the reconstruction from the thin part.
-pub fn accuracy(out: &SvdOutput, i: usize, a: &DMatrix<f64>) -> Accuracy {
+///
+/// ε is the element type's machine epsilon (2⁻²³, 2⁻⁵²). For f32 results the residuals are
+/// evaluated in f64 (exact products of f32 entries); for f64 results in double-double
+/// ([`dd`](crate::dd)), since f64 products would be as inexact as the result they check.
+pub fn accuracy<T: Real>(out: &SvdOutput<T>, i: usize, a: &DMatrix<f64>) -> Accuracy {
+    let eps = T::EPSILON.to_f64();
     let (m, n) = a.shape();
     let big = m.max(n) as f64;
     let reference = reference_sigma(a);
-    let s1 = reference[0];
-    let got = out.singular_values(i);
+    let s1 = reference.first().copied().unwrap_or(0.0);
+    let got: Vec<f64> = out.singular_values(i).iter().map(|x| x.to_f64()).collect();
     assert_eq!(got.len(), reference.len());
     let sigma_err = got
         .iter()
         .zip(&reference)
-        .map(|(&g, &r)| (f64::from(g) - r).abs())
+        .map(|(&g, &r)| (g - r).abs())
         .fold(0.0, f64::max);
-    let sigma_bound = 16.0 * big * EPS * s1;
     let mut acc = Accuracy {
-        sigma: if s1 == 0.0 {
-            if sigma_err == 0.0 { 0.0 } else { f64::INFINITY }
-        } else {
-            sigma_err / sigma_bound
-        },
+        sigma: ratio(sigma_err, 16.0 * big * eps * s1),
         u_orth: 0.0,
         v_orth: 0.0,
         recon: 0.0,
     };
     if let (Some(u), Some(vt)) = (out.u(i), out.vt(i)) {
-        let u = u.map(f64::from);
-        let v = vt.transpose().map(f64::from);
-        acc.u_orth = orthogonality_error(&u) / (16.0 * m as f64 * EPS);
-        acc.v_orth = orthogonality_error(&v) / (16.0 * n as f64 * EPS);
-        let recon = out.reconstruct(i).unwrap();
-        let norm = a.norm();
-        let err = (a - recon).norm();
-        acc.recon = if norm == 0.0 {
-            if err == 0.0 { 0.0 } else { f64::INFINITY }
+        let u = u.map(|x| x.to_f64());
+        let v = vt.transpose().map(|x| x.to_f64());
+        let double = T::BYTES == 8;
+        let (u_err, v_err, recon_err) = if double {
+            (
+                dd::gram_minus_identity_max(&u),
+                dd::gram_minus_identity_max(&v),
+                dd::reconstruction_residual(a, &u, &got, &v),
+            )
         } else {
-            err / (16.0 * big * EPS * norm)
+            let recon = out.reconstruct(i).unwrap();
+            (
+                orthogonality_error(&u),
+                orthogonality_error(&v),
+                (a - recon).norm(),
+            )
         };
+        acc.u_orth = u_err / (16.0 * m as f64 * eps);
+        acc.v_orth = v_err / (16.0 * n as f64 * eps);
+        acc.recon = ratio(recon_err, 16.0 * big * eps * dd::frobenius(a));
     }
     acc
 }
 
 /// Asserts the accuracy bounds and convergence for every matrix of `out`.
-pub fn assert_accurate(label: &str, batch: &MatrixBatch<'_>, out: &SvdOutput) {
+pub fn assert_accurate<T: Real>(label: &str, batch: &MatrixBatch<'_, T>, out: &SvdOutput<T>) {
     let mut worst = (0.0f64, 0usize);
     for i in 0..batch.count() {
         assert_eq!(
@@ -139,10 +182,13 @@ pub fn assert_accurate(label: &str, batch: &MatrixBatch<'_>, out: &SvdOutput) {
 }
 
 /// Singular values must be non-negative and sorted descending.
-pub fn assert_sorted_non_negative(out: &SvdOutput) {
+pub fn assert_sorted_non_negative<T: Real>(out: &SvdOutput<T>) {
     for i in 0..out.count() {
         let s = out.singular_values(i);
-        assert!(s.iter().all(|&x| x >= 0.0), "matrix {i}: negative σ {s:?}");
+        assert!(
+            s.iter().all(|x| x.to_f64() >= 0.0),
+            "matrix {i}: negative σ {s:?}"
+        );
         assert!(
             s.windows(2).all(|w| w[0] >= w[1]),
             "matrix {i}: not descending {s:?}"

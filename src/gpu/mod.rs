@@ -351,6 +351,18 @@ impl Gpu {
         &self.shared.info
     }
 
+    /// Whether the device runs f64 kernels (`wgpu::Features::SHADER_F64`, requested when the
+    /// adapter offers it; a caller's device has it only if the caller asked for it). Without
+    /// it, f64 batches give [`Error::MissingFeature`].
+    #[inline]
+    #[must_use]
+    pub fn supports_f64(&self) -> bool {
+        self.shared
+            .device
+            .features()
+            .contains(wgpu::Features::SHADER_F64)
+    }
+
     /// Number of distinct pipelines compiled so far on this context.
     #[must_use]
     pub fn compiled_pipelines(&self) -> usize {

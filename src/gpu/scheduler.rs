@@ -86,7 +86,7 @@ pub(crate) async fn run<T: Real>(
         sweep_pairs: opts.sweep_pairs,
         scalar: Scalar::of::<T>(),
     };
-    if request.scalar == Scalar::F64 && !device.features().contains(wgpu::Features::SHADER_F64) {
+    if request.scalar == Scalar::F64 && !gpu.supports_f64() {
         return Err(Error::MissingFeature(format!(
             "SHADER_F64 (f64 arithmetic in shaders): {} does not offer it",
             gpu.adapter_info().name

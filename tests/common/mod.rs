@@ -8,5 +8,6 @@ pub mod matrices {
     pub use bench_support::rng::*;
 }
 
+pub use bench_support::dd;
 pub use bench_support::oracle::*;
 pub mod ops;
