@@ -8,6 +8,13 @@
 //! * [`Layout::ColMajor`] (nalgebra, LAPACK, numpy's Fortran order for a single matrix):
 //!   element `(i, j)` of matrix `b` is at `b·m·n + i + j·m`.
 //!
+//! The batch has a shape of its own, numpy's leading dimensions: [`MatrixBatch::from_shape`]
+//! takes an array of shape `(d₁, …, d_L, m, n)` with any number `L ≥ 0` of leading dimensions,
+//! of `count = d₁·…·d_L` matrices (1 when `L = 0`), and the outputs keep that shape
+//! ([`Report::batch_shape`](crate::Report::batch_shape)). Any dimension may be zero, as in
+//! numpy: a batch of no matrices, or of `m×0` / `0×n` matrices, gives empty singular values
+//! and, for full vectors, identity U and V.
+//!
 //! A row-major `m×n` matrix has exactly the bytes of a column-major `n×m` matrix holding its
 //! transpose, so [`MatrixBatch::transpose`] only swaps the shape and the layout: it costs no
 //! copy. The GPU kernels read elements through strides, so neither layout is ever copied into
@@ -57,7 +64,8 @@ impl Layout {
 /// Construct it with [`MatrixBatch::row_major`], [`MatrixBatch::col_major`],
 /// [`MatrixBatch::from_matrices`] (nalgebra `SMatrix`, no copy) or
 /// [`MatrixBatch::from_dmatrices`] (nalgebra `DMatrix`, one copy because each `DMatrix` owns a
-/// separate allocation). All constructors validate the shape; none panics.
+/// separate allocation), or [`MatrixBatch::from_shape`] (numpy's `(…, m, n)` shapes). All
+/// constructors validate the shape; none panics. Dimensions may be zero.
 #[derive(Clone, Debug)]
 pub struct MatrixBatch<'a, T: Element = f32> {
     data: Cow<'a, [T]>,
@@ -65,14 +73,17 @@ pub struct MatrixBatch<'a, T: Element = f32> {
     m: usize,
     n: usize,
     layout: Layout,
+    /// numpy's leading dimensions, when given ([`MatrixBatch::from_shape`]); `None`: `[count]`.
+    leading: Option<Vec<usize>>,
 }
 
 impl<'a, T: Element> MatrixBatch<'a, T> {
-    /// A batch whose matrices are stored row-major (numpy C order), `count·m·n` elements.
+    /// A batch whose matrices are stored row-major (numpy C order), `count·m·n` elements. Its
+    /// batch shape is `[count]`.
     ///
     /// # Errors
-    /// [`Error::ZeroDimension`] if a dimension is zero, [`Error::LengthMismatch`] if
-    /// `data.len() != count·m·n`, [`Error::TooLarge`] if `count·m·n` overflows.
+    /// [`Error::LengthMismatch`] if `data.len() != count·m·n`, [`Error::TooLarge`] if
+    /// `count·m·n` overflows.
     pub fn row_major(data: &'a [T], count: usize, m: usize, n: usize) -> Result<Self> {
         Self::new(Cow::Borrowed(data), count, m, n, Layout::RowMajor)
     }
@@ -113,23 +124,56 @@ impl<'a, T: Element> MatrixBatch<'a, T> {
         MatrixBatch::new(Cow::Owned(data), count, m, n, layout)
     }
 
+    /// A batch of numpy's shape `(d₁, …, d_L, m, n)`: `shape` ends with the matrix shape
+    /// `m, n`, preceded by any number `L ≥ 0` of batch dimensions, which are in C order (the
+    /// last varies fastest); `layout` orders the elements inside each matrix. `count` is the
+    /// product of the batch dimensions (1 for `L = 0`). Any dimension may be zero.
+    ///
+    /// ```
+    /// # use batched_svd::{Layout, MatrixBatch};
+    /// let data = vec![0.0f64; 5 * 6 * 4 * 4];
+    /// let batch = MatrixBatch::from_shape(&data, &[5, 6, 4, 4], Layout::RowMajor)?;
+    /// assert_eq!((batch.count(), batch.rows(), batch.cols()), (30, 4, 4));
+    /// assert_eq!(batch.batch_shape(), [5, 6]);
+    /// # Ok::<(), batched_svd::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidShape`] if `shape` has fewer than two dimensions,
+    /// [`Error::LengthMismatch`] if `data` does not hold the product of `shape` elements,
+    /// [`Error::TooLarge`] on overflow.
+    pub fn from_shape(data: &'a [T], shape: &[usize], layout: Layout) -> Result<Self> {
+        let [leading @ .., m, n] = shape else {
+            return Err(Error::InvalidShape(format!(
+                "shape {shape:?} has {} dimension(s); a batch of matrices needs at least 2 \
+                 (…, m, n)",
+                shape.len()
+            )));
+        };
+        let count = leading
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .ok_or_else(|| Error::TooLarge(format!("shape {shape:?} overflows usize")))?;
+        let mut batch = Self::new(Cow::Borrowed(data), count, *m, *n, layout)?;
+        batch.leading = Some(leading.to_vec());
+        Ok(batch)
+    }
+
     /// A batch viewing a slice of statically sized nalgebra matrices, without copying
     /// (`SMatrix` is column-major and contiguous).
     ///
     /// # Errors
-    /// [`Error::ZeroDimension`] if the slice is empty or `R` or `C` is zero.
+    /// None in practice (the length always matches); the `Result` is kept for symmetry.
     pub fn from_matrices<const R: usize, const C: usize>(
         matrices: &'a [SMatrix<T, R, C>],
     ) -> Result<Self> {
-        if R == 0 || C == 0 {
-            return Err(Error::ZeroDimension {
-                count: matrices.len(),
-                m: R,
-                n: C,
-            });
-        }
-        // `SMatrix` is `Pod` (nalgebra's `convert-bytemuck`): contiguous column-major floats.
-        let flat: &'a [T] = bytemuck::cast_slice(matrices);
+        // `SMatrix` is `Pod` (nalgebra's `convert-bytemuck`): contiguous column-major floats;
+        // a matrix of no elements has no bytes to view.
+        let flat: &'a [T] = if R == 0 || C == 0 {
+            &[]
+        } else {
+            bytemuck::cast_slice(matrices)
+        };
         Self::new(Cow::Borrowed(flat), matrices.len(), R, C, Layout::ColMajor)
     }
 
@@ -137,8 +181,8 @@ impl<'a, T: Element> MatrixBatch<'a, T> {
     /// same shape. Stored column-major.
     ///
     /// # Errors
-    /// [`Error::ZeroDimension`] for an empty slice or empty matrices,
-    /// [`Error::ShapeMismatch`] if the shapes differ.
+    /// [`Error::ZeroDimension`] for an empty slice (there is no matrix to take the shape
+    /// from), [`Error::ShapeMismatch`] if the shapes differ.
     pub fn from_dmatrices(matrices: &[DMatrix<T>]) -> Result<MatrixBatch<'static, T>> {
         let Some(first) = matrices.first() else {
             return Err(Error::ZeroDimension {
@@ -165,9 +209,6 @@ impl<'a, T: Element> MatrixBatch<'a, T> {
     }
 
     fn new(data: Cow<'a, [T]>, count: usize, m: usize, n: usize, layout: Layout) -> Result<Self> {
-        if count == 0 || m == 0 || n == 0 {
-            return Err(Error::ZeroDimension { count, m, n });
-        }
         let expected = count
             .checked_mul(m)
             .and_then(|x| x.checked_mul(n))
@@ -184,6 +225,7 @@ impl<'a, T: Element> MatrixBatch<'a, T> {
             m,
             n,
             layout,
+            leading: None,
         })
     }
 
@@ -196,6 +238,7 @@ impl<'a, T: Element> MatrixBatch<'a, T> {
             m: self.n,
             n: self.m,
             layout: self.layout.flipped(),
+            leading: self.leading.clone(),
         }
     }
 
@@ -204,6 +247,25 @@ impl<'a, T: Element> MatrixBatch<'a, T> {
     #[must_use]
     pub fn count(&self) -> usize {
         self.count
+    }
+
+    /// numpy's leading dimensions: those given to [`MatrixBatch::from_shape`] (empty for a
+    /// single `(m, n)` matrix), else `[count]`. Their product is [`Self::count`].
+    #[inline]
+    #[must_use]
+    pub fn batch_shape(&self) -> &[usize] {
+        match &self.leading {
+            Some(leading) => leading,
+            None => std::slice::from_ref(&self.count),
+        }
+    }
+
+    /// Whether the batch has no matrix, or its matrices no element: the SVD is then
+    /// trivial (no singular values; full U and V are identities).
+    #[inline]
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.count == 0 || self.m == 0 || self.n == 0
     }
 
     /// Rows per matrix.
@@ -294,10 +356,11 @@ mod tests {
         ));
         assert!(matches!(
             MatrixBatch::row_major(&data, 0, 2, 3),
-            Err(Error::ZeroDimension { .. })
+            Err(Error::LengthMismatch { expected: 0, .. })
         ));
+        assert!(MatrixBatch::col_major(&data[..0], 1, 6, 0).unwrap().is_empty());
         assert!(matches!(
-            MatrixBatch::col_major(&data, 1, 6, 0),
+            MatrixBatch::<f32>::from_dmatrices(&[]),
             Err(Error::ZeroDimension { .. })
         ));
         assert!(matches!(

@@ -17,8 +17,9 @@ pub enum Error {
         /// Length of the slice that was given.
         actual: usize,
     },
-    /// A dimension (`count`, `m` or `n`) is zero.
-    #[error("zero dimension: count = {count}, m = {m}, n = {n} (all must be at least 1)")]
+    /// An empty slice of nalgebra matrices was given, with no matrix to take the shape from
+    /// (zero-sized dimensions are otherwise valid, as in numpy).
+    #[error("zero dimension: count = {count}, m = {m}, n = {n}")]
     ZeroDimension {
         /// Number of matrices.
         count: usize,
@@ -41,6 +42,9 @@ pub enum Error {
         /// Columns found.
         found_n: usize,
     },
+    /// A shape that cannot describe a batch of matrices (fewer than two dimensions).
+    #[error("invalid shape: {0}")]
+    InvalidShape(String),
     /// `count·m·n` (or a derived buffer size) does not fit in `usize`/`u64`.
     #[error("batch too large: {0}")]
     TooLarge(String),

@@ -62,19 +62,21 @@ impl<T: Element> Factors<T> {
         }
     }
 
-    /// Reshapes for `count` `m×n` matrices and `product`, keeping the allocations where they
-    /// are large enough: factors reused across calls of one shape allocate (and page-fault)
-    /// nothing. The values are left for the engine to overwrite; the report is reset.
+    /// Reshapes for a batch of `batch_shape` (`count` = its product) `m×n` matrices and
+    /// `product`, keeping the allocations where they are large enough: factors reused across
+    /// calls of one shape allocate (and page-fault) nothing. The values are left for the
+    /// engine to overwrite; the report is reset.
     pub(crate) fn reshape(
         &mut self,
-        count: usize,
+        batch_shape: &[usize],
         (m, n): (usize, usize),
         vectors: Vectors,
         product: Product,
         engine: Engine,
     ) {
         let vectors = product.vectors(vectors);
-        self.report.reshape(count, m, n, engine);
+        self.report.reshape(batch_shape, m, n, engine);
+        let count = self.report.count();
         self.product = product;
         self.vectors = vectors;
         fit(&mut self.sigma, count * m.min(n));
@@ -131,6 +133,32 @@ impl<T: Element> Factors<T> {
 }
 
 impl<T: Real> Factors<T> {
+    /// The factors of a batch with no element ([`MatrixBatch::is_empty`]): reshaped for it,
+    /// with no σ, full U and V the identities (`m×m`, `n×n`), every matrix converged in no
+    /// sweep. numpy gives the same for zero-sized dimensions.
+    ///
+    /// [`MatrixBatch::is_empty`]: crate::MatrixBatch::is_empty
+    pub(crate) fn fill_empty(
+        &mut self,
+        batch: &crate::MatrixBatch<'_, T>,
+        vectors: Vectors,
+        product: Product,
+        engine: Engine,
+    ) {
+        let (m, n) = (batch.rows(), batch.cols());
+        self.reshape(batch.batch_shape(), (m, n), vectors, product, engine);
+        self.report.info.fill(crate::report::MatrixInfo::CONVERGED);
+        let identity = |v: &mut [T], size: usize| {
+            for (e, x) in v.iter_mut().enumerate() {
+                let (i, j) = (e % (size * size) / size, e % size);
+                *x = T::from_f64(if i == j { 1.0 } else { 0.0 });
+            }
+        };
+        // Only full vectors have elements here (thin ones are m×0 and 0×n).
+        identity(&mut self.first, m);
+        identity(&mut self.second, n);
+    }
+
     /// Turns the SVD factors of square matrices in the rotation sign convention (U in `first`,
     /// Vᵀ in `second`) into the polar factors R = U·Vᵀ and S = V·Σ·Vᵀ (formed in f64), in
     /// place; `with_s = false` drops S. Matrices with non-finite σ get NaN factors.

@@ -212,6 +212,8 @@ impl fmt::Display for EngineChoice {
 #[derive(Clone, Debug)]
 pub struct Report {
     pub(crate) count: usize,
+    /// numpy's leading dimensions of the batch (their product is `count`).
+    pub(crate) batch_shape: Vec<usize>,
     pub(crate) m: usize,
     pub(crate) n: usize,
     pub(crate) info: Vec<MatrixInfo>,
@@ -225,6 +227,7 @@ impl Report {
     pub(crate) fn empty(engine: Engine) -> Self {
         Self {
             count: 0,
+            batch_shape: vec![0],
             m: 0,
             n: 0,
             info: Vec::new(),
@@ -238,8 +241,11 @@ impl Report {
     /// infos' allocation and leaves their values for the engine to overwrite (every engine
     /// writes every matrix's info): clearing them first would write 16 bytes per matrix per
     /// call for nothing (2²⁰ 2×2 matrices on lavapipe: 30 → 26 M matrices/s).
-    pub(crate) fn reshape(&mut self, count: usize, m: usize, n: usize, engine: Engine) {
+    pub(crate) fn reshape(&mut self, batch_shape: &[usize], m: usize, n: usize, engine: Engine) {
+        let count = batch_shape.iter().product();
         self.count = count;
+        self.batch_shape.clear();
+        self.batch_shape.extend_from_slice(batch_shape);
         self.m = m;
         self.n = n;
         self.info.resize(count, MatrixInfo::CONVERGED);
@@ -253,6 +259,16 @@ impl Report {
     #[must_use]
     pub fn count(&self) -> usize {
         self.count
+    }
+
+    /// numpy's leading dimensions of the batch, as given to
+    /// [`MatrixBatch::from_shape`](crate::MatrixBatch::from_shape) (empty for one `(m, n)`
+    /// matrix), else `[count]`. numpy shapes the outputs with them: σ `(…, k)`, U
+    /// `(…, m, k|m)`, Vᵀ `(…, k|n, n)`, statuses `(…)`.
+    #[inline]
+    #[must_use]
+    pub fn batch_shape(&self) -> &[usize] {
+        &self.batch_shape
     }
 
     /// `(m, n)`, the shape of each input matrix.

@@ -113,7 +113,7 @@ fn bad_input_is_an_error_not_a_panic() {
     ));
     assert!(matches!(
         RightHandSides::matrices(&b, count, m, 0),
-        Err(Error::ZeroDimension { .. })
+        Err(Error::LengthMismatch { expected: 0, .. })
     ));
 
     // PCA: at least two samples; 1 ≤ n_components ≤ min(n_samples, n_features).

@@ -232,9 +232,13 @@ fn bad_shapes_are_errors_not_panics() {
             actual: 6
         })
     ));
+    // A zero dimension is valid (tests/numpy_shapes.rs), but must still match the length.
     assert!(matches!(
         MatrixBatch::col_major(&data, 1, 0, 6),
-        Err(Error::ZeroDimension { .. })
+        Err(Error::LengthMismatch {
+            expected: 0,
+            actual: 6
+        })
     ));
     assert!(matches!(
         MatrixBatch::<f32>::from_dmatrices(&[]),

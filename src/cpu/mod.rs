@@ -212,9 +212,13 @@ impl Cpu {
         f: &mut Factors<T>,
     ) -> Result<()> {
         opts.validate_for(batch.rows(), batch.cols())?;
+        if batch.is_empty() {
+            f.fill_empty(batch, opts.vectors, product, Engine::Cpu);
+            return Ok(());
+        }
         let start = Instant::now();
         let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
-        f.reshape(count, (m, n), opts.vectors, product, Engine::Cpu);
+        f.reshape(batch.batch_shape(), (m, n), opts.vectors, product, Engine::Cpu);
         let threads = self.threads.min(count).max(1);
         // Fewer matrices than threads: faer parallelises inside each matrix instead.
         let inner = if count < self.threads {

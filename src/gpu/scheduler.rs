@@ -92,6 +92,10 @@ pub(crate) async fn run<T: Real>(
             gpu.adapter_info().name
         )));
     }
+    if batch.is_empty() {
+        out.fill_empty(batch, opts.vectors, product, Engine::Gpu);
+        return Ok(());
+    }
     let kernel = select(&request, &device.limits(), gpu.adapter_info())?;
     let elem = kernel.scalar.size();
     let mut sizes = Sizes::new(&kernel, m, n, opts.vectors);
@@ -154,7 +158,7 @@ pub(crate) async fn run<T: Real>(
         sets.push(set);
     }
 
-    out.reshape(count, (m, n), opts.vectors, product, Engine::Gpu);
+    out.reshape(batch.batch_shape(), (m, n), opts.vectors, product, Engine::Gpu);
     let job = Job {
         gpu,
         kernel,

@@ -29,8 +29,8 @@ impl<'a, T: Real> RightHandSides<'a, T> {
     /// One right-hand side vector per matrix: a row-major `(count, m)` array.
     ///
     /// # Errors
-    /// [`Error::ZeroDimension`] if `count` or `m` is zero, [`Error::LengthMismatch`] if
-    /// `data.len() != count·m`, [`Error::TooLarge`] on overflow.
+    /// [`Error::LengthMismatch`] if `data.len() != count·m`, [`Error::TooLarge`] on overflow.
+    /// Zero `count` or `m` are valid (numpy's empty arrays).
     pub fn vectors(data: &'a [T], count: usize, m: usize) -> Result<Self> {
         Self::new(data, count, m, 1, true)
     }
@@ -45,9 +45,6 @@ impl<'a, T: Real> RightHandSides<'a, T> {
     }
 
     fn new(data: &'a [T], count: usize, m: usize, r: usize, vector: bool) -> Result<Self> {
-        if count == 0 || m == 0 || r == 0 {
-            return Err(Error::ZeroDimension { count, m, n: r });
-        }
         let expected = super::checked_len(&[count, m, r])?;
         if data.len() != expected {
             return Err(Error::LengthMismatch {
@@ -182,6 +179,19 @@ pub fn lstsq<T: Real>(
             report.info[i].status = Status::NonFinite;
             xi.fill(T::nan());
             res.fill(f64::NAN);
+            continue;
+        }
+        if r == 0 {
+            continue;
+        }
+        if rank == 0 {
+            // A⁺ = 0 (also for m or n = 0): x = 0 and the residuals are ‖b_c‖², as numpy's.
+            xi.fill(T::default());
+            for b_row in bi.chunks_exact(r) {
+                for (acc, &bv) in res.iter_mut().zip(b_row) {
+                    *acc += bv.to_f64() * bv.to_f64();
+                }
+            }
             continue;
         }
         let u = &svd.all_u()[i * m * uc..(i + 1) * m * uc];

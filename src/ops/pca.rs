@@ -69,7 +69,7 @@ pub fn center<T: Real>(data: &MatrixBatch<'_, T>) -> Result<Centered<T>> {
         }
         let dst = &mut centred[b * s * f..(b + 1) * s * f];
         let mut sum_sq = 0.0f64;
-        for (i, row) in dst.chunks_exact_mut(f).enumerate() {
+        for (i, row) in dst.chunks_exact_mut(f.max(1)).enumerate() {
             for (j, (d, &mj)) in row.iter_mut().zip(mean.iter()).enumerate() {
                 let c = at(i, j) - mj;
                 sum_sq += c * c;

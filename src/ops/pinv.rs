@@ -65,7 +65,11 @@ pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> 
     // Scratch: row j of A⁺ (length m), and the scaled row of Vᵀ column j: vⱼₗ/σₗ.
     let mut row = vec![0.0f64; m];
     let mut scaled = vec![0.0f64; k];
-    for (i, dst) in data.chunks_exact_mut(n * m).enumerate() {
+    if len == 0 {
+        // m, n or count is 0: nothing to invert, numerical rank 0 (numpy's (…, n, m) shape).
+        ranks.resize(count, 0);
+    }
+    for (i, dst) in data.chunks_exact_mut((n * m).max(1)).enumerate() {
         if !finite_sigma(out, i) {
             ranks.push(0);
             dst.fill(T::nan());

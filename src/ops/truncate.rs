@@ -143,7 +143,7 @@ pub fn truncate<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<Truncated
         let r = cutoff.kept(sigma).min(width);
         t.ranks.push(r);
         s_dst[..r].copy_from_slice(&sigma[..r]);
-        if vectors {
+        if vectors && r > 0 {
             let u_src = &out.all_u()[i * m * uc..(i + 1) * m * uc];
             let u_dst = &mut t.u[i * m * width..(i + 1) * m * width];
             for (dst, src) in u_dst.chunks_exact_mut(width).zip(u_src.chunks_exact(uc)) {
@@ -265,6 +265,11 @@ impl<T: Real> Truncated<T> {
         } else {
             w
         };
+        if w == 0 {
+            // No triplet (m or n is 0, or a rank-0 cutoff): A_r is the m×n zero matrix.
+            (0..m * n).for_each(|e| put(e / n, e % n, 0.0));
+            return;
+        }
         let mut row = vec![0.0f64; n];
         for (ri, u_row) in u.chunks_exact(w).enumerate() {
             row.fill(0.0);
