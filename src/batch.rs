@@ -358,7 +358,11 @@ mod tests {
             MatrixBatch::row_major(&data, 0, 2, 3),
             Err(Error::LengthMismatch { expected: 0, .. })
         ));
-        assert!(MatrixBatch::col_major(&data[..0], 1, 6, 0).unwrap().is_empty());
+        assert!(
+            MatrixBatch::col_major(&data[..0], 1, 6, 0)
+                .unwrap()
+                .is_empty()
+        );
         assert!(matches!(
             MatrixBatch::<f32>::from_dmatrices(&[]),
             Err(Error::ZeroDimension { .. })

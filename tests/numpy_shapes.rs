@@ -25,8 +25,9 @@ fn solvers<T: Real>() -> Vec<(&'static str, Solver)> {
 }
 
 fn is_identity<T: Real>(data: &[T], size: usize) -> bool {
-    data.chunks_exact((size * size).max(1))
-        .all(|m| (0..size * size).all(|e| m[e].to_f64() == f64::from(u8::from(e / size == e % size))))
+    data.chunks_exact((size * size).max(1)).all(|m| {
+        (0..size * size).all(|e| m[e].to_f64() == f64::from(u8::from(e / size == e % size)))
+    })
 }
 
 /// Leading dimensions `(5, 6)` give the 30 matrices of the flat batch, in C order, with the same
@@ -164,7 +165,9 @@ fn check_zero_sized_derived<T: Real>() {
             let p = solver.pinv(&batch, &opts, None).unwrap();
             assert_eq!(p.matrix_shape(), (n, m), "{label}");
             assert!(p.as_slice().is_empty() && p.ranks() == [0, 0], "{label}");
-            let t = solver.truncated_svd(&batch, &opts, Cutoff::Rank(2)).unwrap();
+            let t = solver
+                .truncated_svd(&batch, &opts, Cutoff::Rank(2))
+                .unwrap();
             assert_eq!(t.width(), 0, "{label}");
             let l = solver.low_rank(&batch, &opts, Cutoff::Rank(2)).unwrap();
             assert!(l.as_slice().is_empty() && l.ranks() == [0, 0], "{label}");
@@ -182,7 +185,10 @@ fn check_zero_sized_derived<T: Real>() {
         let rhs = RightHandSides::matrices(&[] as &[T], 2, 0, 2).unwrap();
         let x = solver.lstsq(&a, &rhs, &opts, None).unwrap();
         assert_eq!(x.all_solutions().len(), 2 * 3 * 2, "{label}");
-        assert!(x.all_solutions().iter().all(|v| v.to_f64() == 0.0), "{label}");
+        assert!(
+            x.all_solutions().iter().all(|v| v.to_f64() == 0.0),
+            "{label}"
+        );
         assert_eq!(x.all_residuals(), [0.0; 4], "{label}");
         // r = 0 right-hand sides, and no matrix at all.
         let data = batch_row_major_as::<T>(Class::Gaussian, 2, 3, 2, 5);

@@ -172,6 +172,7 @@ fn rank_norms_and_condition_numbers() {
         }
     }
     assert_eq!(default_rcond(7, 4), 7.0 * f64::from(f32::EPSILON));
+    assert_eq!(ops::default_rcond_for::<f64>(7, 4), 7.0 * f64::EPSILON);
 }
 
 /// The default rank cutoff on exactly rank-deficient f32 matrices (integer entries, a column

@@ -1,7 +1,8 @@
-//! Reading the input `.npy` (float32, 2-D or 3-D, C or Fortran order, either byte order) and
-//! writing the output arrays, with the `npyz` crate for the headers.
+//! Reading the input `.npy` files (float32 or float64, integer and bool read as float64; any
+//! rank, C or Fortran order, either byte order) and writing the output arrays, with the `npyz`
+//! crate for the headers.
 //!
-//! The header is parsed by `npyz`; the data is read in one block straight into the `f32`
+//! The header is parsed by `npyz`; float data is read in one block straight into the element
 //! buffer (byte-swapped afterwards when the file's byte order is not the machine's), which is
 //! much faster than decoding element by element.
 
@@ -9,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use batched_svd::{Layout, MatrixBatch};
+use batched_svd::{Element, Layout, MatrixBatch, Real};
 use npyz::WriterBuilder;
 use npyz::{AutoSerialize, DType, Endianness, NpyHeader, Order, TypeChar, TypeStr, WriteOptions};
 
@@ -22,43 +23,121 @@ const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// only guards against allocating absurd amounts for a corrupt length field.
 const MAX_HEADER_BYTES: usize = 1 << 20;
 
+/// The elements of an array in the type they are computed in: float32 files stay `f32`;
+/// float64, integer and bool files become `f64`, as numpy's `linalg` computes them.
+#[derive(Debug)]
+pub enum Values {
+    /// From a float32 file.
+    F32(Vec<f32>),
+    /// From a float64, integer or bool file.
+    F64(Vec<f64>),
+}
+
+impl Values {
+    /// numpy's name of the element type: `"float32"` or `"float64"`.
+    pub fn dtype(&self) -> &'static str {
+        match self {
+            Values::F32(_) => f32::NAME,
+            Values::F64(_) => f64::NAME,
+        }
+    }
+
+    /// The values as `f64` (exact for `f32`).
+    pub fn into_f64(self) -> Values {
+        match self {
+            Values::F32(v) => Values::F64(v.into_iter().map(f64::from).collect()),
+            f64s => f64s,
+        }
+    }
+}
+
 /// A validated input batch, in memory.
 #[derive(Debug)]
 pub struct Input {
-    /// `count·m·n` elements in [`Input::layout`] (3-D Fortran input already converted).
-    pub data: Vec<f32>,
-    /// Number of matrices (1 for 2-D input).
+    /// `count·m·n` elements in [`Input::layout`] (Fortran input of rank ≥ 3 already in C order).
+    pub values: Values,
+    /// The batch dimensions in front of `(m, n)` (none for 2-D input).
+    pub lead: Vec<usize>,
+    /// Number of matrices, the product of [`Input::lead`] (1 for 2-D input).
     pub count: usize,
     /// Rows per matrix.
     pub m: usize,
     /// Columns per matrix.
     pub n: usize,
-    /// Layout of each matrix in `data`.
+    /// Layout of each matrix in the values.
     pub layout: Layout,
-    /// Whether the file held a 3-D `(count, m, n)` array (else 2-D `(m, n)`).
-    pub batched: bool,
     /// The shape as written in the file.
     pub shape: Vec<u64>,
-    /// The dtype as written in the file (`<f4` or `>f4`).
+    /// The dtype as written in the file (`<f4`, `>f8`, `|b1`, ...).
     pub descr: String,
     /// Whether the file is in Fortran order.
     pub fortran_order: bool,
 }
 
 impl Input {
-    /// The data as a [`MatrixBatch`] (no copy).
-    pub fn batch(&self) -> batched_svd::Result<MatrixBatch<'_>> {
-        MatrixBatch::with_layout(&self.data, self.count, self.m, self.n, self.layout)
+    /// The values as a [`MatrixBatch`] of numpy's shape `lead + (m, n)` (no copy).
+    pub fn batch<'a, T: Real>(&self, data: &'a [T]) -> batched_svd::Result<MatrixBatch<'a, T>> {
+        let mut shape = self.lead.clone();
+        shape.extend([self.m, self.n]);
+        MatrixBatch::from_shape(data, &shape, self.layout)
+    }
+
+    /// `lead + dims`: an output's numpy shape.
+    pub fn shaped(&self, dims: &[usize]) -> Vec<usize> {
+        self.lead.iter().chain(dims).copied().collect()
     }
 }
 
-/// Reads and fully validates the input file.
+/// Reads and fully validates the input file: an array of shape `(..., m, n)`.
 ///
 /// # Errors
-/// One-line messages naming the file for: unreadable file, not a `.npy` file, a dtype other
-/// than float32, a rank other than 2 or 3, a zero-sized dimension, a size that overflows,
-/// truncated data, or memory that cannot be allocated.
+/// One-line messages naming the file for: unreadable file, not a `.npy` file, an unsupported
+/// dtype (named), fewer than 2 dimensions, a size that overflows, truncated data, or memory
+/// that cannot be allocated.
 pub fn read_input(path: &Path) -> Result<Input, CliError> {
+    let raw = read_raw(path)?;
+    let rank = raw.shape.len();
+    if rank < 2 {
+        let plural = if rank == 1 { "" } else { "s" };
+        return Err(CliError::other(format!(
+            "'{}' has {rank} dimension{plural}; expected (m, n) or a batch (..., m, n)",
+            path.display()
+        )));
+    }
+    let (m, n) = (raw.shape[rank - 2], raw.shape[rank - 1]);
+    let lead = raw.shape[..rank - 2].to_vec();
+    // A 2-D Fortran array is one column-major matrix, used as it is.
+    let (values, layout) = match (raw.fortran_order, rank) {
+        (false, _) => (raw.values, Layout::RowMajor),
+        (true, 2) => (raw.values, Layout::ColMajor),
+        (true, _) => (
+            fortran_to_c(raw.values, &raw.shape, path)?,
+            Layout::RowMajor,
+        ),
+    };
+    Ok(Input {
+        values,
+        count: lead.iter().product(),
+        lead,
+        m,
+        n,
+        layout,
+        shape: raw.shape.iter().map(|&d| d as u64).collect(),
+        descr: raw.descr,
+        fortran_order: raw.fortran_order,
+    })
+}
+
+/// An array of any rank in the file's element order.
+struct Raw {
+    values: Values,
+    shape: Vec<usize>,
+    descr: String,
+    fortran_order: bool,
+}
+
+/// Reads the header and the data of `path`, converted to [`Values`].
+fn read_raw(path: &Path) -> Result<Raw, CliError> {
     let file = File::open(path).map_err(|e| CliError::io("cannot read", path, &e))?;
     let file_len = file
         .metadata()
@@ -70,32 +149,34 @@ pub fn read_input(path: &Path) -> Result<Input, CliError> {
     precheck_shape(&header_bytes, path)?;
     let header = NpyHeader::from_reader(&header_bytes[..])
         .map_err(|e| bad_file(path, &format!("invalid header: {e}")))?;
-    let type_str = float32_type(&header, path)?;
-    let (count, m, n, batched) = dimensions(header.shape(), path)?;
-    let total = element_count(count, m, n, path)?;
+    let (type_str, kind) = element_type(&header, path)?;
+    let shape = header.shape();
+    let dims: Vec<usize> = shape
+        .iter()
+        .map(|&d| usize::try_from(d))
+        .collect::<Result<_, _>>()
+        .map_err(|_| too_large(shape, path))?;
+    // At most 8: `element_type` accepts no larger type.
+    let size = type_str.size_field() as usize;
+    let total = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .filter(|x| x.checked_mul(size.max(8)).is_some())
+        .ok_or_else(|| too_large(shape, path))?;
     if let Some(len) = file_len {
-        check_data_length(len, header_bytes.len(), total, path)?;
+        check_data_length(len, header_bytes.len(), total, size, path)?;
     }
-    let mut data = read_f32(&mut reader, total, type_str.endianness(), path)?;
-    let fortran_order = header.order() == Order::Fortran;
-    let layout = match (fortran_order, batched) {
-        (false, _) => Layout::RowMajor,
-        (true, false) => Layout::ColMajor,
-        (true, true) => {
-            data = fortran_3d_to_row_major(&data, count, m, n, path)?;
-            Layout::RowMajor
-        }
+    let endianness = type_str.endianness();
+    let values = match kind {
+        Kind::F32 => Values::F32(read_floats(&mut reader, total, endianness, path)?),
+        Kind::F64 => Values::F64(read_floats(&mut reader, total, endianness, path)?),
+        Kind::Converted => Values::F64(read_converted(&mut reader, total, &type_str, path)?),
     };
-    Ok(Input {
-        data,
-        count,
-        m,
-        n,
-        layout,
-        batched,
-        shape: header.shape().to_vec(),
+    Ok(Raw {
+        values,
+        shape: dims,
         descr: type_str.to_string(),
-        fortran_order,
+        fortran_order: header.order() == Order::Fortran,
     })
 }
 
@@ -165,8 +246,8 @@ fn precheck_shape(header: &[u8], path: &Path) -> Result<(), CliError> {
         let Ok(value) = dim.trim_end_matches(['L', 'l']).parse::<u64>() else {
             return Ok(());
         };
-        // Zero dimensions are rejected later; the other ones must not overflow even then
-        // (npyz computes strides as products of the dimensions).
+        // With a zero dimension the array is empty, but the other ones must still not
+        // overflow (npyz computes strides as products of the dimensions).
         if value != 0 {
             product = product.checked_mul(value).ok_or_else(|| {
                 CliError::other(format!(
@@ -188,17 +269,44 @@ fn shape_literal(text: &str) -> Option<&str> {
     Some(&rest[open + 1..close])
 }
 
-/// The file's element type, if it is float32 in either byte order.
-fn float32_type(header: &NpyHeader, path: &Path) -> Result<TypeStr, CliError> {
+/// How an element type is read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    /// float32, kept.
+    F32,
+    /// float64, kept.
+    F64,
+    /// Integer or bool, converted to float64 (as numpy's `linalg` does).
+    Converted,
+}
+
+/// The file's element type, if the tool computes with it: float32, float64, a 1- to 8-byte
+/// integer or bool, in either byte order.
+fn element_type(header: &NpyHeader, path: &Path) -> Result<(TypeStr, Kind), CliError> {
     let dtype = header.dtype();
-    if let DType::Plain(ts) = &dtype
-        && ts.type_char() == TypeChar::Float
-        && ts.size_field() == 4
-    {
-        return Ok(ts.clone());
+    if let DType::Plain(ts) = &dtype {
+        let kind = match (ts.type_char(), ts.size_field()) {
+            (TypeChar::Float, 4) => Some(Kind::F32),
+            (TypeChar::Float, 8) => Some(Kind::F64),
+            (TypeChar::Int | TypeChar::Uint, 1 | 2 | 4 | 8) | (TypeChar::Bool, 1) => {
+                Some(Kind::Converted)
+            }
+            (TypeChar::Complex, _) => {
+                return Err(CliError::other(format!(
+                    "'{}' has dtype {}; complex matrices are not supported yet",
+                    path.display(),
+                    describe_dtype(&dtype)
+                )));
+            }
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return Ok((ts.clone(), kind));
+        }
     }
     Err(CliError::other(format!(
-        "'{}' has dtype {}; expected float32",
+        "'{}' has dtype {}; expected float32 or float64 (integer and bool arrays are read as \
+         float64)",
         path.display(),
         describe_dtype(&dtype)
     )))
@@ -232,44 +340,6 @@ fn type_name(ts: &TypeStr) -> String {
     }
 }
 
-/// `(count, m, n, batched)` from a 2-D or 3-D shape with no zero dimension.
-fn dimensions(shape: &[u64], path: &Path) -> Result<(usize, usize, usize, bool), CliError> {
-    let dims: Vec<usize> = shape
-        .iter()
-        .map(|&d| usize::try_from(d))
-        .collect::<Result<_, _>>()
-        .map_err(|_| too_large(shape, path))?;
-    let (count, m, n, batched) = match dims[..] {
-        [m, n] => (1, m, n, false),
-        [count, m, n] => (count, m, n, true),
-        _ => {
-            let rank = dims.len();
-            let plural = if rank == 1 { "" } else { "s" };
-            return Err(CliError::other(format!(
-                "'{}' has {rank} dimension{plural}; expected (m, n) or (count, m, n)",
-                path.display()
-            )));
-        }
-    };
-    if dims.contains(&0) {
-        return Err(CliError::other(format!(
-            "'{}' has shape {}, with a zero-sized dimension; every dimension must be at least 1",
-            path.display(),
-            format_shape(shape)
-        )));
-    }
-    Ok((count, m, n, batched))
-}
-
-/// `count·m·n`, also checked to fit in bytes.
-fn element_count(count: usize, m: usize, n: usize, path: &Path) -> Result<usize, CliError> {
-    count
-        .checked_mul(m)
-        .and_then(|x| x.checked_mul(n))
-        .filter(|x| x.checked_mul(4).is_some())
-        .ok_or_else(|| too_large(&[count as u64, m as u64, n as u64], path))
-}
-
 /// An error for a shape too large for this machine.
 fn too_large(shape: &[u64], path: &Path) -> CliError {
     CliError::other(format!(
@@ -290,15 +360,16 @@ pub fn format_shape(shape: &[u64]) -> String {
     }
 }
 
-/// Fails if the file is shorter than the header plus `total` floats.
+/// Fails if the file is shorter than the header plus `total` elements of `size` bytes.
 fn check_data_length(
     file_len: u64,
     header_len: usize,
     total: usize,
+    size: usize,
     path: &Path,
 ) -> Result<(), CliError> {
     let available = file_len.saturating_sub(header_len as u64);
-    let needed = (total as u64).saturating_mul(4);
+    let needed = (total as u64).saturating_mul(size as u64);
     if available < needed {
         return Err(CliError::other(format!(
             "'{}' is truncated: its shape needs {needed} bytes of data, the file has {available}",
@@ -308,31 +379,66 @@ fn check_data_length(
     Ok(())
 }
 
-/// Reads `total` floats of the given byte order.
-fn read_f32(
+/// Reads `n` bytes exactly, naming truncation.
+fn read_bytes(reader: &mut impl Read, bytes: &mut [u8], path: &Path) -> Result<(), CliError> {
+    reader.read_exact(bytes).map_err(|e| {
+        if e.kind() == io::ErrorKind::UnexpectedEof {
+            CliError::other(format!("'{}' is truncated", path.display()))
+        } else {
+            CliError::io("cannot read", path, &e)
+        }
+    })
+}
+
+/// Reads `total` floats of type `T` in the given byte order.
+fn read_floats<T: bytemuck::Pod + Default>(
     reader: &mut impl Read,
     total: usize,
     endianness: Endianness,
     path: &Path,
-) -> Result<Vec<f32>, CliError> {
-    let mut data = allocate::<f32>(total, path)?;
-    data.resize(total, 0.0);
-    reader
-        .read_exact(bytemuck::cast_slice_mut(&mut data))
-        .map_err(|e| {
-            if e.kind() == io::ErrorKind::UnexpectedEof {
-                CliError::other(format!("'{}' is truncated", path.display()))
-            } else {
-                CliError::io("cannot read", path, &e)
-            }
-        })?;
+) -> Result<Vec<T>, CliError> {
+    let mut data = allocate::<T>(total, path)?;
+    data.resize(total, T::default());
+    read_bytes(reader, bytemuck::cast_slice_mut(&mut data), path)?;
     let native = Endianness::of_machine();
     if endianness != native && endianness != Endianness::Irrelevant {
-        for x in &mut data {
-            *x = f32::from_bits(x.to_bits().swap_bytes());
+        let size = std::mem::size_of::<T>();
+        for x in bytemuck::cast_slice_mut::<T, u8>(&mut data).chunks_exact_mut(size) {
+            x.reverse();
         }
     }
     Ok(data)
+}
+
+/// Reads `total` integers or bools of type `ts` as `f64` (integers beyond 2⁵³ round, as
+/// numpy's conversion does).
+fn read_converted(
+    reader: &mut impl Read,
+    total: usize,
+    ts: &TypeStr,
+    path: &Path,
+) -> Result<Vec<f64>, CliError> {
+    let size = ts.size_field() as usize;
+    let mut bytes = allocate::<u8>(total * size, path)?;
+    bytes.resize(total * size, 0);
+    read_bytes(reader, &mut bytes, path)?;
+    let little = ts.endianness() != Endianness::Big;
+    let shift = 64 - 8 * size as u32;
+    let mut out = allocate::<f64>(total, path)?;
+    out.extend(bytes.chunks_exact(size).map(|c| {
+        let word = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
+        let bits = if little {
+            c.iter().rev().fold(0, word)
+        } else {
+            c.iter().fold(0, word)
+        };
+        match ts.type_char() {
+            TypeChar::Int => (((bits << shift) as i64) >> shift) as f64,
+            TypeChar::Bool => f64::from(u8::from(bits != 0)),
+            _ => bits as f64,
+        }
+    }));
+    Ok(out)
 }
 
 /// An empty vector with room for `len` elements, or an error instead of an abort.
@@ -347,100 +453,76 @@ fn allocate<T>(len: usize, path: &Path) -> Result<Vec<T>, CliError> {
     Ok(v)
 }
 
-/// Converts a Fortran-order `(count, m, n)` array (element `[b, i, j]` at
-/// `b + count·(i + m·j)`) to row-major matrices (element at `b·m·n + i·n + j`).
-fn fortran_3d_to_row_major(
-    src: &[f32],
-    count: usize,
-    m: usize,
-    n: usize,
+/// Converts a Fortran-order array of `shape` (first index fastest) to C order (last index
+/// fastest).
+fn fortran_to_c(values: Values, shape: &[usize], path: &Path) -> Result<Values, CliError> {
+    Ok(match values {
+        Values::F32(v) => Values::F32(fortran_to_c_order(&v, shape, path)?),
+        Values::F64(v) => Values::F64(fortran_to_c_order(&v, shape, path)?),
+    })
+}
+
+fn fortran_to_c_order<T: Copy>(
+    src: &[T],
+    shape: &[usize],
     path: &Path,
-) -> Result<Vec<f32>, CliError> {
-    let mut out = allocate::<f32>(src.len(), path)?;
-    for b in 0..count {
-        for i in 0..m {
-            out.extend((0..n).map(|j| src[b + count * (i + m * j)]));
+) -> Result<Vec<T>, CliError> {
+    let mut out = allocate::<T>(src.len(), path)?;
+    if src.is_empty() {
+        return Ok(out);
+    }
+    // Fortran strides; walk the C-order index like an odometer, last digit fastest.
+    let mut strides = vec![1usize; shape.len()];
+    for d in 1..shape.len() {
+        strides[d] = strides[d - 1] * shape[d - 1];
+    }
+    let mut index = vec![0usize; shape.len()];
+    let mut offset = 0usize;
+    for _ in 0..src.len() {
+        out.push(src[offset]);
+        for d in (0..shape.len()).rev() {
+            index[d] += 1;
+            offset += strides[d];
+            if index[d] < shape[d] {
+                break;
+            }
+            offset -= strides[d] * shape[d];
+            index[d] = 0;
         }
     }
     Ok(out)
 }
 
-/// A float32 array of rank 1, 2 or 3, in memory in C order (for inputs other than the
-/// matrix batch, such as the right-hand sides of `lstsq`).
+/// An array of any rank in C order (for inputs other than the matrix batch, such as the
+/// right-hand sides of `lstsq`).
 #[derive(Debug)]
 pub struct Array {
     /// The elements in C order (Fortran-order files are converted).
-    pub data: Vec<f32>,
+    pub values: Values,
     /// The shape, as in the file.
     pub shape: Vec<usize>,
-    /// The dtype as written in the file (`<f4` or `>f4`).
+    /// The dtype as written in the file (`<f4`, `<i8`, ...).
     pub descr: String,
     /// Whether the file is in Fortran order.
     pub fortran_order: bool,
 }
 
-/// Reads and validates a float32 array of rank 1 to 3; `expected` describes the accepted
-/// shapes for the error message (e.g. `"(count, m) or (count, m, r)"`).
+/// Reads and validates an array of any rank, in C order.
 ///
 /// # Errors
-/// As [`read_input`], with a rank outside 1..=3 reported against `expected`.
-pub fn read_array(path: &Path, expected: &str) -> Result<Array, CliError> {
-    let file = File::open(path).map_err(|e| CliError::io("cannot read", path, &e))?;
-    let file_len = file
-        .metadata()
-        .ok()
-        .filter(std::fs::Metadata::is_file)
-        .map(|m| m.len());
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let header_bytes = read_header_bytes(&mut reader, path)?;
-    precheck_shape(&header_bytes, path)?;
-    let header = NpyHeader::from_reader(&header_bytes[..])
-        .map_err(|e| bad_file(path, &format!("invalid header: {e}")))?;
-    let type_str = float32_type(&header, path)?;
-    let shape = header.shape();
-    let dims: Vec<usize> = shape
-        .iter()
-        .map(|&d| usize::try_from(d))
-        .collect::<Result<_, _>>()
-        .map_err(|_| too_large(shape, path))?;
-    if !(1..=3).contains(&dims.len()) {
-        let rank = dims.len();
-        let plural = if rank == 1 { "" } else { "s" };
-        return Err(CliError::other(format!(
-            "'{}' has {rank} dimension{plural}; expected {expected}",
-            path.display()
-        )));
-    }
-    if dims.contains(&0) {
-        return Err(CliError::other(format!(
-            "'{}' has shape {}, with a zero-sized dimension; every dimension must be at least 1",
-            path.display(),
-            format_shape(shape)
-        )));
-    }
-    let total = dims
-        .iter()
-        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|x| x.checked_mul(4).is_some())
-        .ok_or_else(|| too_large(shape, path))?;
-    if let Some(len) = file_len {
-        check_data_length(len, header_bytes.len(), total, path)?;
-    }
-    let mut data = read_f32(&mut reader, total, type_str.endianness(), path)?;
-    let fortran_order = header.order() == Order::Fortran;
-    if fortran_order {
-        // A rank-2 (m, r) array is the rank-3 case with count = 1; rank 1 needs nothing.
-        data = match dims[..] {
-            [m, r] => fortran_3d_to_row_major(&data, 1, m, r, path)?,
-            [count, m, r] => fortran_3d_to_row_major(&data, count, m, r, path)?,
-            _ => data,
-        };
-    }
+/// As [`read_input`], without the rank requirement.
+pub fn read_array(path: &Path) -> Result<Array, CliError> {
+    let raw = read_raw(path)?;
+    let values = if raw.fortran_order {
+        fortran_to_c(raw.values, &raw.shape, path)?
+    } else {
+        raw.values
+    };
     Ok(Array {
-        data,
-        shape: dims,
-        descr: type_str.to_string(),
-        fortran_order,
+        values,
+        shape: raw.shape,
+        descr: raw.descr,
+        fortran_order: raw.fortran_order,
     })
 }
 
@@ -482,12 +564,36 @@ mod tests {
                 }
             }
         }
-        let out = fortran_3d_to_row_major(&src, count, m, n, Path::new("x")).unwrap();
+        let out = fortran_to_c_order(&src, &[count, m, n], Path::new("x")).unwrap();
         let expected: Vec<f32> = [0, 1, 2, 10, 11, 12, 100, 101, 102, 110, 111, 112]
             .iter()
             .map(|&x| x as f32)
             .collect();
         assert_eq!(out, expected);
+        // Rank 4: a[p, q, i, j] = 1000 p + 100 q + 10 i + j of shape (2, 3, 2, 2).
+        let shape = [2, 3, 2, 2];
+        let mut src = vec![0usize; 24];
+        let mut c_order = Vec::new();
+        for p in 0..2 {
+            for q in 0..3 {
+                for i in 0..2 {
+                    for j in 0..2 {
+                        let v = 1000 * p + 100 * q + 10 * i + j;
+                        src[p + 2 * (q + 3 * (i + 2 * j))] = v;
+                        c_order.push(v);
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            fortran_to_c_order(&src, &shape, Path::new("x")).unwrap(),
+            c_order
+        );
+        assert!(
+            fortran_to_c_order::<usize>(&[], &[2, 0, 3], Path::new("x"))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct Run<'a> {
     pub command: &'static str,
     /// The input as read.
     pub input: &'a Input,
+    /// The element type computed in and written: `"float32"` or `"float64"`.
+    pub dtype: &'static str,
     /// The input path as given.
     pub input_path: String,
     /// The result's report (statuses, engine, timings).
@@ -83,6 +85,8 @@ pub fn value(run: &Run<'_>) -> Value {
             "dtype": run.input.descr,
             "fortran_order": run.input.fortran_order,
         },
+        "dtype": run.dtype,
+        "batch_shape": r.batch_shape(),
         "backend": r.engine().kind.name(),
         "backend_requested": run.requested.name(),
         "engine_reason": r.engine().reason.to_string(),

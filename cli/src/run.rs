@@ -3,16 +3,19 @@
 //! ([`batched_svd::Solver`]), write every array and `report.json` under temporary names, and
 //! rename them all at once.
 
+use std::borrow::Cow;
 use std::path::Path;
 use std::time::Instant;
 
 use batched_svd::ops::{self, Cutoff, RightHandSides};
-use batched_svd::{Engine, MatrixBatch, PolarOptions, Report, Solver, Status, SvdOptions, Vectors};
+use batched_svd::{
+    Engine, MatrixBatch, PolarOptions, Real, Report, Solver, Status, SvdOptions, Vectors,
+};
 use serde_json::{Map, Value, json};
 
 use crate::args::{Operation, RunArgs};
 use crate::error::CliError;
-use crate::npy::{self, Input};
+use crate::npy::{self, Input, Values};
 use crate::outdir::Staging;
 use crate::report;
 
@@ -21,9 +24,44 @@ use crate::report;
 /// process also holds the arrays in).
 const CLI_CHUNK_BYTES: u64 = 4 << 20;
 
+/// The element types the tool computes in and writes: the input's float32 or float64.
+trait Float: Real + npyz::AutoSerialize + bytemuck::Pod {
+    /// The values if they are of this type.
+    fn of(values: &Values) -> Option<&[Self]>;
+    /// An output file's contents.
+    fn data(values: Cow<'_, [Self]>) -> Data<'_>;
+}
+
+impl Float for f32 {
+    fn of(values: &Values) -> Option<&[f32]> {
+        match values {
+            Values::F32(v) => Some(v),
+            Values::F64(_) => None,
+        }
+    }
+
+    fn data(values: Cow<'_, [f32]>) -> Data<'_> {
+        Data::F32(values)
+    }
+}
+
+impl Float for f64 {
+    fn of(values: &Values) -> Option<&[f64]> {
+        match values {
+            Values::F64(v) => Some(v),
+            Values::F32(_) => None,
+        }
+    }
+
+    fn data(values: Cow<'_, [f64]>) -> Data<'_> {
+        Data::F64(values)
+    }
+}
+
 /// The contents of one output file.
 enum Data<'a> {
-    F32(std::borrow::Cow<'a, [f32]>),
+    F32(Cow<'a, [f32]>),
+    F64(Cow<'a, [f64]>),
     I32(Vec<i32>),
 }
 
@@ -44,18 +82,28 @@ struct Outcome<'a> {
 }
 
 /// Runs a computing command; returns exit code 0 (every matrix converged) or 1 (outputs
-/// written, some matrix not converged or non-finite).
+/// written, some matrix not converged or non-finite). The outputs have the input's dtype
+/// (float32 or float64; integer and bool inputs are computed in float64), and `lstsq`
+/// computes in float64 if either A or B is float64.
 ///
 /// # Errors
 /// Input, output-directory, device and library errors (exit code 2); nothing is left in the
 /// output directory then.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     let start = Instant::now();
-    let input = npy::read_input(&args.inputs[0])?;
-    let rhs = match args.operation {
+    let mut input = npy::read_input(&args.inputs[0])?;
+    let mut rhs = match args.operation {
         Operation::Lstsq { .. } => Some(read_rhs(&input, &args.inputs[1])?),
         _ => None,
     };
+    if let Some(rhs) = &mut rhs
+        && input.values.dtype() != rhs.array.values.dtype()
+    {
+        // numpy's type promotion: float32 with float64 computes in float64.
+        input.values = std::mem::replace(&mut input.values, Values::F64(Vec::new())).into_f64();
+        rhs.array.values =
+            std::mem::replace(&mut rhs.array.values, Values::F64(Vec::new())).into_f64();
+    }
     if matches!(args.operation, Operation::Polar { .. }) && input.m != input.n {
         return Err(CliError::other(format!(
             "'{}' holds {}×{} matrices; the polar decomposition needs square ones",
@@ -65,7 +113,23 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
         )));
     }
     let read_input = start.elapsed().as_secs_f64();
-    let batch = input.batch()?;
+    match &input.values {
+        Values::F32(data) => compute_and_write(args, start, read_input, &input, data, rhs.as_ref()),
+        Values::F64(data) => compute_and_write(args, start, read_input, &input, data, rhs.as_ref()),
+    }
+}
+
+/// Everything after reading: the output directory, the engine, the computation in `T`, the
+/// files and the report.
+fn compute_and_write<T: Float>(
+    args: &RunArgs,
+    start: Instant,
+    read_input: f64,
+    input: &Input,
+    data: &[T],
+    rhs: Option<&Rhs>,
+) -> Result<u8, CliError> {
+    let batch = input.batch(data)?;
     let opts = svd_options(args);
     opts.validate()?;
     let mut staging = Staging::prepare(&args.output)?;
@@ -76,8 +140,8 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     let solver = Solver::new(args.backend)?.with_max_chunk_bytes(CLI_CHUNK_BYTES);
     let setup = setup_start.elapsed().as_secs_f64();
 
-    let computed = Computed::new(&solver, args, &input, &batch, rhs.as_ref(), &opts)?;
-    let outcome = computed.outcome(&input)?;
+    let computed = Computed::new(&solver, args, input, &batch, rhs, &opts)?;
+    let outcome = computed.outcome(input);
     let reason = &outcome.report.engine().reason;
     if reason.is_fallback() {
         warn(&format!("using the CPU engine: {reason}"));
@@ -86,19 +150,18 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     let write_start = Instant::now();
     let mut files = Vec::new();
     for array in &outcome.arrays {
+        let shape = &array.shape;
         match &array.data {
-            Data::F32(values) => {
-                staging.write(array.name, |p| npy::write_array(p, &array.shape, values))?;
-            }
-            Data::I32(values) => {
-                staging.write(array.name, |p| npy::write_array(p, &array.shape, values))?;
-            }
+            Data::F32(v) => staging.write(array.name, |p| npy::write_array(p, shape, v))?,
+            Data::F64(v) => staging.write(array.name, |p| npy::write_array(p, shape, v))?,
+            Data::I32(v) => staging.write(array.name, |p| npy::write_array(p, shape, v))?,
         }
         files.push((array.name.to_string(), array.shape.clone()));
     }
     let mut value = report::value(&report::Run {
         command: args.command.name(),
-        input: &input,
+        input,
+        dtype: T::NAME,
         input_path: args.inputs[0].display().to_string(),
         report: outcome.report,
         requested: args.backend,
@@ -108,7 +171,7 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
             Operation::Polar { .. } => Vectors::Full,
             _ => Vectors::Thin,
         },
-        tolerance: opts.effective_tolerance(input.m, input.n),
+        tolerance: opts.effective_tolerance_for::<T>(input.m, input.n),
         max_sweeps: opts.max_sweeps,
         files,
         seconds: report::Seconds {
@@ -146,7 +209,8 @@ fn svd_options(args: &RunArgs) -> SvdOptions {
     }
 }
 
-/// The right-hand sides of `lstsq`, checked against A's shape: `(vector, r, array)`.
+/// The right-hand sides of `lstsq`, checked against A's shape `lead + (m, n)`: `lead + (m,)`
+/// (one vector per matrix) or `lead + (m, r)`.
 struct Rhs {
     vector: bool,
     r: usize,
@@ -155,33 +219,24 @@ struct Rhs {
 }
 
 fn read_rhs(input: &Input, path: &Path) -> Result<Rhs, CliError> {
-    let array = npy::read_array(path, "(count, m) or (count, m, r)")?;
-    let (count, m) = (input.count, input.m);
-    let fits = if input.batched {
-        match array.shape[..] {
-            [c, rows] if c == count && rows == m => Some((true, 1)),
-            [c, rows, r] if c == count && rows == m => Some((false, r)),
-            _ => None,
-        }
-    } else {
-        match array.shape[..] {
-            [rows] if rows == m => Some((true, 1)),
-            [rows, r] if rows == m => Some((false, r)),
-            _ => None,
-        }
+    let array = npy::read_array(path)?;
+    let (lead, m) = (&input.lead[..], input.m);
+    let shape = &array.shape[..];
+    let fits = match shape.strip_prefix(lead) {
+        Some(&[rows]) if rows == m => Some((true, 1)),
+        Some(&[rows, r]) if rows == m => Some((false, r)),
+        _ => None,
     };
     let Some((vector, r)) = fits else {
-        let expected = if input.batched {
-            format!("({count}, {m}) or ({count}, {m}, r)")
-        } else {
-            format!("({m},) or ({m}, r)")
-        };
-        let as_u64: Vec<u64> = array.shape.iter().map(|&d| d as u64).collect();
+        let as_u64 = |dims: &[usize]| -> Vec<u64> { dims.iter().map(|&d| d as u64).collect() };
+        let vectors = npy::format_shape(&as_u64(&input.shaped(&[m])));
+        let matrices = npy::format_shape(&as_u64(&input.shaped(&[m, 0])));
         return Err(CliError::other(format!(
-            "'{}' has shape {}; for A of shape {} it must have shape {expected}",
+            "'{}' has shape {}; for A of shape {} it must have shape {vectors} or {}r)",
             path.display(),
-            npy::format_shape(&as_u64),
-            npy::format_shape(&input.shape)
+            npy::format_shape(&as_u64(shape)),
+            npy::format_shape(&input.shape),
+            matrices.trim_end_matches("0)")
         )));
     };
     Ok(Rhs {
@@ -193,20 +248,20 @@ fn read_rhs(input: &Input, path: &Path) -> Result<Rhs, CliError> {
 }
 
 /// The result of one operation, before it is turned into files.
-enum Computed<'a> {
-    Svd(batched_svd::SvdOutput),
-    Truncated(ops::Truncated, Cutoff),
-    Pinv(ops::Pinv, Option<f64>, f64),
-    Lstsq(ops::Lstsq, &'a Rhs, Option<f64>, f64),
-    Polar(batched_svd::PolarOutput, bool),
+enum Computed<'a, T: Real> {
+    Svd(batched_svd::SvdOutput<T>),
+    Truncated(ops::Truncated<T>, Cutoff),
+    Pinv(ops::Pinv<T>, Option<f64>, f64),
+    Lstsq(ops::Lstsq<T>, &'a Rhs, Option<f64>, f64),
+    Polar(batched_svd::PolarOutput<T>, bool),
 }
 
-impl<'a> Computed<'a> {
+impl<'a, T: Float> Computed<'a, T> {
     fn new(
         solver: &Solver,
         args: &RunArgs,
         input: &Input,
-        batch: &MatrixBatch<'_>,
+        batch: &MatrixBatch<'_, T>,
         rhs: Option<&'a Rhs>,
         opts: &SvdOptions,
     ) -> Result<Self, CliError> {
@@ -226,11 +281,12 @@ impl<'a> Computed<'a> {
             }
             Operation::Lstsq { rcond } => {
                 let rhs = rhs.expect("lstsq reads its right-hand sides");
+                let values = T::of(&rhs.array.values).expect("A and B share the dtype");
                 let (count, m) = (input.count, input.m);
                 let b = if rhs.vector {
-                    RightHandSides::vectors(&rhs.array.data, count, m)?
+                    RightHandSides::vectors(values, count, m)?
                 } else {
-                    RightHandSides::matrices(&rhs.array.data, count, m, rhs.r)?
+                    RightHandSides::matrices(values, count, m, rhs.r)?
                 };
                 let svd = solver.svd(batch, opts)?;
                 let t = Instant::now();
@@ -248,30 +304,22 @@ impl<'a> Computed<'a> {
         })
     }
 
-    /// The files and report entries of this result.
-    fn outcome(&'a self, input: &Input) -> Result<Outcome<'a>, CliError> {
-        let count = input.count;
-        // Shapes with the batch axis in front when the input had one.
-        let batched = |dims: &[usize]| -> Vec<usize> {
-            if input.batched {
-                std::iter::once(count).chain(dims.iter().copied()).collect()
-            } else {
-                dims.to_vec()
-            }
-        };
-        let f32s = |name, shape, data: &'a [f32]| OutputArray {
+    /// The files and report entries of this result, shaped as numpy's: the input's batch
+    /// dimensions `lead` in front of each matrix's, and `lead` alone for status and rank.
+    fn outcome(&'a self, input: &Input) -> Outcome<'a> {
+        let floats = |name, shape, data: &'a [T]| OutputArray {
             name,
             shape,
-            data: Data::F32(data.into()),
+            data: T::data(data.into()),
         };
         let status = |r: &Report| OutputArray {
             name: "status.npy",
-            shape: vec![count],
+            shape: input.shaped(&[]),
             data: Data::I32(r.infos().iter().map(|i| i.status.code()).collect()),
         };
         let rank = |ranks: &[usize]| OutputArray {
             name: "rank.npy",
-            shape: vec![count],
+            shape: input.shaped(&[]),
             data: Data::I32(
                 ranks
                     .iter()
@@ -281,16 +329,24 @@ impl<'a> Computed<'a> {
         };
         let (m, n) = (input.m, input.n);
         let mut extra = Map::new();
-        let outcome = match self {
+        match self {
             Computed::Svd(out) => {
-                let mut arrays = vec![f32s(
+                let mut arrays = vec![floats(
                     "s.npy",
-                    batched(&[out.k()]),
+                    input.shaped(&[out.k()]),
                     out.all_singular_values(),
                 )];
                 if out.vectors().wanted() {
-                    arrays.push(f32s("u.npy", batched(&[m, out.u_cols()]), out.all_u()));
-                    arrays.push(f32s("vh.npy", batched(&[out.vt_rows(), n]), out.all_vt()));
+                    arrays.push(floats(
+                        "u.npy",
+                        input.shaped(&[m, out.u_cols()]),
+                        out.all_u(),
+                    ));
+                    arrays.push(floats(
+                        "vh.npy",
+                        input.shaped(&[out.vt_rows(), n]),
+                        out.all_vt(),
+                    ));
                 }
                 arrays.push(status(out));
                 Outcome {
@@ -302,10 +358,10 @@ impl<'a> Computed<'a> {
             }
             Computed::Truncated(t, cutoff) => {
                 let w = t.width();
-                let mut arrays = vec![f32s("s.npy", batched(&[w]), t.all_singular_values())];
+                let mut arrays = vec![floats("s.npy", input.shaped(&[w]), t.all_singular_values())];
                 if t.has_vectors() {
-                    arrays.push(f32s("u.npy", batched(&[m, w]), t.all_u()));
-                    arrays.push(f32s("vh.npy", batched(&[w, n]), t.all_vt()));
+                    arrays.push(floats("u.npy", input.shaped(&[m, w]), t.all_u()));
+                    arrays.push(floats("vh.npy", input.shaped(&[w, n]), t.all_vt()));
                 }
                 arrays.push(rank(t.ranks()));
                 arrays.push(status(t));
@@ -335,7 +391,7 @@ impl<'a> Computed<'a> {
                 add_cutoff(&mut extra, p.rcond(), rcond.is_none(), p.ranks());
                 Outcome {
                     arrays: vec![
-                        f32s("pinv.npy", batched(&[n, m]), p.as_slice()),
+                        floats("pinv.npy", input.shaped(&[n, m]), p.as_slice()),
                         rank(p.ranks()),
                         status(p),
                     ],
@@ -346,13 +402,13 @@ impl<'a> Computed<'a> {
             }
             Computed::Lstsq(x, rhs, rcond, seconds) => {
                 let r = rhs.r;
-                let (x_shape, res_shape) = match (input.batched, rhs.vector) {
-                    (true, true) => (vec![count, n], vec![count]),
-                    (true, false) => (vec![count, n, r], vec![count, r]),
-                    (false, true) => (vec![n], vec![1]),
-                    (false, false) => (vec![n, r], vec![r]),
+                // numpy's residuals of one vector are (1,); a batch of vectors gives `lead`.
+                let (x_shape, res_shape) = match (input.lead.is_empty(), rhs.vector) {
+                    (true, true) => (vec![n], vec![1]),
+                    (false, true) => (input.shaped(&[n]), input.shaped(&[])),
+                    (_, false) => (input.shaped(&[n, r]), input.shaped(&[r])),
                 };
-                let residuals: Vec<f32> = x.all_residuals().iter().map(|&v| v as f32).collect();
+                let residuals: Vec<T> = x.all_residuals().iter().map(|&v| T::from_f64(v)).collect();
                 add_cutoff(&mut extra, x.rcond(), rcond.is_none(), x.ranks());
                 extra.insert(
                     "rhs".into(),
@@ -368,11 +424,11 @@ impl<'a> Computed<'a> {
                 extra.insert("status_codes".into(), codes);
                 Outcome {
                     arrays: vec![
-                        f32s("x.npy", x_shape, x.all_solutions()),
+                        floats("x.npy", x_shape, x.all_solutions()),
                         OutputArray {
                             name: "residuals.npy",
                             shape: res_shape,
-                            data: Data::F32(residuals.into()),
+                            data: T::data(residuals.into()),
                         },
                         rank(x.ranks()),
                         status(x),
@@ -383,10 +439,10 @@ impl<'a> Computed<'a> {
                 }
             }
             Computed::Polar(p, rotation_only) => {
-                let shape = batched(&[n, n]);
-                let mut arrays = vec![f32s("r.npy", shape.clone(), p.all_r())];
+                let shape = input.shaped(&[n, n]);
+                let mut arrays = vec![floats("r.npy", shape.clone(), p.all_r())];
                 if !rotation_only {
-                    arrays.push(f32s("s.npy", shape, p.all_s()));
+                    arrays.push(floats("s.npy", shape, p.all_s()));
                 }
                 arrays.push(status(p));
                 extra.insert("rotation_only".into(), json!(rotation_only));
@@ -397,8 +453,7 @@ impl<'a> Computed<'a> {
                     op_seconds: None,
                 }
             }
-        };
-        Ok(outcome)
+        }
     }
 }
 

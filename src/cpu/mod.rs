@@ -218,7 +218,13 @@ impl Cpu {
         }
         let start = Instant::now();
         let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
-        f.reshape(batch.batch_shape(), (m, n), opts.vectors, product, Engine::Cpu);
+        f.reshape(
+            batch.batch_shape(),
+            (m, n),
+            opts.vectors,
+            product,
+            Engine::Cpu,
+        );
         let threads = self.threads.min(count).max(1);
         // Fewer matrices than threads: faer parallelises inside each matrix instead.
         let inner = if count < self.threads {

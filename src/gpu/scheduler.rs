@@ -158,7 +158,13 @@ pub(crate) async fn run<T: Real>(
         sets.push(set);
     }
 
-    out.reshape(batch.batch_shape(), (m, n), opts.vectors, product, Engine::Gpu);
+    out.reshape(
+        batch.batch_shape(),
+        (m, n),
+        opts.vectors,
+        product,
+        Engine::Gpu,
+    );
     let job = Job {
         gpu,
         kernel,

@@ -1,7 +1,7 @@
 //! Minimum-norm least squares `min‖A·x − b‖₂` for every matrix of a batch, with one or more
 //! right-hand sides per matrix, through the pseudoinverse.
 
-use super::{default_rcond, finite_sigma, require_non_negative, require_same_shape};
+use super::{default_rcond_for, finite_sigma, require_non_negative, require_same_shape};
 use super::{require_sorted, require_vectors, truncate::Cutoff};
 use crate::batch::MatrixBatch;
 use crate::element::Real;
@@ -89,7 +89,7 @@ impl<'a, T: Real> RightHandSides<'a, T> {
 /// The least-squares solutions of a batch.
 ///
 /// * solutions `x`: `count×n` for [`RightHandSides::vectors`] (a numpy `(count, n)` array),
-///   `count×n×r` row-major for [`RightHandSides::matrices`] (`(count, n, r)`), f32;
+///   `count×n×r` row-major for [`RightHandSides::matrices`] (`(count, n, r)`), in `T`;
 /// * residuals: `count×r` sums of squared residuals `‖b − A·x‖²` per right-hand side (f64);
 /// * ranks: the numerical rank of each `A` at the cutoff.
 ///
@@ -99,11 +99,11 @@ impl<'a, T: Real> RightHandSides<'a, T> {
 /// So for the same `rcond` it is the solution `numpy.linalg.lstsq(a, b, rcond=rcond)` returns.
 ///
 /// **Residuals.** Unlike numpy, which returns them only when `rank = n < m` (an empty array
-/// otherwise), they are computed for every matrix, in f64 from the f32 input `A`, the f64
-/// solution (before its rounding to f32) and `b`. When `rank = n < m` they are numpy's
+/// otherwise), they are computed for every matrix, in f64 from the input `A`, the f64
+/// solution (before its rounding to f32 for f32 input) and `b`. When `rank = n < m` they are numpy's
 /// residuals; otherwise they are still `‖b − A·x‖²` of the minimum-norm solution.
 ///
-/// **Accuracy.** Accumulated in f64 from the f32 SVD (`x = V·Σ⁺·(Uᵀb)`), rounded to f32. The
+/// **Accuracy.** Accumulated in f64 from the SVD (`x = V·Σ⁺·(Uᵀb)`; for f32, rounded to f32). The
 /// error of `x` relative to `‖x‖` is about `κ_r·16·max(m, n)·ε` plus, when the residual is
 /// not small, `κ_r²·16·max(m, n)·ε·‖b − A·x‖/(‖A‖·‖x‖)` (the usual least-squares
 /// sensitivity), `κ_r = σ₁/σ_r`.
@@ -133,7 +133,7 @@ impl<T: Real> std::ops::Deref for Lstsq<T> {
 /// Solves `min‖A·x − b‖₂` (minimum-norm `x`) for every matrix `A` of `a` and its right-hand
 /// sides in `b`, using `svd` = the SVD of `a` (thin or full vectors, from either backend).
 /// Singular values `σ ≤ rcond·σ₁` count as zero; `rcond = None` uses
-/// [`default_rcond`]`(m, n) = max(m, n)·ε_f32`.
+/// [`default_rcond_for`]`::<T>(m, n) = max(m, n)·ε` of `T`.
 ///
 /// # Errors
 /// [`Error::InvalidOption`] if `svd` is not an SVD of a batch of `a`'s shape, has no vectors or
@@ -150,7 +150,7 @@ pub fn lstsq<T: Real>(
     require_sorted(svd)?;
     check_rhs(a, b)?;
     let (count, (m, n)) = (svd.count(), svd.shape());
-    let rcond = rcond.unwrap_or_else(|| default_rcond(m, n));
+    let rcond = rcond.unwrap_or_else(|| default_rcond_for::<T>(m, n));
     require_non_negative("rcond", rcond)?;
     let cutoff = Cutoff::Relative(rcond);
     let r = b.r;

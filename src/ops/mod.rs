@@ -28,8 +28,9 @@
 //!   function documents what that means for its result.
 //! * **Cutoffs.** A singular value counts as zero when it is `≤` the threshold (`σ ≤ rcond·σ₁`
 //!   for [`pinv`](pinv::pinv) and [`lstsq`](lstsq::lstsq), as `numpy.linalg.pinv` and LAPACK's
-//!   `gelsd` decide it). The default relative cutoff is [`default_rcond`]`(m, n)` =
-//!   `max(m, n)·ε_f32`, the Array API standard's default for `pinv` and `matrix_rank`.
+//!   `gelsd` decide it). The default relative cutoff is [`default_rcond_for`]`::<T>(m, n)` =
+//!   `max(m, n)·ε` of the element type, the Array API standard's default for `pinv` and
+//!   `matrix_rank`.
 //! * **Sorting.** The operations need the singular values in descending order, the default
 //!   ([`SvdOptions::sort`](crate::SvdOptions::sort)); an unsorted output is refused with
 //!   [`Error::InvalidOption`].
@@ -91,9 +92,19 @@ use crate::output::SvdOutput;
 /// `numpy.linalg.lstsq(a, b)` uses `max(M, N)·ε_f64` (ε of float64 even for float32 input,
 /// since it computes in double precision) — both far below f32 rounding, so on f32 data they
 /// would invert noise. Pass the same `rcond` explicitly to compare with numpy.
+///
+/// The derived operations use [`default_rcond_for`] with the batch's element type.
 #[must_use]
 pub fn default_rcond(m: usize, n: usize) -> f64 {
-    m.max(n) as f64 * f64::from(f32::EPSILON)
+    default_rcond_for::<f32>(m, n)
+}
+
+/// The default relative cutoff for `m×n` matrices of `T`: `max(m, n)·ε_T` (2⁻²³ for f32 as
+/// [`default_rcond`], 2⁻⁵² for f64 — then numpy's own `lstsq` default, and the Array API's
+/// `pinv`/`matrix_rank` default for float64).
+#[must_use]
+pub fn default_rcond_for<T: Real>(m: usize, n: usize) -> f64 {
+    m.max(n) as f64 * T::EPSILON.to_f64()
 }
 
 /// Fails unless `out` holds singular vectors.

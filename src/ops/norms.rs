@@ -18,7 +18,7 @@
 //!
 //! The sums are accumulated in f64.
 
-use super::{default_rcond, finite_sigma, truncate::Cutoff};
+use super::{default_rcond_for, finite_sigma, truncate::Cutoff};
 use crate::element::Real;
 use crate::error::Result;
 use crate::output::SvdOutput;
@@ -26,8 +26,8 @@ use crate::output::SvdOutput;
 /// The numerical rank of every matrix: the number of singular values above the cutoff.
 ///
 /// `cutoff` is usually [`Cutoff::Relative`]`(rtol)` (σ > rtol·σ₁) or [`Cutoff::Absolute`]
-/// (σ > atol); `None` means `Relative(`[`default_rcond`]`(m, n))`, i.e. σ > max(m, n)·ε·σ₁ —
-/// the default of `numpy.linalg.matrix_rank` for float32 input. A zero matrix has rank 0.
+/// (σ > atol); `None` means `Relative(`[`default_rcond_for`]`::<T>(m, n))`, i.e.
+/// σ > max(m, n)·ε·σ₁ — the default of `numpy.linalg.matrix_rank`. A zero matrix has rank 0.
 /// ([`Cutoff::Rank`]`(K)` is accepted and gives `min(K, k)`.)
 ///
 /// # Errors
@@ -35,7 +35,7 @@ use crate::output::SvdOutput;
 /// singular values.
 pub fn ranks<T: Real>(out: &SvdOutput<T>, cutoff: Option<Cutoff>) -> Result<Vec<usize>> {
     let (m, n) = out.shape();
-    let cutoff = cutoff.unwrap_or(Cutoff::Relative(default_rcond(m, n)));
+    let cutoff = cutoff.unwrap_or(Cutoff::Relative(default_rcond_for::<T>(m, n)));
     cutoff.validate()?;
     super::require_sorted(out)?;
     Ok((0..out.count())

@@ -2,7 +2,9 @@
 
 use nalgebra::{DMatrixView, Dyn};
 
-use super::{default_rcond, finite_sigma, require_non_negative, require_sorted, require_vectors};
+use super::{
+    default_rcond_for, finite_sigma, require_non_negative, require_sorted, require_vectors,
+};
 use super::{row_major_view, truncate::Cutoff};
 use crate::element::Real;
 use crate::error::Result;
@@ -17,15 +19,16 @@ use crate::report::Report;
 ///
 /// **Cutoff.** `A⁺ = Σ_{σⱼ > rcond·σ₁} vⱼ·σⱼ⁻¹·uⱼᵀ`: singular values `≤ rcond·σ₁` are treated
 /// as zero (their triplets are left out), exactly numpy's rule (`s > rcond·max(s)` are
-/// inverted). The default `rcond` is [`default_rcond`]`(m, n) = max(m, n)·ε_f32` (the Array
-/// API standard's default, `numpy.linalg.pinv(a, rtol=None)` for float32 input); note that
+/// inverted). The default `rcond` is [`default_rcond_for`]`::<T>(m, n) = max(m, n)·ε` of `T`
+/// (the Array API standard's default, `numpy.linalg.pinv(a, rtol=None)`); note that
 /// `numpy.linalg.pinv(a)` without `rcond`/`rtol` uses `1e-15`.
 ///
-/// **Accuracy.** Accumulated in f64 from the f32 SVD and rounded to f32. Relative to `‖A⁺‖₂ =
+/// **Accuracy.** Accumulated in f64 from the SVD (for f32, rounded to f32). Relative to `‖A⁺‖₂ =
 /// 1/σ_r` (σ_r the smallest kept singular value), the error is about `κ_r·16·max(m, n)·ε`
 /// with `κ_r = σ₁/σ_r` (the pseudoinverse is that sensitive to the input itself), provided no
 /// singular value lies within the SVD's error `16·max(m, n)·ε·σ₁` of the cutoff — otherwise
-/// the rank, and with it `A⁺`, is not determined at f32 precision.
+/// the rank, and with it `A⁺`, is not determined at the precision of `T` (ε = 2⁻²³ for f32,
+/// 2⁻⁵² for f64).
 ///
 /// Matrices whose singular values are not all finite get rank 0 and a NaN pseudoinverse.
 #[derive(Clone, Debug)]
@@ -45,7 +48,7 @@ impl<T: Real> std::ops::Deref for Pinv<T> {
 }
 
 /// The pseudoinverse of every matrix of `out` (thin or full vectors), inverting the singular
-/// values `σ > rcond·σ₁`; `rcond = None` uses [`default_rcond`]`(m, n)`.
+/// values `σ > rcond·σ₁`; `rcond = None` uses [`default_rcond_for`]`::<T>(m, n)`.
 ///
 /// # Errors
 /// [`Error::InvalidOption`](crate::Error::InvalidOption) for a negative or non-finite
@@ -55,7 +58,7 @@ pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> 
     require_vectors(out, "the pseudoinverse")?;
     require_sorted(out)?;
     let (count, (m, n), k) = (out.count(), out.shape(), out.k());
-    let rcond = rcond.unwrap_or_else(|| default_rcond(m, n));
+    let rcond = rcond.unwrap_or_else(|| default_rcond_for::<T>(m, n));
     require_non_negative("rcond", rcond)?;
     let cutoff = Cutoff::Relative(rcond);
     let len = super::checked_len(&[count, n, m])?;

@@ -90,3 +90,36 @@ pub fn load_report(dir: &Path) -> Value {
     let text = fs::read_to_string(dir.join("report.json")).unwrap();
     serde_json::from_str(&text).unwrap()
 }
+
+/// Writes a version-1 `.npy` with the given header fields and raw data bytes.
+pub fn write_raw_npy(path: &Path, descr: &str, shape: &str, data: &[u8]) {
+    let mut header = format!("{{'descr': {descr}, 'fortran_order': False, 'shape': {shape}, }}");
+    while !(header.len() + 11).is_multiple_of(64) {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut file = b"\x93NUMPY\x01\x00".to_vec();
+    file.extend_from_slice(&(header.len() as u16).to_le_bytes());
+    file.extend_from_slice(header.as_bytes());
+    file.extend_from_slice(data);
+    fs::write(path, file).unwrap();
+}
+
+/// Runs `command` with the given leading arguments, `-o out`, `--backend backend` and `extra`.
+pub fn op(command: &str, inputs: &[&Path], out: &Path, backend: &str, extra: &[&str]) -> Output {
+    let mut args: Vec<&OsStr> = vec![OsStr::new(command)];
+    args.extend(inputs.iter().map(|p| p.as_os_str()));
+    args.extend([OsStr::new("-o"), out.as_os_str()]);
+    args.extend([OsStr::new("--backend"), OsStr::new(backend)]);
+    args.extend(extra.iter().map(OsStr::new));
+    run(&args)
+}
+
+/// The backends to exercise: the CPU always, the GPU when there is an adapter.
+pub fn backends() -> Vec<&'static str> {
+    let mut v = vec!["cpu"];
+    if super::gpu().is_some() {
+        v.push("gpu");
+    }
+    v
+}
