@@ -22,7 +22,7 @@ def rows(paths, backends):
         for r in doc["rows"]:
             if backends and r["backend"] not in backends:
                 continue
-            key = (r["shape"], r["vectors"], r["backend"])
+            key = (r["shape"], r["vectors"], r.get("dtype", "float32"), r["backend"])
             out.setdefault(key, []).append(r["matrices_per_second"])
     return out
 
@@ -44,7 +44,7 @@ def main():
     backends = set(args.backends.split(",")) if args.backends else set()
     la, lb = args.labels.split(",")
     a, b = rows(args.a, backends), rows(args.b, backends)
-    print(f"{'shape':9} {'mode':6} {'row':13} {la + ' (runs)':34} {lb + ' (runs)':34} {lb}/{la}")
+    print(f"{'shape':9} {'mode':6} {'dtype':8} {'row':13} {la + ' (runs)':34} {lb + ' (runs)':34} {lb}/{la}")
     for key in a:
         if key not in b:
             continue
@@ -52,7 +52,7 @@ def main():
         rb = statistics.median(b[key])
         fa = ", ".join(si(x) for x in a[key])
         fb = ", ".join(si(x) for x in b[key])
-        print(f"{key[0]:9} {key[1]:6} {key[2]:13} {fa:34} {fb:34} {rb / ra:.3f}")
+        print(f"{key[0]:9} {key[1]:6} {key[2]:8} {key[3]:13} {fa:34} {fb:34} {rb / ra:.3f}")
 
 
 if __name__ == "__main__":

@@ -5,8 +5,10 @@
 //! functions on the same batch of random Gaussian f32 matrices: `gpu` ([`Gpu::svd_into`] with
 //! default options, into one output reused across calls), `nalgebra_1_thread` and
 //! `nalgebra_all_cores` ([`bench_support::peers`]: nalgebra in f32, statically sized where it
-//! can). Throughput is in matrices (criterion's
-//! `elem/s`); the benchmark parameter is the batch count.
+//! can). Then the f64 groups (`svd_f64/3x3/thin`, …, `svd_f64/256x256/thin`): the same
+//! matrices widened to f64, against nalgebra in f64. Throughput is in matrices (criterion's
+//! `elem/s`); the benchmark parameter is the batch count. On a software adapter the `gpu`
+//! function is skipped for matrices of more than 128×128 elements (seconds per matrix there).
 //!
 //! Batches are 2^20 matrices for 2×2 and 3×3 down to 2^10 for 64×64, cut to a power of two
 //! where the slowest of the three would take more than [`MAX_CALL_SECONDS`] per call (a probe
@@ -25,7 +27,8 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use batched_svd::{Gpu, MatrixBatch, SvdOptions, Vectors};
+use batched_svd::{Gpu, MatrixBatch, Real, SvdOptions, Vectors};
+use bench_support::peers::PeerScalar;
 use bench_support::{peers, rng};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
@@ -36,6 +39,12 @@ const CASES: [((usize, usize), usize); 10] = bench_support::cases::BENCH_CASES;
 
 /// Shapes also measured values-only.
 const VALUES_ONLY: [(usize, usize); 4] = bench_support::cases::BENCH_VALUES_ONLY;
+
+/// The f64 shapes and their planned batch counts (thin vectors).
+const F64_CASES: [((usize, usize), usize); 4] = bench_support::cases::BENCH_F64_CASES;
+
+/// Largest matrix (elements) the `gpu` function runs on a software adapter.
+const SOFTWARE_GPU_MAX_ELEMENTS: usize = 128 * 128;
 
 /// Longest call (seconds) of the slowest backend a batch may take; larger batches are cut.
 const MAX_CALL_SECONDS: f64 = 1.0;
@@ -61,19 +70,28 @@ fn bench_svd(c: &mut Criterion) {
         }
     };
     let cores = peers::all_cores();
-    println!("CPU peers: nalgebra (f32) on 1 and {cores} threads");
+    println!("CPU peers: nalgebra (in the group's precision) on 1 and {cores} threads");
     for ((m, n), planned) in CASES {
         for vectors in [Vectors::Thin, Vectors::None] {
             if vectors == Vectors::None && !VALUES_ONLY.contains(&(m, n)) {
                 continue;
             }
-            bench_case(c, gpu.as_ref(), m, n, planned, vectors, cores);
+            bench_case::<f32>(c, gpu.as_ref(), m, n, planned, vectors, cores);
         }
+    }
+    let software = gpu
+        .as_ref()
+        .is_some_and(|g| g.adapter_info().device_type == batched_svd::wgpu::DeviceType::Cpu);
+    for ((m, n), planned) in F64_CASES {
+        let gpu = gpu
+            .as_ref()
+            .filter(|_| !software || m * n <= SOFTWARE_GPU_MAX_ELEMENTS);
+        bench_case::<f64>(c, gpu, m, n, planned, Vectors::Thin, cores);
     }
 }
 
-/// One group: the three backends on one batch.
-fn bench_case(
+/// One group: the three backends on one batch of `T`.
+fn bench_case<T: PeerScalar>(
     c: &mut Criterion,
     gpu: Option<&Gpu>,
     m: usize,
@@ -88,9 +106,13 @@ fn bench_case(
         "thin"
     };
     let label = format!("{m}x{n}/{mode}");
+    let group_name = if T::BYTES == 8 { "svd_f64" } else { "svd" };
     let opts = SvdOptions::default().with_vectors(vectors);
     // The same generator and seed as `batched-svd bench`.
-    let data = rng::gaussian_row_major(planned, m, n, (m as u64) << 32 | n as u64);
+    let data: Vec<T> = rng::gaussian_row_major(planned, m, n, (m as u64) << 32 | n as u64)
+        .into_iter()
+        .map(|x| <T as Real>::from_f64(f64::from(x)))
+        .collect();
     let prefix = |count: usize| {
         MatrixBatch::row_major(&data[..count * m * n], count, m, n).expect("a valid batch")
     };
@@ -135,7 +157,7 @@ fn bench_case(
     let measurement =
         |rate: f64| Duration::from_secs(2).max(Duration::from_secs_f64(11.0 * count as f64 / rate));
 
-    let mut group = c.benchmark_group(format!("svd/{label}"));
+    let mut group = c.benchmark_group(format!("{group_name}/{label}"));
     group
         .sample_size(10)
         .sampling_mode(SamplingMode::Flat)
@@ -145,7 +167,7 @@ fn bench_case(
         group.measurement_time(measurement(gpu_rate));
         // One output reused across calls (`Gpu::svd_into`), as `batched-svd bench` does: a
         // loop of solves pays for copying results out, not for faulting in fresh pages.
-        let mut out = batched_svd::SvdOutput::default();
+        let mut out = batched_svd::SvdOutput::<T>::default();
         group.bench_with_input(BenchmarkId::new("gpu", count), &batch, |b, batch| {
             b.iter(|| {
                 g.svd_into(batch, &opts, &mut out)

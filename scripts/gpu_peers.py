@@ -118,7 +118,7 @@ def combine(bench_path, peers_path):
           f"peers: {peers.get('device') or peers.get('note')}")
     by = {}
     for r in bench["rows"]:
-        if r["vectors"] != "thin":
+        if r["vectors"] != "thin" or r.get("dtype", "float32") != "float32":
             continue
         by.setdefault((r["m"], r["n"]), {})[r["backend"]] = r
     prow = {(r["m"], r["n"]): r for r in peers.get("rows", [])}

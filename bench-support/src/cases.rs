@@ -17,6 +17,15 @@ pub const BENCH_CASES: [((usize, usize), usize); 10] = [
     ((8, 64), 1 << 14),
 ];
 
+/// The f64 benchmark shapes and their batch counts (thin vectors): the 3×3, 8×8 and 32×32 of
+/// [`BENCH_CASES`] with a quarter of their counts, and a batch of eight 256×256 matrices.
+pub const BENCH_F64_CASES: [((usize, usize), usize); 4] = [
+    ((3, 3), 1 << 18),
+    ((8, 8), 1 << 15),
+    ((32, 32), 1 << 10),
+    ((256, 256), 8),
+];
+
 /// The benchmark shapes also measured values only.
 pub const BENCH_VALUES_ONLY: [(usize, usize); 4] = [(3, 3), (8, 8), (32, 32), (256, 16)];
 

@@ -1,12 +1,13 @@
-//! CPU peers for benchmarks: nalgebra's SVD in f32, looped over a batch, on one thread or all
-//! cores.
+//! CPU peers for benchmarks: nalgebra's SVD in the batch's element type (f32 or f64), looped
+//! over a batch, on one thread or all cores.
 //!
 //! This is "the CPU library people use today" that the GPU path is measured against (by
 //! `batched-svd bench` and `cargo bench`). It is built to be the **fastest honest CPU peer**
 //! nalgebra offers for a batch, not a reference:
 //!
-//! * **f32**, the precision of the GPU path (the library's CPU engine computes in
-//!   f64, which is slower and answers a different question);
+//! * **the batch's precision**, that of the GPU path: f32 for f32 batches (the library's CPU
+//!   engine computes f32 batches in f64, which is slower and answers a different question),
+//!   f64 for f64 ones;
 //! * **statically sized matrices** ([`nalgebra::SMatrix`]) for the benchmark shapes
 //!   ([`STATIC_SHAPES`]): they live on the stack, so a solve allocates nothing, and nalgebra
 //!   uses its special closed-form 2×2 and eigen-based 3×3 paths for them. Other shapes fall
@@ -42,7 +43,7 @@ use std::time::Instant;
 
 use nalgebra::{DMatrix, SMatrix, SVD};
 
-use batched_svd::{Error, Layout, MatrixBatch, Result, Vectors};
+use batched_svd::{Error, Layout, MatrixBatch, Real, Result, Vectors};
 
 /// Stack size of the worker threads. A 64×64 f32 solve keeps the matrix, U, Vᵀ and nalgebra's
 /// temporaries on the stack (well under 1 MiB in release builds, more in debug builds); this
@@ -52,8 +53,15 @@ const WORKER_STACK_BYTES: usize = 32 << 20;
 /// nalgebra's implicit-QR iteration cap per matrix, per unit of `m + n` (as the CPU path).
 const ITERATIONS_PER_DIM: usize = 1000;
 
-/// The convergence threshold `SVD::new` uses: `5·ε` (f32).
-const NALGEBRA_EPS: f32 = 5.0 * f32::EPSILON;
+/// The element types the peer runs: the library's real types, which nalgebra decomposes.
+pub trait PeerScalar: Real + nalgebra::RealField {}
+impl PeerScalar for f32 {}
+impl PeerScalar for f64 {}
+
+/// The convergence threshold `SVD::new` uses: `5·ε` of the element type.
+fn nalgebra_eps<T: PeerScalar>() -> T {
+    <T as Real>::from_f64(5.0 * <T as Real>::EPSILON.to_f64())
+}
 
 /// One timed loop of nalgebra over a batch.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -93,12 +101,12 @@ pub fn all_cores() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
 }
 
-/// Decomposes every matrix of `batch` with nalgebra in f32 on `threads` threads (the batch
-/// split into contiguous ranges; `0` counts as `1`) and times it.
+/// Decomposes every matrix of `batch` with nalgebra in its element type on `threads` threads
+/// (the batch split into contiguous ranges; `0` counts as `1`) and times it.
 ///
 /// `vectors` is [`Vectors::Thin`] (U and Vᵀ computed) or [`Vectors::None`] (singular values
-/// only). Matrices of a shape in [`STATIC_SHAPES`] are solved as `SMatrix<f32, M, N>`, others
-/// as `DMatrix<f32>`; the input is copied into them from either layout (part of the timed
+/// only). Matrices of a shape in [`STATIC_SHAPES`] are solved as `SMatrix<T, M, N>`, others
+/// as `DMatrix<T>`; the input is copied into them from either layout (part of the timed
 /// work, as it would be for a caller).
 ///
 /// # Errors
@@ -106,7 +114,11 @@ pub fn all_cores() -> usize {
 ///
 /// # Panics
 /// If the operating system cannot start a thread (as [`std::thread::scope`]'s `spawn`).
-pub fn nalgebra_loop(batch: &MatrixBatch<'_>, vectors: Vectors, threads: usize) -> Result<PeerRun> {
+pub fn nalgebra_loop<T: PeerScalar>(
+    batch: &MatrixBatch<'_, T>,
+    vectors: Vectors,
+    threads: usize,
+) -> Result<PeerRun> {
     run(batch, vectors, threads, &mut [])
 }
 
@@ -118,12 +130,12 @@ pub fn nalgebra_loop(batch: &MatrixBatch<'_>, vectors: Vectors, threads: usize) 
 ///
 /// # Panics
 /// As [`nalgebra_loop`].
-pub fn nalgebra_loop_values(
-    batch: &MatrixBatch<'_>,
+pub fn nalgebra_loop_values<T: PeerScalar>(
+    batch: &MatrixBatch<'_, T>,
     vectors: Vectors,
     threads: usize,
-) -> Result<(PeerRun, Vec<f32>)> {
-    let mut sigma = vec![0.0; batch.count() * batch.k()];
+) -> Result<(PeerRun, Vec<T>)> {
+    let mut sigma = vec![T::default(); batch.count() * batch.k()];
     let run = run(batch, vectors, threads, &mut sigma)?;
     Ok((run, sigma))
 }
@@ -131,7 +143,7 @@ pub fn nalgebra_loop_values(
 /// Whether `m×n` matrices are solved as statically sized `SMatrix` (see [`STATIC_SHAPES`]).
 #[must_use]
 pub fn is_statically_sized(m: usize, n: usize) -> bool {
-    static_worker(m, n).is_some()
+    static_worker::<f32>(m, n).is_some()
 }
 
 /// What a worker hands back.
@@ -142,14 +154,14 @@ struct Tally {
 }
 
 /// Decomposes matrices `range` of the batch; writes their σ to `sigma` unless it is empty.
-type Worker = fn(&MatrixBatch<'_>, Range<usize>, bool, &mut [f32]) -> Tally;
+type Worker<T> = fn(&MatrixBatch<'_, T>, Range<usize>, bool, &mut [T]) -> Tally;
 
 /// The timed loop shared by [`nalgebra_loop`] and [`nalgebra_loop_values`].
-fn run(
-    batch: &MatrixBatch<'_>,
+fn run<T: PeerScalar>(
+    batch: &MatrixBatch<'_, T>,
     vectors: Vectors,
     threads: usize,
-    sigma: &mut [f32],
+    sigma: &mut [T],
 ) -> Result<PeerRun> {
     if vectors == Vectors::Full {
         return Err(Error::InvalidOption(
@@ -159,8 +171,8 @@ fn run(
     }
     let want = vectors.wanted();
     let (count, m, n, k) = (batch.count(), batch.rows(), batch.cols(), batch.k());
-    let static_solver = static_worker(m, n);
-    let worker: Worker = static_solver.unwrap_or(solve_dynamic);
+    let static_solver = static_worker::<T>(m, n);
+    let worker: Worker<T> = static_solver.unwrap_or(solve_dynamic::<T>);
     let per_thread = count.div_ceil(threads.clamp(1, count.max(1)));
     // Every thread gets a non-empty range (5 matrices on 4 threads: 2 + 2 + 1 on 3).
     let threads = count.div_ceil(per_thread.max(1)).max(1);
@@ -203,21 +215,21 @@ fn run(
 
 /// Runs `solve` over `range`; `solve` gets matrix `b`'s elements and a `k`-slice for its σ and
 /// says whether it succeeded.
-fn drive(
-    batch: &MatrixBatch<'_>,
+fn drive<T: PeerScalar>(
+    batch: &MatrixBatch<'_, T>,
     range: Range<usize>,
-    sigma: &mut [f32],
-    mut solve: impl FnMut(&[f32], &mut [f32]) -> bool,
+    sigma: &mut [T],
+    mut solve: impl FnMut(&[T], &mut [T]) -> bool,
 ) -> Tally {
     let k = batch.k();
-    let mut scratch = vec![0.0f32; k];
+    let mut scratch = vec![T::default(); k];
     let mut tally = Tally::default();
     for (local, b) in range.enumerate() {
         if solve(batch.matrix_slice(b), &mut scratch) {
-            tally.sigma_sum += scratch.iter().map(|&x| f64::from(x)).sum::<f64>();
+            tally.sigma_sum += scratch.iter().map(|&x| x.to_f64()).sum::<f64>();
         } else {
             tally.failed += 1;
-            scratch.fill(f32::NAN);
+            scratch.fill(T::nan());
         }
         if let Some(dst) = sigma.get_mut(local * k..(local + 1) * k) {
             dst.copy_from_slice(&scratch);
@@ -226,12 +238,12 @@ fn drive(
     tally
 }
 
-/// The `DMatrix<f32>` worker for shapes without a static one.
-fn solve_dynamic(
-    batch: &MatrixBatch<'_>,
+/// The `DMatrix<T>` worker for shapes without a static one.
+fn solve_dynamic<T: PeerScalar>(
+    batch: &MatrixBatch<'_, T>,
     range: Range<usize>,
     want: bool,
-    sigma: &mut [f32],
+    sigma: &mut [T],
 ) -> Tally {
     let (m, n) = (batch.rows(), batch.cols());
     let row_major = batch.layout() == Layout::RowMajor;
@@ -242,7 +254,7 @@ fn solve_dynamic(
         } else {
             DMatrix::from_column_slice(m, n, s)
         };
-        match SVD::try_new(a, want, want, NALGEBRA_EPS, cap) {
+        match SVD::try_new(a, want, want, nalgebra_eps::<T>(), cap) {
             Some(svd) => {
                 out.copy_from_slice(svd.singular_values.as_slice());
                 black_box(&svd);
@@ -256,31 +268,31 @@ fn solve_dynamic(
 /// Generates [`STATIC_SHAPES`] and the dispatch from a shape to its `SMatrix` worker.
 macro_rules! static_shapes {
     ($(($m:literal, $n:literal)),* $(,)?) => {
-        /// The shapes `(m, n)` the peer solves as statically sized `SMatrix<f32, m, n>` (stack
+        /// The shapes `(m, n)` the peer solves as statically sized `SMatrix<T, m, n>` (stack
         /// storage, no allocation, nalgebra's special 2×2 and 3×3 paths): the benchmark shapes
         /// except 256×16, whose static SVD nalgebra does not provide. Other shapes use
-        /// `DMatrix<f32>`.
+        /// `DMatrix<T>`.
         pub const STATIC_SHAPES: &[(usize, usize)] = &[$(($m, $n)),*];
 
         /// The statically sized worker for `m×n`, if there is one.
-        fn static_worker(m: usize, n: usize) -> Option<Worker> {
+        fn static_worker<T: PeerScalar>(m: usize, n: usize) -> Option<Worker<T>> {
             match (m, n) {
                 $(($m, $n) => Some({
-                    fn solve(
-                        batch: &MatrixBatch<'_>,
+                    fn solve<T: PeerScalar>(
+                        batch: &MatrixBatch<'_, T>,
                         range: Range<usize>,
                         want: bool,
-                        sigma: &mut [f32],
+                        sigma: &mut [T],
                     ) -> Tally {
                         let row_major = batch.layout() == Layout::RowMajor;
                         let cap = ITERATIONS_PER_DIM * ($m + $n);
                         drive(batch, range, sigma, |s, out| {
                             let a = if row_major {
-                                SMatrix::<f32, $m, $n>::from_row_slice(s)
+                                SMatrix::<T, $m, $n>::from_row_slice(s)
                             } else {
-                                SMatrix::<f32, $m, $n>::from_column_slice(s)
+                                SMatrix::<T, $m, $n>::from_column_slice(s)
                             };
-                            match SVD::try_new(a, want, want, NALGEBRA_EPS, cap) {
+                            match SVD::try_new(a, want, want, nalgebra_eps::<T>(), cap) {
                                 Some(svd) => {
                                     out.copy_from_slice(svd.singular_values.as_slice());
                                     black_box(&svd);
@@ -290,7 +302,7 @@ macro_rules! static_shapes {
                             }
                         })
                     }
-                    solve as Worker
+                    solve::<T> as Worker<T>
                 }),)*
                 _ => None,
             }
@@ -359,6 +371,32 @@ mod tests {
         // Dynamic fallbacks.
         check(10, 5, 3, Layout::RowMajor, 2);
         check(3, 256, 16, Layout::ColMajor, 2);
+    }
+
+    /// The f64 peer runs nalgebra in f64: σ within 1e-12·σ₁ of the CPU path's, on the static
+    /// and the dynamic workers.
+    #[test]
+    fn f64_matches_the_cpu_path() {
+        for (count, m, n) in [(30, 3, 3), (10, 8, 8), (6, 5, 3)] {
+            let data: Vec<f64> = gaussian_row_major(count, m, n, 7)
+                .into_iter()
+                .map(f64::from)
+                .collect();
+            let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
+            let reference = batched_svd::cpu::svd(&batch, &SvdOptions::values_only()).unwrap();
+            let (run, sigma) = nalgebra_loop_values(&batch, Vectors::Thin, 2).unwrap();
+            assert_eq!((run.failed, run.statically_sized), (0, m == n));
+            let k = m.min(n);
+            for i in 0..count {
+                let want = reference.singular_values(i);
+                for (g, w) in sigma[i * k..(i + 1) * k].iter().zip(want) {
+                    assert!(
+                        (g - w).abs() <= 1e-12 * want[0],
+                        "{m}×{n} matrix {i}: {g} vs {w}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -23,8 +23,8 @@ use serde_json::Value;
 // bench
 // ---------------------------------------------------------------------------------------
 
-/// `bench --quick --shapes 3x3 --json FILE` (with a small `--count`): the table, and JSON with
-/// the keys the README documents.
+/// `bench --quick --shapes 3x3 --dtype float32,float64 --json FILE` (with a small `--count`):
+/// the table, and JSON with the keys the README documents, f32 and f64 rows.
 #[test]
 fn bench_quick_writes_the_documented_json() {
     if common::gpu().is_none() {
@@ -39,6 +39,8 @@ fn bench_quick_writes_the_documented_json() {
         OsStr::new("3x3"),
         OsStr::new("--count"),
         OsStr::new("4096"),
+        OsStr::new("--dtype"),
+        OsStr::new("float32,float64"),
         OsStr::new("--json"),
         json_path.as_os_str(),
     ]);
@@ -110,6 +112,7 @@ fn bench_quick_writes_the_documented_json() {
             "count",
             "count_planned",
             "vectors",
+            "dtype",
             "backend",
             "threads",
             "runs",
@@ -145,6 +148,26 @@ fn bench_quick_writes_the_documented_json() {
         assert!(row["matrices_per_second"].as_f64().unwrap() > 0.0);
         assert!(row["gflops"].as_f64().unwrap() > 0.0);
     }
+    // The f64 rows: thin only, no resident row, every engine and peer converged or counted.
+    let f64_rows: Vec<&Value> = rows.iter().filter(|r| r["dtype"] == "float64").collect();
+    let f64_backends: Vec<&str> = f64_rows
+        .iter()
+        .map(|r| r["backend"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        f64_backends,
+        [
+            "gpu",
+            "cpu",
+            "auto",
+            "nalgebra-1-thread",
+            "nalgebra-all-cores"
+        ][..f64_backends.len()],
+        "{f64_backends:?}"
+    );
+    assert!(f64_backends.len() >= 4, "{f64_backends:?}");
+    assert!(f64_rows.iter().all(|r| r["vectors"] == "thin"));
+    assert_eq!(f64_rows[0]["converged"], 4096);
     let gpu = &rows[0];
     assert!(gpu["speedup"].as_f64().unwrap() > 0.0);
     assert!(gpu["host_round_trips"].as_u64().unwrap() >= 1);

@@ -3,19 +3,20 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use super::plan::MAX_COUNT;
 use super::plan::MAX_DIM;
+use super::plan::{Dtype, MAX_COUNT};
 use crate::error::CliError;
 
 /// Usage text of `batched-svd bench --help`.
 pub const BENCH_USAGE: &str = "\
 Usage: batched-svd bench [--quick] [--json FILE] [--shapes LIST] [--count N]
-                         [--peak-gflops X] [--large] [--numpy FILE]
+                         [--peak-gflops X] [--large] [--numpy FILE] [--dtype LIST]
 
-Decomposes batches of random Gaussian f32 matrices (deterministic seed) with the GPU engine
+Decomposes batches of random Gaussian f32 matrices (deterministic seed), then the f64 table
+(3x3, 8x8, 32x32 and 256x256, thin vectors, the same matrices widened to f64), with the GPU engine
 (Gpu::svd_into / polar_into with one output reused per case, default options), the CPU
 engine (all cores), the engine interface's auto choice (Solver, Backend::Auto), and nalgebra
-in f32 on one thread and on all cores (the batch split over threads; statically sized
+in the same precision on one thread and on all cores (the batch split over threads; statically sized
 matrices where nalgebra allows), in one run. Each case: a probe on a small prefix of the
 batch (compiles the GPU pipelines, estimates the rates), one warm-up call per engine on the
 whole batch, then the median of 5 timed runs (3 with --quick) of each backend,
@@ -45,6 +46,9 @@ Options (in any order; --opt=value also accepted):
                      3x3:16777216,8x8:1048576 (the real-GPU check's sizes).
   --only LIST        Measure only these rows: any of gpu (with the data-resident rows), cpu,
                      auto, nalgebra (e.g. --only gpu,nalgebra, the rows of earlier builds).
+  --dtype LIST       Element types: float32, float64 or float32,float64 (default: both
+                     tables; float32 only with --shapes or --cases). On a software adapter the
+                     GPU engine is skipped for matrices over 128x128 elements.
 
 Columns: matrices/s is the median throughput; speedup is each engine's over the fastest
 nalgebra peer (for auto: over the faster of the GPU and CPU engines, the ratio the auto rule
@@ -80,6 +84,9 @@ pub struct BenchArgs {
     pub only: Option<Vec<String>>,
     /// Shapes with their batch counts (`--cases 3x3:16777216,...`), instead of the table.
     pub cases: Option<Vec<ShapeCount>>,
+    /// The element types to measure (`--dtype float32,float64`); `None`: both with the
+    /// tables, float32 with `--shapes` or `--cases`.
+    pub dtypes: Option<Vec<Dtype>>,
 }
 
 /// A shape `(m, n)` with its batch count.
@@ -118,6 +125,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
         numpy: None,
         only: None,
         cases: None,
+        dtypes: None,
     };
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
@@ -144,7 +152,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
                 }
             }
             "--json" | "--shapes" | "--count" | "--peak-gflops" | "--numpy" | "--only"
-            | "--cases" => {
+            | "--cases" | "--dtype" => {
                 let value = match inline {
                     Some(v) => OsString::from(v),
                     None => iter.next().cloned().ok_or_else(|| {
@@ -167,6 +175,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed, CliError> {
                     "--shapes" => parsed.shapes = Some(parse_shapes(&utf8(name, &value)?)?),
                     "--only" => parsed.only = Some(parse_only(&utf8(name, &value)?)?),
                     "--cases" => parsed.cases = Some(parse_cases(&utf8(name, &value)?)?),
+                    "--dtype" => parsed.dtypes = Some(parse_dtypes(&utf8(name, &value)?)?),
                     "--count" => parsed.count = Some(parse_count(&utf8(name, &value)?)?),
                     _ => parsed.peak_gflops = Some(parse_peak(&utf8(name, &value)?)?),
                 }
@@ -203,6 +212,22 @@ fn parse_cases(value: &str) -> Result<Vec<ShapeCount>, CliError> {
             }
         })
         .collect()
+}
+
+/// A comma-separated list of element types (`float32`, `float64`; duplicates dropped).
+fn parse_dtypes(value: &str) -> Result<Vec<Dtype>, CliError> {
+    let mut dtypes = Vec::new();
+    for item in value.split(',').map(str::trim) {
+        let dtype = Dtype::parse(item).ok_or_else(|| {
+            CliError::usage(format!(
+                "bench: bad dtype '{item}' in --dtype (expected float32, float64 or both, comma-separated)"
+            ))
+        })?;
+        if !dtypes.contains(&dtype) {
+            dtypes.push(dtype);
+        }
+    }
+    Ok(dtypes)
 }
 
 /// A comma-separated list of [`ROW_GROUPS`].
@@ -310,6 +335,9 @@ mod tests {
             &["--cases", "3x3:0"],
             &["--cases", "3x3:10,axb:5"],
             &["--only"],
+            &["--dtype"],
+            &["--dtype", "float16"],
+            &["--dtype", "float32,"],
             &["--count", "0"],
             &["--count", "-5"],
             &["--count", "1e3"],

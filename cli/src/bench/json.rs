@@ -58,6 +58,7 @@ pub(crate) fn to_json(
                 "count": c.count,
                 "count_planned": c.planned,
                 "vectors": c.mode(),
+                "dtype": c.dtype.name(),
                 "backend": r.backend.name(),
                 "threads": if matches!(r.backend, Backend::Gpu | Backend::GpuResident | Backend::Auto | Backend::Numpy) { Value::Null } else { json!(r.threads) },
                 "engine": r.engine.map(batched_svd::Engine::name),

@@ -3,12 +3,13 @@
 use std::time::Instant;
 
 use batched_svd::{
-    Cpu, Engine, Gpu, MatrixBatch, PolarOptions, PolarOutput, Report, Solver, Status, SvdOptions,
-    SvdOutput, WorkCounts,
+    Cpu, Engine, Gpu, MatrixBatch, PolarOptions, PolarOutput, Real, Report, Solver, Status,
+    SvdOptions, SvdOutput, WorkCounts,
 };
+use bench_support::peers::PeerScalar;
 use bench_support::{flops, peers, rng};
 
-use super::plan::{Case, MIN_COUNT, PROBE_FRACTION};
+use super::plan::{Case, Dtype, MIN_COUNT, PROBE_FRACTION, SOFTWARE_GPU_MAX_ELEMENTS};
 use super::resident::{Resident, ResidentCase};
 use super::table::si;
 use super::warn;
@@ -161,11 +162,11 @@ pub(crate) struct RowGroups {
 
 /// One engine of a case, with the output it reuses across calls (as a caller solving batches
 /// in a loop would: the timed runs pay for copying results out, not for fresh pages).
-struct EngineRun<'a> {
+struct EngineRun<'a, T: Real> {
     which: Which<'a>,
     row: Row,
-    svd: SvdOutput,
-    polar: PolarOutput,
+    svd: SvdOutput<T>,
+    polar: PolarOutput<T>,
     failed: bool,
 }
 
@@ -176,9 +177,9 @@ enum Which<'a> {
     Auto(&'a Solver),
 }
 
-impl EngineRun<'_> {
+impl<T: Real> EngineRun<'_, T> {
     /// One call on `batch`; its seconds.
-    fn call(&mut self, batch: &MatrixBatch<'_>, opts: &SvdOptions) -> batched_svd::Result<f64> {
+    fn call(&mut self, batch: &MatrixBatch<'_, T>, opts: &SvdOptions) -> batched_svd::Result<f64> {
         let polar = self.row.case.polar;
         let popts = PolarOptions::default();
         let t = Instant::now();
@@ -210,7 +211,7 @@ impl EngineRun<'_> {
             self.svd
                 .all_singular_values()
                 .iter()
-                .map(|&x| f64::from(x))
+                .map(|&x| x.to_f64())
                 .sum()
         };
     }
@@ -233,14 +234,7 @@ fn seed(case: &Case) -> u64 {
     (case.m as u64) << 32 | case.n as u64
 }
 
-/// Measures one case: the GPU engine (if there is a GPU and the case fits it; for single
-/// large matrices only on hardware adapters), the CPU engine, auto, and the nalgebra peers.
-///
-/// First a probe on a small prefix of the batch compiles the GPU pipelines and estimates each
-/// engine's and one nalgebra thread's throughput. If the slowest would need more than
-/// `max_call` seconds per call, the batch is cut to a power-of-two prefix of the same
-/// matrices that fits (`case.count` is updated and a note returned), so that a slow kernel
-/// cannot stretch the benchmark without bound.
+/// Measures one case in its element type (see [`measure_as`]).
 pub(crate) fn measure(
     case: &mut Case,
     engines: Engines<'_>,
@@ -248,13 +242,40 @@ pub(crate) fn measure(
     threads: usize,
     max_call: f64,
 ) -> (Vec<Row>, Option<String>) {
-    let data = rng::gaussian_row_major(case.count, case.m, case.n, seed(case));
+    match case.dtype {
+        Dtype::F32 => measure_as::<f32>(case, engines, runs, threads, max_call),
+        Dtype::F64 => measure_as::<f64>(case, engines, runs, threads, max_call),
+    }
+}
+
+/// Measures one case: the GPU engine (if there is a GPU and the case fits it; for single
+/// large matrices, and matrices of more than [`SOFTWARE_GPU_MAX_ELEMENTS`], only on hardware
+/// adapters), the CPU engine, auto, and the nalgebra peers. f64 cases decompose the f32
+/// case's matrices widened to f64 (exactly), so both tables solve the same problems.
+///
+/// First a probe on a small prefix of the batch compiles the GPU pipelines and estimates each
+/// engine's and one nalgebra thread's throughput. If the slowest would need more than
+/// `max_call` seconds per call, the batch is cut to a power-of-two prefix of the same
+/// matrices that fits (`case.count` is updated and a note returned), so that a slow kernel
+/// cannot stretch the benchmark without bound.
+fn measure_as<T: PeerScalar>(
+    case: &mut Case,
+    engines: Engines<'_>,
+    runs: usize,
+    threads: usize,
+    max_call: f64,
+) -> (Vec<Row>, Option<String>) {
+    let data: Vec<T> = rng::gaussian_row_major(case.count, case.m, case.n, seed(case))
+        .into_iter()
+        .map(|x| <T as Real>::from_f64(f64::from(x)))
+        .collect();
     let opts = SvdOptions::default().with_vectors(case.vectors);
     let single = case.planned == 1;
     let hardware = engines
         .gpu
         .is_some_and(|g| g.adapter_info().device_type != batched_svd::wgpu::DeviceType::Cpu);
-    let mut runners: Vec<EngineRun<'_>> = Vec::new();
+    let gpu_fits = hardware || (!single && case.m * case.n <= SOFTWARE_GPU_MAX_ELEMENTS);
+    let mut runners: Vec<EngineRun<'_, T>> = Vec::new();
     let mut add = |which, backend, threads| {
         runners.push(EngineRun {
             which,
@@ -265,7 +286,7 @@ pub(crate) fn measure(
         });
     };
     let want = engines.rows;
-    if let Some(g) = engines.gpu.filter(|_| want.gpu && (!single || hardware)) {
+    if let Some(g) = engines.gpu.filter(|_| want.gpu && gpu_fits) {
         add(Which::Gpu(g), Backend::Gpu, 0);
     }
     if want.cpu {
@@ -274,8 +295,14 @@ pub(crate) fn measure(
     if want.auto {
         add(Which::Auto(engines.auto), Backend::Auto, 0);
     }
-    let label = format!("{}x{} {}", case.m, case.n, case.mode());
-    let failed = |r: &mut EngineRun<'_>, e: &batched_svd::Error| {
+    let label = format!(
+        "{}x{} {} {}",
+        case.m,
+        case.n,
+        case.mode(),
+        case.dtype.name()
+    );
+    let failed = |r: &mut EngineRun<'_, T>, e: &batched_svd::Error| {
         warn(&format!(
             "{label} on {}: {e}; row skipped",
             r.row.backend.name()
@@ -315,7 +342,12 @@ pub(crate) fn measure(
             }
         }
     }
-    let mut note = None;
+    let mut note = (engines.gpu.is_some() && want.gpu && !gpu_fits && !single).then(|| {
+        format!(
+            "{label}: no gpu row: on a software adapter the GPU engine is measured up to \
+             {SOFTWARE_GPU_MAX_ELEMENTS} elements per matrix (auto runs the CPU engine here)"
+        )
+    });
     if let Some((rate, who)) = slowest {
         let fits = rate * max_call;
         if (case.count as f64) > fits {
@@ -326,13 +358,17 @@ pub(crate) fn measure(
             };
             let reduced = reduced.clamp(case.count.min(MIN_COUNT), case.count);
             if reduced < case.count {
-                note = Some(format!(
+                let cut = format!(
                     "{label}: batch cut from {} to {reduced} matrices: {who} at {} matrices/s \
                      would take {:.0} s per call (limit {max_call} s)",
                     case.count,
                     si(rate),
                     case.count as f64 / rate
-                ));
+                );
+                note = Some(match note {
+                    Some(first) => format!("{first}\n  note: {cut}"),
+                    None => cut,
+                });
                 case.count = reduced;
             }
         }
@@ -361,14 +397,17 @@ pub(crate) fn measure(
     let mut resident_row = Row::new(*case, Backend::GpuResident, 0);
     let mut resident = engines
         .gpu
-        .filter(|_| want.gpu && case.m == case.n && (case.m == 2 || case.m == 3))
+        .filter(|_| {
+            want.gpu && case.dtype == Dtype::F32 && case.m == case.n && (case.m == 2 || case.m == 3)
+        })
         .and_then(|g| {
             let what = ResidentCase {
                 n: case.m,
                 vectors: case.vectors,
                 polar: case.polar,
             };
-            Resident::new(g, what, batch.as_slice(), case.count)
+            // f32 cases only (the filter above), so this is the f32 batch itself.
+            Resident::new(g, what, bytemuck::cast_slice(batch.as_slice()), case.count)
                 .map_err(|e| {
                     warn(&format!(
                         "{label} on device-resident data: {e}; row skipped"
@@ -497,14 +536,14 @@ pub(crate) fn finish_case(rows: &mut [Row], peak: Option<f64>, software: bool) {
     }
 }
 
-/// Input plus output bytes of one case (f32 matrices, σ, thin U and Vᵀ).
+/// Input plus output bytes of one case (matrices, σ, thin U and Vᵀ, in the case's type).
 pub(crate) fn io_bytes(case: &Case) -> u64 {
     let k = case.m.min(case.n);
     let per = case.m * case.n
         + k
         + case.vectors.u_cols(case.m, case.n) * case.m
         + case.vectors.vt_rows(case.m, case.n) * case.n;
-    (case.count * per * 4) as u64
+    (case.count * per * case.dtype.bytes()) as u64
 }
 
 #[cfg(test)]

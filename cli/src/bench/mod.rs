@@ -90,7 +90,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
             let info = g.adapter_info();
             let _ = writeln!(
                 header,
-                "adapter: {} ({:?}, {:?}); CPU engine on {} threads; peers: nalgebra {} (f32) on 1 and {threads} threads{}",
+                "adapter: {} ({:?}, {:?}); CPU engine on {} threads; peers: nalgebra {} (in the dtype of the row) on 1 and {threads} threads{}",
                 info.name,
                 info.backend,
                 info.device_type,
@@ -102,7 +102,7 @@ pub fn run(args: &BenchArgs) -> Result<u8, CliError> {
         None => {
             let _ = writeln!(
                 header,
-                "adapter: none (GPU rows skipped); CPU engine on {} threads; peers: nalgebra {NALGEBRA_VERSION} (f32) on 1 and {threads} threads{}",
+                "adapter: none (GPU rows skipped); CPU engine on {} threads; peers: nalgebra {NALGEBRA_VERSION} (in the dtype of the row) on 1 and {threads} threads{}",
                 cpu.threads(),
                 numpy_note(numpy.as_ref())
             );

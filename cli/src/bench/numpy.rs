@@ -6,7 +6,7 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::measure::{Backend, Row};
-use super::plan::Case;
+use super::plan::{Case, Dtype};
 use crate::error::CliError;
 
 /// numpy's measurements, keyed by shape, mode and kind.
@@ -58,7 +58,7 @@ impl NumpyRows {
     /// The numpy row of `case`, if the file has one: its rate (measured on numpy's own count)
     /// expressed as seconds for `case.count` matrices.
     pub(crate) fn row(&self, case: &Case) -> Option<Row> {
-        if case.polar {
+        if case.polar || case.dtype != Dtype::F32 {
             return None;
         }
         let single = case.planned == 1;

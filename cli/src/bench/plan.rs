@@ -10,6 +10,14 @@ use crate::report::vectors_name;
 /// The default shapes `(m, n)` and their batch counts (full mode; `--quick` divides them).
 pub(crate) const DEFAULT_CASES: [((usize, usize), usize); 10] = cases::BENCH_CASES;
 
+/// The default f64 shapes and their batch counts (thin vectors only).
+pub(crate) const DEFAULT_F64_CASES: [((usize, usize), usize); 4] = cases::BENCH_F64_CASES;
+
+/// On a software adapter the GPU engine is not measured for matrices of more elements than
+/// this (the multi-dispatch kernels take seconds per 256×256 matrix there, and auto sends such
+/// shapes to the CPU engine); on hardware adapters it always is.
+pub(crate) const SOFTWARE_GPU_MAX_ELEMENTS: usize = 128 * 128;
+
 /// Shapes also measured values-only in full mode.
 pub(crate) const VALUES_ONLY_SHAPES: [(usize, usize); 4] = cases::BENCH_VALUES_ONLY;
 
@@ -47,7 +55,41 @@ pub(crate) const MAX_COUNT: usize = 1 << 24;
 /// Nominal flops per case for shapes without a default count (about what the defaults do).
 pub(crate) const WORK_PER_CASE: f64 = 4e9;
 
-/// One measured configuration: shape, batch count, vectors.
+/// The element type of a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dtype {
+    F32,
+    F64,
+}
+
+impl Dtype {
+    /// numpy's name, as the table, the JSON and `--dtype` spell it.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Dtype::F32 => "float32",
+            Dtype::F64 => "float64",
+        }
+    }
+
+    /// Bytes per element.
+    pub(crate) fn bytes(self) -> usize {
+        match self {
+            Dtype::F32 => 4,
+            Dtype::F64 => 8,
+        }
+    }
+
+    /// `"float32"`/`"f32"` or `"float64"`/`"f64"`.
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "float32" | "f32" => Some(Dtype::F32),
+            "float64" | "f64" => Some(Dtype::F64),
+            _ => None,
+        }
+    }
+}
+
+/// One measured configuration: shape, batch count, vectors, element type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Case {
     pub m: usize,
@@ -60,6 +102,7 @@ pub(crate) struct Case {
     /// The polar decomposition (R and S) instead of the SVD; the CPU peers then run the SVD
     /// it is built on (thin vectors), without the two small products R = U·Vᵀ, S = V·Σ·Vᵀ.
     pub polar: bool,
+    pub dtype: Dtype,
 }
 
 impl Case {
@@ -73,17 +116,60 @@ impl Case {
     }
 }
 
-/// The cases to measure, in order.
+/// The cases to measure, in order: for each element type of `--dtype` (default: both with the
+/// tables, float32 with `--shapes` or `--cases`), its shapes.
 pub(crate) fn plan(args: &BenchArgs) -> Vec<Case> {
+    let given = args.cases.is_some() || args.shapes.is_some();
+    let dtypes = args.dtypes.clone().unwrap_or_else(|| {
+        if given {
+            vec![Dtype::F32]
+        } else {
+            vec![Dtype::F32, Dtype::F64]
+        }
+    });
+    let mut cases = Vec::new();
+    for dtype in dtypes {
+        let table: &[((usize, usize), usize)] = match dtype {
+            Dtype::F32 => &DEFAULT_CASES,
+            Dtype::F64 => &DEFAULT_F64_CASES,
+        };
+        plan_dtype(args, dtype, table, &mut cases);
+    }
+    if args.large {
+        for n in cases::LARGE_SINGLE {
+            cases.push(Case {
+                m: n,
+                n,
+                count: 1,
+                planned: 1,
+                vectors: Vectors::Thin,
+                polar: false,
+                dtype: Dtype::F32,
+            });
+        }
+    }
+    cases
+}
+
+/// The cases of one element type, appended to `cases`; `table` gives the default shapes and
+/// counts. f64 cases are thin only.
+fn plan_dtype(
+    args: &BenchArgs,
+    dtype: Dtype,
+    table: &[((usize, usize), usize)],
+    cases: &mut Vec<Case>,
+) {
     // (shape, explicit count): `--cases` gives both; `--shapes` (or the default table) the shape.
     let shapes: Vec<((usize, usize), Option<usize>)> = match (&args.cases, &args.shapes) {
         (Some(list), _) => list.iter().map(|&(s, c)| (s, Some(c))).collect(),
         (None, Some(list)) => list.iter().map(|&s| (s, None)).collect(),
-        (None, None) => DEFAULT_CASES.iter().map(|&(s, _)| (s, None)).collect(),
+        (None, None) => table.iter().map(|&(s, _)| (s, None)).collect(),
     };
-    let mut cases = Vec::new();
     for ((m, n), explicit) in shapes {
-        let full = default_count(m, n);
+        let full = table
+            .iter()
+            .find(|(shape, _)| *shape == (m, n))
+            .map_or_else(|| default_count(m, n), |&(_, count)| count);
         let count = match explicit.or(args.count) {
             Some(count) => count,
             None if args.quick => (full / QUICK_DIVISOR).max(1),
@@ -96,8 +182,12 @@ pub(crate) fn plan(args: &BenchArgs) -> Vec<Case> {
             planned: count,
             vectors: Vectors::Thin,
             polar: false,
+            dtype,
         };
         cases.push(case);
+        if dtype == Dtype::F64 {
+            continue;
+        }
         if !args.quick && VALUES_ONLY_SHAPES.contains(&(m, n)) {
             cases.push(Case {
                 vectors: Vectors::None,
@@ -111,19 +201,6 @@ pub(crate) fn plan(args: &BenchArgs) -> Vec<Case> {
             });
         }
     }
-    if args.large {
-        for n in cases::LARGE_SINGLE {
-            cases.push(Case {
-                m: n,
-                n,
-                count: 1,
-                planned: 1,
-                vectors: Vectors::Thin,
-                polar: false,
-            });
-        }
-    }
-    cases
 }
 
 /// The full-mode batch count for `m×n`: the table's, or a power of two giving about
@@ -167,17 +244,32 @@ mod tests {
                 numpy: None,
                 only: None,
                 cases: None,
+                dtypes: None,
             }
         );
         let cases = plan(&a);
-        // Ten shapes thin, four of them also values-only, 3×3 also as polar decompositions.
-        assert_eq!(cases.len(), 15);
+        // Ten f32 shapes thin, four of them also values-only, 3×3 also as polar
+        // decompositions; then four f64 shapes thin.
+        assert_eq!(cases.len(), 15 + 4);
         assert_eq!(cases[0].count, 1 << 20);
         assert!(cases.iter().any(|c| c.vectors == Vectors::None));
         assert_eq!(cases.iter().filter(|c| c.polar).count(), 1);
+        let f64_cases: Vec<_> = cases.iter().filter(|c| c.dtype == Dtype::F64).collect();
+        assert_eq!(f64_cases.len(), 4);
+        assert!(
+            f64_cases
+                .iter()
+                .all(|c| c.vectors == Vectors::Thin && !c.polar)
+        );
+        assert_eq!((f64_cases[3].m, f64_cases[3].count), (256, 8));
         let large = plan(&run_args(&["--large"]));
-        assert_eq!(large.len(), 15 + cases::LARGE_SINGLE.len());
-        assert!(large[15..].iter().all(|c| c.count == 1 && c.m == c.n));
+        assert_eq!(large.len(), 19 + cases::LARGE_SINGLE.len());
+        assert!(large[19..].iter().all(|c| c.count == 1 && c.m == c.n));
+        let only64 = plan(&run_args(&["--dtype", "float64", "--shapes", "8x8"]));
+        assert_eq!(only64.len(), 1);
+        assert_eq!((only64[0].dtype, only64[0].count), (Dtype::F64, 1 << 15));
+        let both = plan(&run_args(&["--dtype=float32,float64", "--quick"]));
+        assert_eq!(both.len(), 10 + 1 + 4);
     }
 
     #[test]

@@ -1,13 +1,15 @@
 //! The bench's text table.
 
 use super::measure::{Backend, Row};
+use super::plan::Dtype;
 
 /// The table header (two lines).
 pub(crate) fn table_header() -> String {
     let mut s = format!(
-        "{:<8} {:>8} {:<7} {:<19} {:>11} {:>8} {:>8} {:>7} {:>11} {:>5} {:>5} {:>9}\n",
+        "{:<8} {:>8} {:<5} {:<7} {:<19} {:>11} {:>8} {:>8} {:>7} {:>11} {:>5} {:>5} {:>9}\n",
         "shape",
         "count",
+        "dtype",
         "vectors",
         "backend",
         "matrices/s",
@@ -42,9 +44,13 @@ pub(crate) fn table_line(row: &Row) -> String {
     };
     let facts = row.gpu;
     format!(
-        "{:<8} {:>8} {:<7} {:<19} {:>11} {:>8} {:>8} {:>7} {:>11} {:>5} {:>5} {:>9}\n",
+        "{:<8} {:>8} {:<5} {:<7} {:<19} {:>11} {:>8} {:>8} {:>7} {:>11} {:>5} {:>5} {:>9}\n",
         format!("{}x{}", c.m, c.n),
         c.count,
+        match c.dtype {
+            Dtype::F32 => "f32",
+            Dtype::F64 => "f64",
+        },
         c.mode(),
         backend,
         si(row.rate()),
