@@ -16,7 +16,7 @@
 use std::time::Instant;
 
 use batched_svd::wgpu;
-use batched_svd::{Gpu, MatrixLayout, PolarTargets, SmallBatch};
+use batched_svd::{Gpu, MatrixLayout, PolarTargets, Precision, SmallBatch};
 use wgpu::util::DeviceExt as _;
 
 /// The user's kernels. `F` is `array<mat3x3<f32>>` (WGSL's padded layout).
@@ -222,6 +222,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         count: particles,
         input_layout: MatrixLayout::ColMajorPadded,
         output_layout: MatrixLayout::ColMajorPadded,
+        precision: Precision::F32,
     };
 
     for variant in ["library", "fused"] {

@@ -50,12 +50,12 @@ fn small_addr(code: u32, stride: u32, mat: u32, r: u32, c: u32) -> u32 {
     return mat * stride + small_index(code, r, c);
 }
 
-fn small_in(mat: u32, r: u32, c: u32) -> f32 {
+fn small_in(mat: u32, r: u32, c: u32) -> bsvd_s {
     return a_in[small_addr(IN_LAYOUT, IN_STRIDE, mat, r, c)];
 }
 
 // Writes matrix element (r, c) of U or R (`first`) or of V or S (second output).
-fn small_out(mat: u32, first: bool, r: u32, c: u32, x: f32) {
+fn small_out(mat: u32, first: bool, r: u32, c: u32, x: bsvd_s) {
     if first {
         small_put_u_out(small_addr(OUT_LAYOUT, OUT_STRIDE, mat, r, c), x);
     } else if POLAR {
@@ -182,23 +182,23 @@ struct SmallLanes {
 
 // What one matrix writes: U or R (f), V or S (g), σ, status and sweeps.
 struct SmallResult {
-    f: mat3x3<f32>,
-    g: mat3x3<f32>,
-    s: vec3<f32>,
+    f: mat3x3<bsvd_s>,
+    g: mat3x3<bsvd_s>,
+    s: vec3<bsvd_s>,
     status: u32,
     sweeps: u32,
 }
 
-fn small_vec3(c: BsvdCol3, l: u32) -> vec3<f32> {
-    return vec3<f32>(bsvd_lane_f(c.x, l), bsvd_lane_f(c.y, l), bsvd_lane_f(c.z, l));
+fn small_vec3(c: BsvdCol3, l: u32) -> vec3<bsvd_s> {
+    return vec3<bsvd_s>(bsvd_lane_f(c.x, l), bsvd_lane_f(c.y, l), bsvd_lane_f(c.z, l));
 }
 
 // Matrix `l` of the invocation's results.
 fn small_lane(x: SmallLanes, l: u32) -> SmallResult {
     return SmallResult(
-        mat3x3<f32>(small_vec3(x.f0, l), small_vec3(x.f1, l), small_vec3(x.f2, l)),
-        mat3x3<f32>(small_vec3(x.g0, l), small_vec3(x.g1, l), small_vec3(x.g2, l)),
-        vec3<f32>(bsvd_lane_f(x.s0, l), bsvd_lane_f(x.s1, l), bsvd_lane_f(x.s2, l)),
+        mat3x3<bsvd_s>(small_vec3(x.f0, l), small_vec3(x.f1, l), small_vec3(x.f2, l)),
+        mat3x3<bsvd_s>(small_vec3(x.g0, l), small_vec3(x.g1, l), small_vec3(x.g2, l)),
+        vec3<bsvd_s>(bsvd_lane_f(x.s0, l), bsvd_lane_f(x.s1, l), bsvd_lane_f(x.s2, l)),
         bsvd_lane_u(x.status, l),
         bsvd_lane_u(x.sweeps, l),
     );

@@ -1,6 +1,7 @@
 // batched-svd: SVD and polar decomposition of one 2×2 or 3×3 f32 matrix, as WGSL functions
-// for your own shaders (exported by `batched_svd::wgsl::SMALL_SVD`). Self-contained: paste or
-// include this source before code that calls it. Every name it defines besides the public
+// for your own shaders (exported by `batched_svd::wgsl::SMALL_SVD`; `SMALL_SVD_F64` is the
+// same API on f64 matrices, with f64 in place of f32 below, for devices with SHADER_F64).
+// Self-contained: paste or include this source before code that calls it. Every name it defines besides the public
 // functions and structs listed below starts with `bsvd_` (or `Bsvd`).
 //
 // Public API (matrices are WGSL's column-major mat2x2/mat3x3):
@@ -24,11 +25,11 @@
 //   fn polar2_rotation(a: mat2x2<f32>) -> mat2x2<f32>   r only
 //   fn polar3_rotation(a: mat3x3<f32>) -> mat3x3<f32>
 //
-// Accuracy (tested against nalgebra in f64, ε = 2⁻²³): |σ − σ̂| ≤ 48ε·σ₁, orthogonality and
-// reconstruction within 48ε. Non-finite input gives NaN. The method is described below.
+// Accuracy (tested against nalgebra in f64, ε = 2⁻²³ for f32, 2⁻⁵² for f64): |σ − σ̂| ≤ 48ε·σ₁,
+// orthogonality and reconstruction within 48ε. Non-finite input gives NaN. The method is described below.
 
 // One matrix per call: the lane types of the core are scalars.
-alias bsvd_f = f32;
+alias bsvd_f = bsvd_s;
 alias bsvd_u = u32;
 alias bsvd_i = i32;
 alias bsvd_b = bool;

@@ -75,7 +75,7 @@ pub use engine::{Backend, Solver};
 pub use error::{Error, Result};
 pub use gpu::{
     AdapterSummary, CACHE_DIR_VAR, DEFAULT_MAX_CHUNK_BYTES, Gpu, MatrixLayout, PlanLimits,
-    PolarTargets, SmallBatch, SvdTargets, list_adapters,
+    PolarTargets, Precision, SmallBatch, SvdTargets, list_adapters,
 };
 pub use ops::{Cutoff, LowRank, Lstsq, Pca, Pinv, RightHandSides, Truncated};
 pub use options::{

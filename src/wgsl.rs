@@ -23,6 +23,23 @@
 pub const SMALL_SVD: &str = concat!(
     include_str!("../shaders/small_lanes_scalar.wgsl"),
     "\n",
+    include_str!("../shaders/small_scalar_f32.wgsl"),
+    "\n",
+    include_str!("../shaders/small_svd.wgsl"),
+    "\n",
+    include_str!("../shaders/small_svd_api.wgsl"),
+);
+
+/// [`SMALL_SVD`] on f64 matrices: the same functions and structs on `mat2x2<f64>` /
+/// `mat3x3<f64>` (same names, so a shader includes one of the two), for devices with
+/// `wgpu::Features::SHADER_F64`. It uses only + − × ÷, `sqrt`, `abs`, `min`/`max`/`select` and
+/// comparisons on f64 (f64 transcendentals are unreliable across drivers). Accuracy as
+/// [`SMALL_SVD`]'s with ε = 2⁻⁵².
+pub const SMALL_SVD_F64: &str = concat!(
+    include_str!("../shaders/small_lanes_scalar.wgsl"),
+    "\n",
+    include_str!("../shaders/small_scalar_f64.wgsl"),
+    "\n",
     include_str!("../shaders/small_svd.wgsl"),
     "\n",
     include_str!("../shaders/small_svd_api.wgsl"),

@@ -1,11 +1,15 @@
 //! The dedicated 2×2 / 3×3 kernels: accuracy on the matrix classes physics code meets, both
-//! sign conventions, and the polar decomposition.
+//! sign conventions, and the polar decomposition, in f32 and f64 (ε of the type; residuals in
+//! double-double).
 
 mod common;
 
 use batched_svd::tuning::KernelFamily;
-use batched_svd::{MatrixBatch, PolarOptions, SignConvention, Status, SvdOptions, SvdOutput};
-use common::EPS;
+use batched_svd::{
+    Gpu, MatrixBatch, PolarOptions, PolarOutput, Real, SignConvention, Status, SvdOptions,
+    SvdOutput,
+};
+use common::dd;
 use common::matrices::Rng;
 use nalgebra::DMatrix;
 
@@ -61,34 +65,39 @@ fn class_matrix(class: &str, n: usize, rng: &mut Rng) -> DMatrix<f64> {
     }
 }
 
-/// `per` matrices of every class, row-major f32, plus their classes.
-fn batch(n: usize, per: usize, seed: u64) -> (Vec<f32>, Vec<&'static str>) {
+/// `per` matrices of every class, row-major, rounded to `T`, plus their classes.
+fn batch<T: Real>(n: usize, per: usize, seed: u64) -> (Vec<T>, Vec<&'static str>) {
     let mut rng = Rng::new(seed);
     let mut data = Vec::new();
     let mut classes = Vec::new();
     for &class in &CLASSES {
         for _ in 0..per {
             let a = class_matrix(class, n, &mut rng);
-            data.extend((0..n * n).map(|e| a[(e / n, e % n)] as f32));
+            data.extend((0..n * n).map(|e| T::from_f64(a[(e / n, e % n)])));
             classes.push(class);
         }
     }
     (data, classes)
 }
 
-fn det(m: nalgebra::DMatrixView<'_, f32, nalgebra::Dyn, nalgebra::Dyn>) -> f64 {
-    m.map(f64::from).determinant()
+fn det<T: Real>(m: nalgebra::DMatrixView<'_, T, nalgebra::Dyn, nalgebra::Dyn>) -> f64 {
+    m.map(|x| x.to_f64()).determinant()
+}
+
+fn wide<T: Real>(m: &DMatrix<T>) -> DMatrix<f64> {
+    m.map(|x| x.to_f64())
 }
 
 /// Checks the core bounds (with |σ| for the rotation convention) and the sign rules.
-fn check(
+fn check<T: Real>(
     label: &str,
-    batch: &MatrixBatch<'_>,
-    out: &SvdOutput,
+    batch: &MatrixBatch<'_, T>,
+    out: &SvdOutput<T>,
     classes: &[&str],
     signs: SignConvention,
 ) {
     let n = batch.rows();
+    let eps = T::EPSILON.to_f64();
     assert_eq!(classes.len(), batch.count());
     for (i, class) in classes.iter().enumerate() {
         let a = batch.to_dmatrix_f64(i);
@@ -98,7 +107,7 @@ fn check(
         let mut got: Vec<f64> = out
             .singular_values(i)
             .iter()
-            .map(|&x| f64::from(x).abs())
+            .map(|&x| x.to_f64().abs())
             .collect();
         got.sort_by(|x, y| y.total_cmp(x));
         reference.truncate(n);
@@ -107,7 +116,7 @@ fn check(
             .zip(&reference)
             .map(|(g, r)| (g - r).abs())
             .fold(0.0, f64::max);
-        let bound = 16.0 * n as f64 * EPS;
+        let bound = 16.0 * n as f64 * eps;
         assert!(
             sigma_err <= bound * s1,
             "{label} {}: σ {:?} vs {reference:?}",
@@ -115,20 +124,22 @@ fn check(
             out.singular_values(i)
         );
         let (u, vt) = (out.u(i).unwrap(), out.vt(i).unwrap());
-        let ue = common::orthogonality_error(&u.map(f64::from));
-        let ve = common::orthogonality_error(&vt.transpose().map(f64::from));
+        let (uw, vw) = (wide(&u.clone_owned()), wide(&vt.transpose()));
+        let ue = dd::gram_minus_identity_max(&uw);
+        let ve = dd::gram_minus_identity_max(&vw);
         assert!(
             ue <= bound && ve <= bound,
             "{label} {}: orthogonality {ue:e} {ve:e}",
             class
         );
-        let recon = (a.clone() - out.reconstruct(i).unwrap()).norm();
+        let signed: Vec<f64> = out.singular_values(i).iter().map(|x| x.to_f64()).collect();
+        let recon = dd::reconstruction_residual(&a, &uw, &signed, &vw);
         assert!(
             recon <= bound * a.norm(),
             "{label} {}: reconstruction {recon:e}",
             class
         );
-        let s = out.singular_values(i);
+        let s: Vec<f64> = signed;
         match signs {
             SignConvention::NonNegative => {
                 assert!(
@@ -170,26 +181,36 @@ fn check(
 
 #[test]
 fn dedicated_kernels_meet_the_bounds_in_both_conventions() {
+    check_kernels::<f32>(common::gpu());
+}
+
+#[test]
+fn dedicated_kernels_meet_the_bounds_in_both_conventions_in_f64() {
+    check_kernels::<f64>(common::gpu_f64());
+}
+
+fn check_kernels<T: Real>(gpu: Option<&Gpu>) {
+    let ty = T::NAME;
     for n in [2, 3] {
-        let (data, classes) = batch(n, 40, 60 + n as u64);
+        let (data, classes) = batch::<T>(n, 40, 60 + n as u64);
         let batch = MatrixBatch::row_major(&data, classes.len(), n, n).unwrap();
         for signs in [SignConvention::NonNegative, SignConvention::Rotation] {
             let opts = SvdOptions::default().with_signs(signs);
             let cpu = batched_svd::cpu::svd(&batch, &opts).unwrap();
             check(
-                &format!("cpu {n}×{n} {signs:?}"),
+                &format!("cpu {ty} {n}×{n} {signs:?}"),
                 &batch,
                 &cpu,
                 &classes,
                 signs,
             );
-            let Some(gpu) = common::gpu() else { continue };
+            let Some(gpu) = gpu else { continue };
             let out = gpu
                 .svd(&batch, &opts.clone().with_kernel(KernelFamily::Small))
                 .unwrap();
             assert_eq!(out.work().dispatches, 1);
             check(
-                &format!("gpu {n}×{n} {signs:?}"),
+                &format!("gpu {ty} {n}×{n} {signs:?}"),
                 &batch,
                 &out,
                 &classes,
@@ -206,7 +227,7 @@ fn dedicated_kernels_meet_the_bounds_in_both_conventions() {
                 )
                 .unwrap();
             check(
-                &format!("gpu general {n}×{n} {signs:?}"),
+                &format!("gpu general {ty} {n}×{n} {signs:?}"),
                 &batch,
                 &general,
                 &classes,
@@ -247,14 +268,19 @@ fn rotation_convention_for_larger_square_matrices() {
     ));
 }
 
-fn check_polar(label: &str, batch: &MatrixBatch<'_>, out: &batched_svd::PolarOutput, with_s: bool) {
+fn check_polar<T: Real>(
+    label: &str,
+    batch: &MatrixBatch<'_, T>,
+    out: &PolarOutput<T>,
+    with_s: bool,
+) {
     let n = batch.rows();
-    let bound = 16.0 * n as f64 * EPS;
+    let bound = 16.0 * n as f64 * T::EPSILON.to_f64();
     for i in 0..batch.count() {
         let a = batch.to_dmatrix_f64(i);
-        let r = out.r(i).map(f64::from);
+        let r = out.r(i).map(|x| x.to_f64());
         assert!(
-            common::orthogonality_error(&r) <= bound,
+            dd::gram_minus_identity_max(&r) <= bound,
             "{label} {i}: R not orthogonal"
         );
         assert!(
@@ -278,7 +304,7 @@ fn check_polar(label: &str, batch: &MatrixBatch<'_>, out: &batched_svd::PolarOut
             assert!(err < 1e-5 * s[0] / gap, "{label} {i}: R off by {err:e}");
         }
         if with_s {
-            let sm = out.s(i).unwrap().map(f64::from);
+            let sm = out.s(i).unwrap().map(|x| x.to_f64());
             assert!(
                 (sm.clone() - sm.transpose()).amax() <= bound * s[0],
                 "{label} {i}: S not symmetric"
@@ -296,26 +322,51 @@ fn check_polar(label: &str, batch: &MatrixBatch<'_>, out: &batched_svd::PolarOut
 
 #[test]
 fn polar_decomposition() {
+    check_polar_types::<f32>(common::gpu());
+}
+
+#[test]
+fn polar_decomposition_in_f64() {
+    check_polar_types::<f64>(common::gpu_f64());
+}
+
+fn check_polar_types<T: Real>(gpu: Option<&Gpu>) {
+    let ty = T::NAME;
     for n in [2, 3, 4] {
-        let (data, classes) = batch(n, 20, 80 + n as u64);
+        let (data, classes) = batch::<T>(n, 20, 80 + n as u64);
         let batch = MatrixBatch::row_major(&data, classes.len(), n, n).unwrap();
         let cpu = batched_svd::cpu::polar(&batch, &PolarOptions::default()).unwrap();
-        check_polar(&format!("cpu {n}×{n}"), &batch, &cpu, true);
-        let Some(gpu) = common::gpu() else { continue };
+        check_polar(&format!("cpu {ty} {n}×{n}"), &batch, &cpu, true);
+        let Some(gpu) = gpu else { continue };
         let out = gpu.polar(&batch, &PolarOptions::default()).unwrap();
-        check_polar(&format!("gpu {n}×{n}"), &batch, &out, true);
+        check_polar(&format!("gpu {ty} {n}×{n}"), &batch, &out, true);
         let r_only = gpu.polar(&batch, &PolarOptions::rotation_only()).unwrap();
-        check_polar(&format!("gpu {n}×{n} R only"), &batch, &r_only, false);
+        check_polar(&format!("gpu {ty} {n}×{n} R only"), &batch, &r_only, false);
         assert_eq!(r_only.all_r(), out.all_r());
+        if n <= 3 {
+            // 2×2 and 3×3 run in the dedicated kernel, R and S formed on the device.
+            assert_eq!(out.work().dispatches, 1, "{ty} {n}×{n}");
+        }
     }
 }
 
 #[test]
 fn non_finite_small_matrices_are_isolated() {
-    let Some(gpu) = common::gpu() else { return };
-    let mut data: Vec<f32> = (0..4 * 9).map(|i| (i as f32 * 0.37).sin()).collect();
-    data[9 + 4] = f32::NAN;
-    data[27] = f32::INFINITY;
+    check_non_finite::<f32>(common::gpu());
+}
+
+#[test]
+fn non_finite_small_matrices_are_isolated_in_f64() {
+    check_non_finite::<f64>(common::gpu_f64());
+}
+
+fn check_non_finite<T: Real>(gpu: Option<&Gpu>) {
+    let Some(gpu) = gpu else { return };
+    let mut data: Vec<T> = (0..4 * 9)
+        .map(|i| T::from_f64((f64::from(i) * 0.37).sin()))
+        .collect();
+    data[9 + 4] = T::nan();
+    data[27] = T::from_f64(f64::INFINITY);
     let batch = MatrixBatch::row_major(&data, 4, 3, 3).unwrap();
     let out = gpu.svd(&batch, &SvdOptions::default()).unwrap();
     let statuses: Vec<Status> = (0..4).map(|i| out.status(i)).collect();
@@ -328,10 +379,10 @@ fn non_finite_small_matrices_are_isolated() {
             Status::NonFinite
         ]
     );
-    assert!(out.singular_values(1).iter().all(|x| x.is_nan()));
-    assert!(out.u(3).unwrap().iter().all(|x| x.is_nan()));
+    assert!(out.singular_values(1).iter().all(|x| x.to_f64().is_nan()));
+    assert!(out.u(3).unwrap().iter().all(|x| x.to_f64().is_nan()));
     let polar = gpu.polar(&batch, &PolarOptions::default()).unwrap();
     assert_eq!(polar.status(1), Status::NonFinite);
-    assert!(polar.r(1).iter().all(|x| x.is_nan()));
+    assert!(polar.r(1).iter().all(|x| x.to_f64().is_nan()));
     assert_eq!(polar.status(0), Status::Converged);
 }

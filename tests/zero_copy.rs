@@ -3,7 +3,9 @@
 mod common;
 
 use batched_svd::wgpu;
-use batched_svd::{Gpu, MatrixLayout, PolarTargets, SignConvention, SmallBatch, SvdTargets};
+use batched_svd::{
+    Gpu, MatrixLayout, PolarTargets, Precision, SignConvention, SmallBatch, SvdTargets,
+};
 use nalgebra::{DMatrix, Matrix3};
 
 /// The test's own generator: matrix `b`, element `e` (column-major index c·3 + r) is a hash of
@@ -136,6 +138,7 @@ fn svd_and_polar_of_gpu_generated_matrices_in_the_callers_encoder() {
         count,
         input_layout: MatrixLayout::ColMajorPadded,
         output_layout: MatrixLayout::ColMajorPadded,
+        precision: Precision::F32,
     };
     let targets = SvdTargets {
         s: &s,
@@ -215,6 +218,7 @@ fn zero_copy_rejects_bad_buffers() {
         count: 4,
         input_layout: MatrixLayout::ColMajorPadded,
         output_layout: MatrixLayout::ColMajor,
+        precision: Precision::F32,
     };
     let too_small = SvdTargets {
         s: &small,
@@ -439,6 +443,7 @@ fn interleaved_layout_matches_packed() {
                 count: count as u32,
                 input_layout: layout,
                 output_layout: layout,
+                precision: Precision::F32,
             };
             let mut encoder = device.create_command_encoder(&Default::default());
             if polar {
@@ -506,5 +511,299 @@ fn interleaved_layout_matches_packed() {
                 }
             }
         }
+    }
+}
+
+/// A `read` of f64 words.
+fn read_f64(gpu: &Gpu, buffer: &wgpu::Buffer) -> Vec<f64> {
+    let words = read(gpu, buffer);
+    bytemuck::cast_slice(&words).to_vec()
+}
+
+/// f64 matrices, row-major, from the test generator (the f32 entries widened, plus a small f64
+/// perturbation so that the low bits are used).
+fn matrices_f64(count: usize, n: usize, seed: u32) -> Vec<f64> {
+    (0..count * n * n)
+        .map(|i| {
+            let x = (hash(i as u32 * 3 + seed) >> 8) as f64 / 16_777_216.0 * 2.0 - 1.0;
+            x + f64::from(hash(i as u32 * 5 + seed) >> 8) * 1e-12
+        })
+        .collect()
+}
+
+/// Checks an f64 SVD (σ, U, V of matrix `a`, the rotation convention) to 48·ε with
+/// double-double residuals.
+fn check_f64_svd(label: &str, a: &DMatrix<f64>, s: &[f64], u: &DMatrix<f64>, v: &DMatrix<f64>) {
+    let eps = f64::EPSILON;
+    let bound = 48.0 * eps;
+    let reference = common::reference_sigma(a);
+    let mut got: Vec<f64> = s.iter().map(|x| x.abs()).collect();
+    got.sort_by(|x, y| y.total_cmp(x));
+    for (g, r) in got.iter().zip(&reference) {
+        assert!(
+            (g - r).abs() <= bound * reference[0],
+            "{label}: σ {s:?} vs {reference:?}"
+        );
+    }
+    assert!(
+        common::dd::gram_minus_identity_max(u) <= bound,
+        "{label}: U"
+    );
+    assert!(
+        common::dd::gram_minus_identity_max(v) <= bound,
+        "{label}: V"
+    );
+    assert!((u.determinant() - 1.0).abs() < 1e-12 && (v.determinant() - 1.0).abs() < 1e-12);
+    let recon = common::dd::reconstruction_residual(a, u, s, v);
+    assert!(
+        recon <= bound * common::dd::frobenius(a),
+        "{label}: reconstruction {recon:e}"
+    );
+}
+
+/// f64 in the caller's buffers: `encode_svd`/`encode_polar` with `Precision::F64` meet the
+/// bounds with ε = 2⁻⁵², give bit for bit the host path's f64 results, and are refused with
+/// `MissingFeature` only where the device lacks `SHADER_F64`.
+#[test]
+fn zero_copy_in_f64() {
+    use wgpu::util::DeviceExt as _;
+    let Some(gpu) = common::gpu() else { return };
+    let device = gpu.device();
+    let count = 1000usize;
+    for n in [2usize, 3] {
+        let data = matrices_f64(count, n, n as u32);
+        let input = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: None,
+            contents: bytemuck::cast_slice(&data),
+            usage: wgpu::BufferUsages::STORAGE,
+        });
+        let batch = SmallBatch {
+            n: n as u32,
+            count: count as u32,
+            input_layout: MatrixLayout::RowMajor,
+            output_layout: MatrixLayout::RowMajor,
+            precision: Precision::F64,
+        };
+        let out = wgpu::BufferUsages::COPY_SRC;
+        let matrices = (count * n * n * 8) as u64;
+        let (s, u, v) = (
+            storage(device, (count * n * 8) as u64, out),
+            storage(device, matrices, out),
+            storage(device, matrices, out),
+        );
+        let (r, sym) = (
+            storage(device, matrices, out),
+            storage(device, matrices, out),
+        );
+        let mut encoder = device.create_command_encoder(&Default::default());
+        let targets = SvdTargets {
+            s: &s,
+            vectors: Some((&u, &v)),
+            info: None,
+        };
+        let result = gpu.encode_svd(
+            &mut encoder,
+            &input,
+            &batch,
+            &targets,
+            SignConvention::Rotation,
+        );
+        if !gpu.supports_f64() {
+            assert!(matches!(result, Err(batched_svd::Error::MissingFeature(_))));
+            return;
+        }
+        result.unwrap();
+        let polar = PolarTargets {
+            r: &r,
+            s: Some(&sym),
+            info: None,
+        };
+        gpu.encode_polar(&mut encoder, &input, &batch, &polar)
+            .unwrap();
+        gpu.queue().submit([encoder.finish()]);
+        let (s, u, v, r, sym) = (
+            read_f64(gpu, &s),
+            read_f64(gpu, &u),
+            read_f64(gpu, &v),
+            read_f64(gpu, &r),
+            read_f64(gpu, &sym),
+        );
+        let nn = n * n;
+        let row_major =
+            |x: &[f64], b: usize| DMatrix::from_row_slice(n, n, &x[b * nn..(b + 1) * nn]);
+        // With the RowMajor output layout the V buffer holds Vᵀ row-major (numpy's vh), which
+        // is V column-major.
+        let col_major =
+            |x: &[f64], b: usize| DMatrix::from_column_slice(n, n, &x[b * nn..(b + 1) * nn]);
+        for b in (0..count).step_by(7) {
+            let a = row_major(&data, b);
+            let label = format!("{n}×{n} matrix {b}");
+            check_f64_svd(
+                &label,
+                &a,
+                &s[b * n..(b + 1) * n],
+                &row_major(&u, b),
+                &col_major(&v, b),
+            );
+            let (rb, sb) = (row_major(&r, b), row_major(&sym, b));
+            let bound = 48.0 * f64::EPSILON;
+            assert!(
+                common::dd::gram_minus_identity_max(&rb) <= bound,
+                "{label}: R"
+            );
+            assert!(
+                (&a - &rb * &sb).norm() <= bound * a.norm(),
+                "{label}: A ≠ R·S"
+            );
+        }
+        // The host path runs the same kernel on the same matrices.
+        let host_batch = batched_svd::MatrixBatch::row_major(&data, count, n, n).unwrap();
+        let opts = batched_svd::SvdOptions::default().with_signs(SignConvention::Rotation);
+        let host = gpu.svd(&host_batch, &opts).unwrap();
+        assert_eq!(
+            host.all_singular_values(),
+            &s[..],
+            "{n}×{n}: σ differs from the host path"
+        );
+    }
+}
+
+/// The exported f64 WGSL (`wgsl::SMALL_SVD_F64`) composes into a user kernel: svd3 and polar3
+/// on `mat3x3<f64>`, svd2 on `mat2x2<f64>`, to the f64 bounds.
+#[test]
+fn exported_f64_wgsl_functions_in_a_user_kernel() {
+    use wgpu::util::DeviceExt as _;
+    let Some(gpu) = common::gpu_f64() else { return };
+    let device = gpu.device();
+    let user = "
+@group(0) @binding(0) var<storage, read> a3: array<mat3x3<f64>>;
+@group(0) @binding(1) var<storage, read> a2: array<mat2x2<f64>>;
+@group(0) @binding(2) var<storage, read_write> svd_out: array<mat3x3<f64>>;
+@group(0) @binding(3) var<storage, read_write> polar_out: array<mat3x3<f64>>;
+@group(0) @binding(4) var<storage, read_write> svd2_out: array<mat2x2<f64>>;
+
+@compute @workgroup_size(64)
+fn user_main(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if i >= arrayLength(&a2) {
+        return;
+    }
+    // Per matrix: U, V and diag(σ) of svd3_rotation; R and S of polar3; U, V, diag(σ) of svd2.
+    let d = svd3_rotation(a3[i]);
+    svd_out[3u * i] = d.u;
+    svd_out[3u * i + 1u] = d.v;
+    svd_out[3u * i + 2u] = mat3x3<f64>(d.s.x, 0.0, 0.0, 0.0, d.s.y, 0.0, 0.0, 0.0, d.s.z);
+    let p = polar3(a3[i]);
+    polar_out[2u * i] = p.r;
+    polar_out[2u * i + 1u] = p.s;
+    let e = svd2(a2[i]);
+    svd2_out[3u * i] = e.u;
+    svd2_out[3u * i + 1u] = e.v;
+    svd2_out[3u * i + 2u] = mat2x2<f64>(e.s.x, 0.0, 0.0, e.s.y);
+}
+";
+    let source = format!("{}\n{user}", batched_svd::wgsl::SMALL_SVD_F64);
+    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+        label: Some("user f64 kernel"),
+        source: wgpu::ShaderSource::Wgsl(source.into()),
+    });
+    let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+        label: None,
+        layout: None,
+        module: &module,
+        entry_point: Some("user_main"),
+        compilation_options: Default::default(),
+        cache: None,
+    });
+    let count = 256usize;
+    // mat3x3<f64> in storage: columns padded to 4 doubles (96 bytes per matrix).
+    let dense3 = matrices_f64(count, 3, 11);
+    let m3: Vec<f64> = (0..count * 12)
+        .map(|e| {
+            let (b, c, r) = (e / 12, (e % 12) / 4, e % 4);
+            if r == 3 {
+                0.0
+            } else {
+                dense3[b * 9 + r * 3 + c]
+            }
+        })
+        .collect();
+    let m2 = matrices_f64(count, 2, 12);
+    let init = |data: &[f64]| {
+        device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: None,
+            contents: bytemuck::cast_slice(data),
+            usage: wgpu::BufferUsages::STORAGE,
+        })
+    };
+    let (b3, b2) = (init(&m3), init(&m2));
+    let out = wgpu::BufferUsages::COPY_SRC;
+    let svd_out = storage(device, (count * 3 * 96) as u64, out);
+    let polar_out = storage(device, (count * 2 * 96) as u64, out);
+    let svd2_out = storage(device, (count * 3 * 32) as u64, out);
+    let entries: Vec<wgpu::BindGroupEntry<'_>> = [&b3, &b2, &svd_out, &polar_out, &svd2_out]
+        .iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
+        .collect();
+    let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: None,
+        layout: &pipeline.get_bind_group_layout(0),
+        entries: &entries,
+    });
+    let mut encoder = device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        pass.set_pipeline(&pipeline);
+        pass.set_bind_group(0, &bind, &[]);
+        pass.dispatch_workgroups((count as u32).div_ceil(64), 1, 1);
+    }
+    gpu.queue().submit([encoder.finish()]);
+    let (svd, polar, svd2) = (
+        read_f64(gpu, &svd_out),
+        read_f64(gpu, &polar_out),
+        read_f64(gpu, &svd2_out),
+    );
+    // Padded column-major 3×3 number k of `x`; packed column-major 2×2.
+    let m3_at = |x: &[f64], k: usize| DMatrix::from_fn(3, 3, |r, c| x[k * 12 + c * 4 + r]);
+    let m2_at = |x: &[f64], k: usize| DMatrix::from_fn(2, 2, |r, c| x[k * 4 + c * 2 + r]);
+    let bound = 48.0 * f64::EPSILON;
+    for i in 0..count {
+        let a = DMatrix::from_row_slice(3, 3, &dense3[i * 9..i * 9 + 9]);
+        let sd = m3_at(&svd, 3 * i + 2);
+        let s: Vec<f64> = (0..3).map(|k| sd[(k, k)]).collect();
+        check_f64_svd(
+            &format!("svd3 {i}"),
+            &a,
+            &s,
+            &m3_at(&svd, 3 * i),
+            &m3_at(&svd, 3 * i + 1),
+        );
+        let (r, sym) = (m3_at(&polar, 2 * i), m3_at(&polar, 2 * i + 1));
+        assert!(
+            common::dd::gram_minus_identity_max(&r) <= bound,
+            "polar3 {i}: R"
+        );
+        assert!(
+            (&a - &r * &sym).norm() <= bound * a.norm(),
+            "polar3 {i}: A ≠ R·S"
+        );
+        let a2 = m2_at(&m2, i);
+        let sd2 = m2_at(&svd2, 3 * i + 2);
+        let (u2, v2) = (m2_at(&svd2, 3 * i), m2_at(&svd2, 3 * i + 1));
+        let s2 = [sd2[(0, 0)], sd2[(1, 1)]];
+        assert!(s2[0] >= s2[1] && s2[1] >= 0.0, "svd2 {i}: {s2:?}");
+        let recon = common::dd::reconstruction_residual(&a2, &u2, &s2, &v2);
+        assert!(
+            recon <= bound * a2.norm(),
+            "svd2 {i}: reconstruction {recon:e}"
+        );
+        assert!(
+            common::dd::gram_minus_identity_max(&u2) <= bound,
+            "svd2 {i}: U"
+        );
     }
 }

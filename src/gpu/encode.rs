@@ -5,8 +5,9 @@
 //!
 //! # Buffer layouts
 //!
-//! Matrices are stored one after another from the buffer's start. Per matrix, in the chosen
-//! [`MatrixLayout`]:
+//! Matrices are stored one after another from the buffer's start, as f32 or, with
+//! [`Precision::F64`] on a device with `SHADER_F64`, f64 ("floats" below are elements of that
+//! type). Per matrix, in the chosen [`MatrixLayout`]:
 //!
 //! | layout | 2×2 floats | 3×3 floats | element `(r, c)` at |
 //! |---|---|---|---|
@@ -23,9 +24,11 @@
 //!
 //! WGSL pads each column of a `mat3x3<f32>` to 16 bytes in storage, so an
 //! `array<mat3x3<f32>>` is `ColMajorPadded` (48 bytes per matrix); `mat2x2<f32>` has no
-//! padding (16 bytes). Singular values are packed (`n` floats per matrix). For the SVD the
-//! `u` buffer receives U and the `v` buffer receives V (not Vᵀ), both in the output layout;
-//! note that V in column-major order is Vᵀ in row-major order. The optional `info` buffer
+//! padding (16 bytes). The same holds for `mat3x3<f64>` (columns padded to 4 doubles, 96
+//! bytes) and `mat2x2<f64>` (32 bytes). Singular values are packed (`n` floats per matrix). For the SVD the
+//! `u` buffer receives U and the `v` buffer receives V (not Vᵀ), both in the output layout,
+//! except that with the `RowMajor` output layout the `v` buffer holds V column-major, which
+//! is Vᵀ row-major (numpy's `vh`, as the host path returns it). The optional `info` buffer
 //! receives 16 bytes per matrix: `status: u32` (0 converged, 2 non-finite input), `sweeps: u32`,
 //! two reserved words.
 
@@ -37,8 +40,38 @@ use super::errors::ErrorCatcher;
 use super::kernel::{Entry, Product, SmallLayout};
 use super::select::{ZeroCopyRequest, select_zero_copy};
 
+use super::kernel::Scalar;
 use crate::error::{Error, Result};
 use crate::options::SignConvention;
+
+/// The element type of the matrices in a caller's buffers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// `f32` (WGSL `f32`, `mat3x3<f32>`).
+    #[default]
+    F32,
+    /// `f64` (WGSL `f64`); needs `wgpu::Features::SHADER_F64` ([`Gpu::supports_f64`]).
+    F64,
+}
+
+impl Precision {
+    /// Bytes per element: 4 or 8.
+    #[inline]
+    #[must_use]
+    pub fn bytes(self) -> u64 {
+        match self {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        }
+    }
+
+    fn scalar(self) -> Scalar {
+        match self {
+            Precision::F32 => Scalar::F32,
+            Precision::F64 => Scalar::F64,
+        }
+    }
+}
 
 /// How 2×2 and 3×3 matrices are laid out in a caller's buffer (see the module docs).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -66,11 +99,18 @@ impl MatrixLayout {
         }
     }
 
-    /// Bytes per `n×n` matrix in this layout (`n` = 2 or 3).
+    /// Bytes per `n×n` f32 matrix in this layout (`n` = 2 or 3).
     #[inline]
     #[must_use]
     pub fn matrix_bytes(self, n: u32) -> u64 {
-        4 * u64::from(self.code().stride(n))
+        self.matrix_bytes_as(n, Precision::F32)
+    }
+
+    /// Bytes per `n×n` matrix of `precision` in this layout (`n` = 2 or 3).
+    #[inline]
+    #[must_use]
+    pub fn matrix_bytes_as(self, n: u32, precision: Precision) -> u64 {
+        precision.bytes() * u64::from(self.code().stride(n))
     }
 }
 
@@ -85,15 +125,18 @@ pub struct SmallBatch {
     pub input_layout: MatrixLayout,
     /// Layout of the output matrices (U, V, R, S).
     pub output_layout: MatrixLayout,
+    /// Element type of every buffer (input, σ, U, V, R, S).
+    pub precision: Precision,
 }
 
 /// Where [`Gpu::encode_svd`] writes. Every buffer needs `BufferUsages::STORAGE`.
 #[derive(Clone, Copy, Debug)]
 pub struct SvdTargets<'a> {
-    /// Singular values, `count·n` floats.
+    /// Singular values, `count·n` floats (of the batch's [`Precision`]).
     pub s: &'a wgpu::Buffer,
     /// `(U, V)` buffers — **V, not Vᵀ** as the host API returns (V in column-major order is
-    /// Vᵀ in row-major order) — each in the output layout, or `None` for values only.
+    /// Vᵀ in row-major order) — each in the output layout (with `RowMajor` output, V
+    /// column-major, i.e. Vᵀ row-major), or `None` for values only.
     pub vectors: Option<(&'a wgpu::Buffer, &'a wgpu::Buffer)>,
     /// Per-matrix info (16 bytes each), or `None`.
     pub info: Option<&'a wgpu::Buffer>,
@@ -119,7 +162,8 @@ impl Gpu {
     /// # Errors
     /// [`Error::InvalidOption`] if `n` is not 2 or 3, `count` is 0, a buffer lacks
     /// `STORAGE` usage or is too small, or the rotation convention is combined with values
-    /// only; [`Error::Gpu`] if pipeline creation fails.
+    /// only; [`Error::MissingFeature`] for [`Precision::F64`] on a device without
+    /// `SHADER_F64`; [`Error::Gpu`] if pipeline creation fails.
     pub fn encode_svd(
         &self,
         encoder: &mut wgpu::CommandEncoder,
@@ -140,6 +184,7 @@ impl Gpu {
             vectors: u.is_some(),
             info: targets.info.is_some(),
             lanes: None,
+            scalar: batch.precision.scalar(),
         };
         if request.rotation && u.is_none() {
             return Err(Error::InvalidOption(
@@ -147,7 +192,7 @@ impl Gpu {
             ));
         }
         let n = batch.n;
-        let sigma_bytes = 4 * u64::from(n) * u64::from(batch.count);
+        let sigma_bytes = batch.precision.bytes() * u64::from(n) * u64::from(batch.count);
         self.encode_small(
             encoder,
             input,
@@ -188,6 +233,7 @@ impl Gpu {
             vectors: true,
             info: targets.info.is_some(),
             lanes: None,
+            scalar: batch.precision.scalar(),
         };
         self.encode_small(
             encoder,
@@ -218,6 +264,12 @@ impl Gpu {
                 batch.count
             )));
         }
+        if batch.precision == Precision::F64 && !self.supports_f64() {
+            return Err(Error::MissingFeature(format!(
+                "SHADER_F64 (f64 arithmetic in shaders): {} does not offer it",
+                self.adapter_info().name
+            )));
+        }
         let count = u64::from(batch.count);
         let check = |what: &str, buffer: &wgpu::Buffer, needed: u64| {
             if !buffer.usage().contains(wgpu::BufferUsages::STORAGE) {
@@ -233,8 +285,13 @@ impl Gpu {
             }
             Ok(())
         };
-        check("input", input, count * batch.input_layout.matrix_bytes(n))?;
-        let matrix_bytes = count * batch.output_layout.matrix_bytes(n);
+        let precision = batch.precision;
+        check(
+            "input",
+            input,
+            count * batch.input_layout.matrix_bytes_as(n, precision),
+        )?;
+        let matrix_bytes = count * batch.output_layout.matrix_bytes_as(n, precision);
         for (what, output) in ["sigma", "first output", "second output"]
             .iter()
             .zip(&outputs)
@@ -369,6 +426,7 @@ mod tests {
                 count,
                 input_layout: MatrixLayout::RowMajor,
                 output_layout: MatrixLayout::RowMajor,
+                precision: Precision::F32,
             };
             let run = |lanes: u32, product: Product| {
                 let output = |bytes: u64| {
@@ -397,6 +455,7 @@ mod tests {
                     vectors: true,
                     info: true,
                     lanes: Some(lanes),
+                    scalar: Scalar::F32,
                 };
                 let mut encoder = device.create_command_encoder(&Default::default());
                 let sigma =

@@ -31,6 +31,15 @@ impl Scalar {
         }
     }
 
+    /// The WGSL type: `f32` or `f64`.
+    #[inline]
+    pub(crate) fn wgsl_name(self) -> &'static str {
+        match self {
+            Scalar::F32 => "f32",
+            Scalar::F64 => "f64",
+        }
+    }
+
     /// The kernels' scalar for element type `T`.
     pub(crate) fn of<T: crate::element::Element>() -> Self {
         if T::BYTES == 8 {

@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 pub(crate) use context::no_gpu_device_node;
 pub use context::{AdapterSummary, list_adapters};
 pub use disk_cache::CACHE_DIR_VAR;
-pub use encode::{MatrixLayout, PolarTargets, SmallBatch, SvdTargets};
+pub use encode::{MatrixLayout, PolarTargets, Precision, SmallBatch, SvdTargets};
 pub use plan::{DEFAULT_MAX_CHUNK_BYTES, PlanLimits};
 
 use crate::batch::MatrixBatch;
@@ -310,7 +310,7 @@ impl Gpu {
         let svd_opts = crate::polar::svd_options(batch)?;
         let mut f = std::mem::take(out).into_factors();
         let n = batch.rows();
-        let result = if (n == 2 || n == 3) && kernel::Scalar::of::<T>() == kernel::Scalar::F32 {
+        let result = if n == 2 || n == 3 {
             // The dedicated kernel forms R and S itself.
             let product = Product::Polar {
                 with_s: !opts.rotation_only,

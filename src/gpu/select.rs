@@ -145,19 +145,9 @@ pub(crate) fn select(
     // computes polar decompositions and the rotation convention on the GPU.
     let small_shape = m == n && (m == 2 || m == 3);
     let needs_small = product != Product::Svd;
-    if scalar == Scalar::F64 && (wanted == KernelFamily::Small || needs_small) {
-        return Err(Error::InvalidOption(
-            "the dedicated 2×2/3×3 kernel has no f64 variant yet; f64 2×2 and 3×3 matrices run \
-             in the per-invocation family"
-                .into(),
-        ));
-    }
     if wanted == KernelFamily::Small
         || needs_small
-        || (wanted == KernelFamily::Auto
-            && small_shape
-            && !custom_tolerance
-            && scalar == Scalar::F32)
+        || (wanted == KernelFamily::Auto && small_shape && !custom_tolerance)
     {
         if !small_shape {
             return Err(Error::InvalidOption(format!(
@@ -363,6 +353,8 @@ pub(crate) struct ZeroCopyRequest {
     /// Matrices per invocation; `None` (every caller but the lane-equivalence test): by the
     /// device ([`small_lanes`]).
     pub lanes: Option<u32>,
+    /// The element type of the caller's buffers.
+    pub scalar: Scalar,
 }
 
 /// The dedicated kernel for a zero-copy call: lanes by device, `vec4` stores where the count
@@ -381,7 +373,7 @@ pub(crate) fn select_zero_copy(req: &ZeroCopyRequest, adapter: &wgpu::AdapterInf
         family: Family::Small,
         team: 1,
         workgroup: PER_INVOCATION_WORKGROUP,
-        scalar: Scalar::F32,
+        scalar: req.scalar,
         small: Some(SmallSpec {
             rotation: req.rotation,
             product: req.product,

@@ -17,12 +17,13 @@
 
 use std::fmt::Write as _;
 
-use super::kernel::{Product, SmallLayout, SmallSpec};
+use super::kernel::{Product, Scalar, SmallLayout, SmallSpec};
 
-/// The generated WGSL of the dedicated kernel for `spec` and `n×n` matrices, writing U and V
-/// (or R and S) when `vectors`.
-pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool) -> String {
+/// The generated WGSL of the dedicated kernel for `spec` and `n×n` matrices of `scalar`,
+/// writing U and V (or R and S) when `vectors`.
+pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool, scalar: Scalar) -> String {
     let lanes = spec.lanes;
+    let real = scalar.wgsl_name();
     let ty = |scalar: &str| {
         if lanes == 1 {
             scalar.to_string()
@@ -32,10 +33,10 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool) -> Stri
     };
     let component = if lanes == 1 { "" } else { "[l]" };
     let mut s = format!("const LANES: u32 = {lanes}u;\n");
-    for (alias, scalar) in [("f", "f32"), ("u", "u32"), ("i", "i32"), ("b", "bool")] {
+    for (alias, scalar) in [("f", real), ("u", "u32"), ("i", "i32"), ("b", "bool")] {
         let _ = writeln!(s, "alias bsvd_{alias} = {};", ty(scalar));
     }
-    for (alias, scalar) in [("f", "f32"), ("u", "u32"), ("b", "bool")] {
+    for (alias, scalar) in [("f", real), ("u", "u32"), ("b", "bool")] {
         let _ = writeln!(
             s,
             "fn bsvd_lane_{alias}(x: bsvd_{alias}, l: u32) -> {scalar} {{ return x{component}; }}"
@@ -44,12 +45,15 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool) -> Stri
 
     // Bindings: outputs as vec4 words for vector stores (component writes otherwise).
     let word = if spec.vector_stores {
-        "vec4<f32>"
+        format!("vec4<{real}>")
     } else {
-        "f32"
+        real.to_string()
     };
     s.push_str("@group(0) @binding(0) var<uniform> params: Params;\n");
-    s.push_str("@group(0) @binding(1) var<storage, read> a_in: array<f32>;\n");
+    let _ = writeln!(
+        s,
+        "@group(0) @binding(1) var<storage, read> a_in: array<{real}>;"
+    );
     for (binding, name) in [(2, "s_out"), (3, "u_out"), (4, "vt_out")] {
         let _ = writeln!(
             s,
@@ -60,7 +64,7 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool) -> Stri
         } else {
             format!("{name}[f] = x;")
         };
-        let _ = writeln!(s, "fn small_put_{name}(f: u32, x: f32) {{ {put} }}");
+        let _ = writeln!(s, "fn small_put_{name}(f: u32, x: {real}) {{ {put} }}");
     }
     // The report: a MatrixInfo (16 bytes) as one word, or a packed u32 per matrix (as vec4
     // words of four matrices with vector stores).
@@ -99,7 +103,7 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool) -> Stri
     s.push_str("fn small_store_lanes(first: u32, x: SmallLanes) {\n");
     if spec.vector_stores {
         s.push_str("    let q = first / 4u;\n");
-        vector_stores(spec, n, vectors, &mut s);
+        vector_stores(spec, n, vectors, real, &mut s);
     } else {
         s.push_str("    small_store(first, small_lane(x, 0u));\n");
         for l in 1..lanes {
@@ -116,7 +120,7 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool) -> Stri
 /// The `vec4` stores of four consecutive matrices (`q` = first matrix / 4, `x` their
 /// `SmallLanes`): word `k` of an output holds floats `4k … 4k+3` of the four matrices'
 /// `4·stride` consecutive floats, each a known element of a known lane.
-fn vector_stores(spec: &SmallSpec, n: u32, vectors: bool, s: &mut String) {
+fn vector_stores(spec: &SmallSpec, n: u32, vectors: bool, real: &str, s: &mut String) {
     let polar = matches!(spec.product, Product::Polar { .. });
     let with_second = !matches!(spec.product, Product::Polar { with_s: false });
     let stride = spec.output.stride(n);
@@ -141,7 +145,7 @@ fn vector_stores(spec: &SmallSpec, n: u32, vectors: bool, s: &mut String) {
                 .collect();
             let _ = writeln!(
                 s,
-                "    {out}[q * {stride}u + {k}u] = vec4<f32>({});",
+                "    {out}[q * {stride}u + {k}u] = vec4<{real}>({});",
                 parts.join(", ")
             );
         }
@@ -156,7 +160,7 @@ fn vector_stores(spec: &SmallSpec, n: u32, vectors: bool, s: &mut String) {
                 .collect();
             let _ = writeln!(
                 s,
-                "    s_out[q * {n}u + {k}u] = vec4<f32>({});",
+                "    s_out[q * {n}u + {k}u] = vec4<{real}>({});",
                 parts.join(", ")
             );
         }

@@ -20,6 +20,8 @@ const BINDINGS: &str = include_str!("../../shaders/jacobi_bindings.wgsl");
 const FINALIZE: &str = include_str!("../../shaders/jacobi_finalize.wgsl");
 const WORKGROUP_KERNEL: &str = include_str!("../../shaders/jacobi_workgroup.wgsl");
 const SMALL_SVD_CORE: &str = include_str!("../../shaders/small_svd.wgsl");
+const SMALL_SCALAR_F32: &str = include_str!("../../shaders/small_scalar_f32.wgsl");
+const SMALL_SCALAR_F64: &str = include_str!("../../shaders/small_scalar_f64.wgsl");
 const SMALL_BATCH: &str = include_str!("../../shaders/small_batch.wgsl");
 const MULTI_DISPATCH: &str = include_str!("../../shaders/jacobi_global.wgsl");
 const QR_PRECONDITION: &str = include_str!("../../shaders/qr_global.wgsl");
@@ -31,6 +33,14 @@ impl Scalar {
         match self {
             Scalar::F32 => PRELUDE_F32,
             Scalar::F64 => PRELUDE_F64,
+        }
+    }
+
+    /// The dedicated kernel's scalar (`bsvd_s` and its helpers, see `small_svd.wgsl`).
+    pub(crate) fn small_prelude(self) -> &'static str {
+        match self {
+            Scalar::F32 => SMALL_SCALAR_F32,
+            Scalar::F64 => SMALL_SCALAR_F64,
         }
     }
 }
@@ -105,10 +115,12 @@ impl JacobiKernel {
                     &self.small.expect("the dedicated kernel has its settings"),
                     self.a_n,
                     self.vectors.wanted(),
+                    self.scalar,
                 );
                 &[
                     ("shared", COMMON),
                     ("lanes (generated)", &lane_code),
+                    ("small scalar", self.scalar.small_prelude()),
                     ("small_svd.wgsl", SMALL_SVD_CORE),
                     ("kernel", SMALL_BATCH),
                 ]
@@ -220,11 +232,11 @@ mod tests {
                 req.scalar = Scalar::F64;
                 let k = select(&req, &limits, &gpu(8)).unwrap();
                 assert_eq!(k.scalar, Scalar::F64);
-                assert_ne!(
-                    k.family,
-                    Family::Small,
-                    "{m}×{n}: no f64 dedicated kernel yet"
-                );
+                assert_eq!(k.family == Family::Small, m == n && m <= 3, "{m}×{n}");
+                if k.family == Family::Small {
+                    // Covered with every layout, product and lane count below.
+                    continue;
+                }
                 let mut variants = vec![
                     JacobiKernel {
                         family: Family::Workgroup,
@@ -313,11 +325,16 @@ mod tests {
         }
     }
 
+    /// Every variant of the dedicated kernel in both scalars validates, and the f64 ones call
+    /// only the basic builtins (as [`f64_kernels_validate_and_use_only_basic_builtins`]).
     #[test]
     fn small_kernel_variants_are_valid_wgsl() {
         let limits = wgpu::Limits::default();
-        for n in [2, 3] {
-            let req = request(
+        for (n, scalar) in [2, 3]
+            .into_iter()
+            .flat_map(|n| [Scalar::F32, Scalar::F64].map(move |s| (n, s)))
+        {
+            let mut req = request(
                 n,
                 n,
                 Layout::RowMajor,
@@ -325,7 +342,9 @@ mod tests {
                 30,
                 KernelFamily::Small,
             );
+            req.scalar = scalar;
             let k = select(&req, &limits, &gpu(32)).unwrap();
+            assert_eq!((k.family, k.scalar), (Family::Small, scalar));
             let layouts = [
                 SmallLayout::RowMajor,
                 SmallLayout::ColMajor,
@@ -357,7 +376,42 @@ mod tests {
                     }),
                     ..k
                 };
-                validate(&k);
+                let used = math_builtins(&validate(&k));
+                if scalar == Scalar::F64 {
+                    let allowed = ["Abs", "Min", "Max", "Sqrt", "Fma"];
+                    let bad: Vec<_> = used
+                        .iter()
+                        .filter(|f| !allowed.contains(&f.as_str()))
+                        .collect();
+                    assert!(bad.is_empty(), "{k:?} calls {bad:?}");
+                }
+            }
+        }
+    }
+
+    /// The exported WGSL (`batched_svd::wgsl`) validates as a module of its own, in f32, and in
+    /// f64 with the basic builtins only.
+    #[test]
+    fn exported_wgsl_is_valid() {
+        for (src, caps) in [
+            (crate::wgsl::SMALL_SVD, naga::valid::Capabilities::empty()),
+            (
+                crate::wgsl::SMALL_SVD_F64,
+                naga::valid::Capabilities::FLOAT64,
+            ),
+        ] {
+            let module = naga::front::wgsl::parse_str(src)
+                .unwrap_or_else(|e| panic!("{}", e.emit_to_string(src)));
+            naga::valid::Validator::new(naga::valid::ValidationFlags::all(), caps)
+                .validate(&module)
+                .unwrap_or_else(|e| panic!("{e:?}"));
+            if caps.contains(naga::valid::Capabilities::FLOAT64) {
+                let used = math_builtins(&module);
+                assert!(
+                    used.iter()
+                        .all(|f| ["Abs", "Min", "Max", "Sqrt"].contains(&f.as_str())),
+                    "SMALL_SVD_F64 calls {used:?}"
+                );
             }
         }
     }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use batched_svd::wgpu;
 use batched_svd::wgpu::util::DeviceExt as _;
 use batched_svd::{
-    Gpu, MatrixLayout, PolarTargets, SignConvention, SmallBatch, SvdTargets, Vectors,
+    Gpu, MatrixLayout, PolarTargets, Precision, SignConvention, SmallBatch, SvdTargets, Vectors,
 };
 
 /// What one resident case decomposes.
@@ -65,6 +65,7 @@ impl<'g> Resident<'g> {
                 count: u32::try_from(count).map_err(|_| "batch too large".to_string())?,
                 input_layout: MatrixLayout::RowMajor,
                 output_layout: MatrixLayout::RowMajor,
+                precision: Precision::F32,
             },
             input: device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("bench resident input"),
