@@ -309,15 +309,31 @@ class Solver:
         The GPU adapter: an index into ``adapters()`` or a case-insensitive substring of its
         name. By default the library picks the best one, honouring ``WGPU_ADAPTER_NAME`` and
         ``WGPU_BACKEND``. Giving one (or ``backend="gpu"``) creates the device now.
+    max_chunk_bytes : int
+        Soft cap per GPU buffer (default 4 MiB, as the command-line tool's): larger batches
+        are uploaded and decomposed in chunks of about this size, so the device holds about
+        ten such buffers beyond the arrays (on a software adapter that is host memory).
+
+    Batches of little work (``count·m·n·min(m, n) <= 4096``, e.g. up to 128 3×3 matrices)
+    run on one CPU thread for ``"auto"`` and ``"cpu"``: a GPU submission (about 100 µs) or
+    splitting over threads would cost more than the whole decomposition.
 
     A solver is thread-safe: calls from several threads run concurrently, each with the GIL
     released. ``last_info`` is the ``Info`` of the call that finished last.
     """
 
-    def __init__(self, backend: str = "auto", adapter: Union[int, str, None] = None) -> None:
+    def __init__(
+        self,
+        backend: str = "auto",
+        adapter: Union[int, str, None] = None,
+        *,
+        max_chunk_bytes: int = 4 << 20,
+    ) -> None:
         if not isinstance(backend, str):
             raise ValueError(f"backend must be 'auto', 'gpu' or 'cpu', not {backend!r}")
-        self._engine = _native.Engine(backend, adapter)
+        if isinstance(max_chunk_bytes, bool) or operator.index(max_chunk_bytes) < 1:
+            raise ValueError(f"max_chunk_bytes must be a positive integer, got {max_chunk_bytes!r}")
+        self._engine = _native.Engine(backend, adapter, operator.index(max_chunk_bytes))
         self._last_info: Optional[Info] = None
 
     def __repr__(self) -> str:
