@@ -23,6 +23,9 @@ const MAGIC: &[u8; 6] = b"\x93NUMPY";
 /// only guards against allocating absurd amounts for a corrupt length field.
 const MAX_HEADER_BYTES: usize = 1 << 20;
 
+/// Bytes of data allocated at a time when the input's length is not known (a pipe).
+const STREAM_BLOCK_BYTES: usize = 1 << 20;
+
 /// The elements of an array in the type they are computed in: float32 files stay `f32`;
 /// float64, integer and bool files become `f64`, as numpy's `linalg` computes them.
 #[derive(Debug)]
@@ -95,7 +98,27 @@ impl Input {
 /// dtype (named), fewer than 2 dimensions, a size that overflows, truncated data, or memory
 /// that cannot be allocated.
 pub fn read_input(path: &Path) -> Result<Input, CliError> {
-    let raw = read_raw(path)?;
+    input_of(read_raw(path)?, path)
+}
+
+/// As [`read_input`], from the `.npy` bytes of `reader`; `path` only names the input in
+/// messages. `len` is the number of bytes `reader` holds, when known (a file's length): a
+/// header whose shape needs more data is then an error before anything is allocated. When it
+/// is `None` (a pipe), the data is read in blocks, so that a shape larger than the data
+/// allocates no more than the data read before the error.
+///
+/// # Errors
+/// As [`read_input`].
+pub fn read_input_from(
+    reader: impl Read,
+    len: Option<u64>,
+    path: &Path,
+) -> Result<Input, CliError> {
+    input_of(read_raw_from(reader, len, path)?, path)
+}
+
+/// The input batch of the array `raw`, which needs at least two dimensions.
+fn input_of(raw: Raw, path: &Path) -> Result<Input, CliError> {
     let rank = raw.shape.len();
     if rank < 2 {
         let plural = if rank == 1 { "" } else { "s" };
@@ -144,7 +167,16 @@ fn read_raw(path: &Path) -> Result<Raw, CliError> {
         .ok()
         .filter(std::fs::Metadata::is_file)
         .map(|m| m.len());
-    let mut reader = BufReader::with_capacity(1 << 20, file);
+    read_raw_from(BufReader::with_capacity(1 << 20, file), file_len, path)
+}
+
+/// Reads the header and the data of the `.npy` bytes of `reader`, which holds `file_len`
+/// bytes when that is known.
+fn read_raw_from(
+    mut reader: impl Read,
+    file_len: Option<u64>,
+    path: &Path,
+) -> Result<Raw, CliError> {
     let header_bytes = read_header_bytes(&mut reader, path)?;
     precheck_shape(&header_bytes, path)?;
     let header = NpyHeader::from_reader(&header_bytes[..])
@@ -166,11 +198,18 @@ fn read_raw(path: &Path) -> Result<Raw, CliError> {
     if let Some(len) = file_len {
         check_data_length(len, header_bytes.len(), total, size, path)?;
     }
+    // With the length checked, the data is read in one block; otherwise in blocks of
+    // `STREAM_BLOCK_BYTES`, allocated as they arrive.
+    let block = if file_len.is_some() {
+        usize::MAX
+    } else {
+        STREAM_BLOCK_BYTES
+    };
     let endianness = type_str.endianness();
     let values = match kind {
-        Kind::F32 => Values::F32(read_floats(&mut reader, total, endianness, path)?),
-        Kind::F64 => Values::F64(read_floats(&mut reader, total, endianness, path)?),
-        Kind::Converted => Values::F64(read_converted(&mut reader, total, &type_str, path)?),
+        Kind::F32 => Values::F32(read_floats(&mut reader, total, endianness, block, path)?),
+        Kind::F64 => Values::F64(read_floats(&mut reader, total, endianness, block, path)?),
+        Kind::Converted => Values::F64(read_converted(&mut reader, total, &type_str, block, path)?),
     };
     Ok(Raw {
         values,
@@ -390,16 +429,42 @@ fn read_bytes(reader: &mut impl Read, bytes: &mut [u8], path: &Path) -> Result<(
     })
 }
 
-/// Reads `total` floats of type `T` in the given byte order.
+/// Reads `total` elements of type `T` as they are in the file, allocating at most `block`
+/// bytes ahead of the data read (so that a stream shorter than its header says is a
+/// truncation error after at most `block` bytes more than it holds).
+fn read_elements<T: bytemuck::Pod + Default>(
+    reader: &mut impl Read,
+    total: usize,
+    block: usize,
+    path: &Path,
+) -> Result<Vec<T>, CliError> {
+    let per_block = (block / std::mem::size_of::<T>().max(1)).max(1);
+    let mut data = allocate::<T>(total.min(per_block), path)?;
+    while data.len() < total {
+        let start = data.len();
+        let end = start + (total - start).min(per_block);
+        // Amortised growth: the capacity at most doubles past what the data needs.
+        data.try_reserve(end - start).map_err(|_| {
+            CliError::other(format!(
+                "cannot allocate memory for the {total} elements of '{}'",
+                path.display()
+            ))
+        })?;
+        data.resize(end, T::default());
+        read_bytes(reader, bytemuck::cast_slice_mut(&mut data[start..]), path)?;
+    }
+    Ok(data)
+}
+
+/// Reads `total` floats of type `T` in the given byte order (`block` as [`read_elements`]).
 fn read_floats<T: bytemuck::Pod + Default>(
     reader: &mut impl Read,
     total: usize,
     endianness: Endianness,
+    block: usize,
     path: &Path,
 ) -> Result<Vec<T>, CliError> {
-    let mut data = allocate::<T>(total, path)?;
-    data.resize(total, T::default());
-    read_bytes(reader, bytemuck::cast_slice_mut(&mut data), path)?;
+    let mut data = read_elements::<T>(reader, total, block, path)?;
     let native = Endianness::of_machine();
     if endianness != native && endianness != Endianness::Irrelevant {
         let size = std::mem::size_of::<T>();
@@ -411,17 +476,16 @@ fn read_floats<T: bytemuck::Pod + Default>(
 }
 
 /// Reads `total` integers or bools of type `ts` as `f64` (integers beyond 2⁵³ round, as
-/// numpy's conversion does).
+/// numpy's conversion does; `block` as [`read_elements`]).
 fn read_converted(
     reader: &mut impl Read,
     total: usize,
     ts: &TypeStr,
+    block: usize,
     path: &Path,
 ) -> Result<Vec<f64>, CliError> {
     let size = ts.size_field() as usize;
-    let mut bytes = allocate::<u8>(total * size, path)?;
-    bytes.resize(total * size, 0);
-    read_bytes(reader, &mut bytes, path)?;
+    let bytes = read_elements::<u8>(reader, total * size, block, path)?;
     let little = ts.endianness() != Endianness::Big;
     let shift = 64 - 8 * size as u32;
     let mut out = allocate::<f64>(total, path)?;
@@ -512,7 +576,24 @@ pub struct Array {
 /// # Errors
 /// As [`read_input`], without the rank requirement.
 pub fn read_array(path: &Path) -> Result<Array, CliError> {
-    let raw = read_raw(path)?;
+    array_of(read_raw(path)?, path)
+}
+
+/// As [`read_array`], from the `.npy` bytes of `reader` (`len` and `path` as
+/// [`read_input_from`]).
+///
+/// # Errors
+/// As [`read_array`].
+pub fn read_array_from(
+    reader: impl Read,
+    len: Option<u64>,
+    path: &Path,
+) -> Result<Array, CliError> {
+    array_of(read_raw_from(reader, len, path)?, path)
+}
+
+/// The array `raw` in C order.
+fn array_of(raw: Raw, path: &Path) -> Result<Array, CliError> {
     let values = if raw.fortran_order {
         fortran_to_c(raw.values, &raw.shape, path)?
     } else {

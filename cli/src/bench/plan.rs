@@ -57,7 +57,7 @@ pub(crate) const WORK_PER_CASE: f64 = 4e9;
 
 /// The element type of a case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Dtype {
+pub enum Dtype {
     F32,
     F64,
 }
