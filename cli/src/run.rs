@@ -1,7 +1,9 @@
 //! The one compute-and-write path of `svd`, `pinv`, `lstsq` and `polar`: read and validate
 //! the inputs, prepare the output directory, compute through the engine interface
-//! ([`batched_svd::Solver`]), write every array and `report.json` under temporary names, and
-//! rename them all at once.
+//! ([`batched_svd::Solver`]), write every array and `report.json` into the output staging,
+//! and make them all appear at once (see `outdir.rs`).
+
+mod memory;
 
 use std::borrow::Cow;
 use std::path::Path;
@@ -91,6 +93,7 @@ struct Outcome<'a> {
 /// output directory then.
 pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     let start = Instant::now();
+    memory::check_inputs(&args.inputs)?;
     let mut input = npy::read_input(&args.inputs[0])?;
     let mut rhs = match args.operation {
         Operation::Lstsq { .. } => Some(read_rhs(&input, &args.inputs[1])?),
