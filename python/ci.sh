@@ -26,11 +26,12 @@ fi
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install -q --upgrade pip
 "$VENV/bin/pip" install -q ".[dask]" pytest
-"$VENV/bin/python" -c "import batched_svd, sys; print('batched_svd', batched_svd.__version__, 'on Python', sys.version.split()[0])"
+# (From another directory: here `import batched_svd` would find the sources, not the install.)
+(cd "$VENV" && "$VENV/bin/python" -c "import batched_svd, sys; print('batched_svd', batched_svd.__version__, 'on Python', sys.version.split()[0])")
 # The tests import the installed package, not the sources next to them.
 (cd tests && "$VENV/bin/python" -m pytest -q -p no:cacheprovider -p no:logging .)
 # The README's Python example, as a new user would run it.
-(cd /tmp && "$VENV/bin/python" - <<'PY'
+(cd "$VENV" && "$VENV/bin/python" - <<'PY'
 import numpy as np
 import batched_svd as bs
 
