@@ -198,6 +198,9 @@ fn read_raw_from(
     if let Some(len) = file_len {
         check_data_length(len, header_bytes.len(), total, size, path)?;
     }
+    // The data as read, plus its float64 copy for integer and bool types.
+    let in_memory = total.saturating_mul(size + if kind == Kind::Converted { 8 } else { 0 });
+    crate::run::memory::check_array(path, shape, in_memory)?;
     // With the length checked, the data is read in one block; otherwise in blocks of
     // `STREAM_BLOCK_BYTES`, allocated as they arrive.
     let block = if file_len.is_some() {

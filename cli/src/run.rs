@@ -3,7 +3,7 @@
 //! ([`batched_svd::Solver`]), write every array and `report.json` into the output staging,
 //! and make them all appear at once (see `outdir.rs`).
 
-mod memory;
+pub(crate) mod memory;
 
 use std::borrow::Cow;
 use std::path::Path;

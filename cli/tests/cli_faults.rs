@@ -678,3 +678,43 @@ fn input_larger_than_memory_fails_before_allocating() {
     assert!(took < Duration::from_secs(5), "took {took:?}");
     assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
 }
+
+#[test]
+fn integer_input_larger_than_memory_as_float64_fails_before_allocating() {
+    let s = Scratch::new("faults_huge_int8");
+    // int8 data read as float64: a sparse file of 2/9 of the memory needs twice the memory.
+    let swap = {
+        let info = fs::read_to_string("/proc/meminfo").unwrap();
+        let line = info.lines().find(|l| l.starts_with("SwapTotal:")).unwrap();
+        line.split_whitespace()
+            .nth(1)
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            * 1024
+    };
+    let matrix_bytes = 1u64 << 20;
+    let count = (2 * (mem_total() + swap)).div_ceil(9 * matrix_bytes);
+    let input = s.path("huge_i1.npy");
+    write_raw_npy(&input, "'|i1'", &format!("({count}, 1024, 1024)"), &[]);
+    let header = fs::metadata(&input).unwrap().len();
+    let file = fs::OpenOptions::new().write(true).open(&input).unwrap();
+    if let Err(e) = file.set_len(header + count * matrix_bytes) {
+        println!("skipped: cannot make a sparse file of {count} MiB here: {e}");
+        return;
+    }
+    drop(file);
+    let out = s.path("out");
+    let started = Instant::now();
+    let (result, peak_kib) = run_measured(&svd_args(&input, &out, &[]));
+    let took = started.elapsed();
+    // The reader's check (the file itself may also exceed the memory free right now).
+    assert_error(&result, "huge_i1.npy'");
+    assert_error(&result, "of memory");
+    assert_error(&result, "nothing was allocated");
+    assert!(!out.exists());
+    let line = String::from_utf8_lossy(&result.stderr).trim().to_string();
+    println!("{line} ({took:?}, peak RSS {peak_kib} KiB)");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(peak_kib < 64 * 1024, "peak RSS {peak_kib} KiB");
+}

@@ -38,6 +38,37 @@ pub fn check_inputs(paths: &[PathBuf]) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Below this many bytes an array is not checked (no reading of `/proc` for small inputs,
+/// which keeps the fuzzing of the reader fast).
+const CHECKED_FROM_BYTES: usize = 64 << 20;
+
+/// Fails if an array of `shape` that takes `bytes` in memory once read (its data, and its
+/// float64 copy for integer and bool types) needs more than the memory available: called by
+/// the reader after the header, before anything is allocated.
+///
+/// # Errors
+/// Naming the file, its shape, the bytes it needs and the memory available.
+pub fn check_array(path: &Path, shape: &[u64], bytes: usize) -> Result<(), CliError> {
+    if bytes < CHECKED_FROM_BYTES {
+        return Ok(());
+    }
+    let Some(available) = available() else {
+        return Ok(());
+    };
+    let needed = u64::try_from(bytes).unwrap_or(u64::MAX);
+    if needed <= available {
+        return Ok(());
+    }
+    Err(CliError::other(format!(
+        "'{}' has shape {}, which needs {} of memory once read, more than the {} available; \
+         nothing was allocated",
+        path.display(),
+        crate::npy::format_shape(shape),
+        self::bytes(needed),
+        self::bytes(available)
+    )))
+}
+
 fn too_large(path: &Path, len: u64, available: u64) -> CliError {
     CliError::other(format!(
         "'{}' holds {} of data, more than the {} of memory available; nothing was allocated",
