@@ -301,6 +301,15 @@ fn full_disk_fails_cleanly_on_every_output() {
         let fresh = mount.0.join("fresh");
         let result = common::cli::run(&svd_args(&wide, &fresh, &[]));
         assert_failed_cleanly(&result, &fresh, None, Some(file), "No space left on device");
+        // OUTDIR that is the mount point itself: the per-file fallback, which cleans up too.
+        let root_before = snapshot(&mount.0);
+        let result = common::cli::run(&svd_args(&wide, &mount.0, &[]));
+        assert_error(&result, "No space left on device");
+        assert!(
+            snapshot(&mount.0) == root_before,
+            "mount point: {:?}",
+            entries(&mount.0)
+        );
         fs::remove_file(&filler).unwrap();
         hit.push(file);
     }
