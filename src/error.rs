@@ -67,8 +67,9 @@ pub enum Error {
         /// What the device offers.
         available: u64,
     },
-    /// The device could not allocate a buffer.
-    #[error("GPU out of memory: {0}")]
+    /// The device could not allocate a buffer, or the host could not allocate the results
+    /// (the message says which); nothing was computed.
+    #[error("out of memory: {0}")]
     OutOfMemory(String),
     /// The device was lost (driver reset, device removed, or destroyed).
     #[error("GPU device lost: {0}")]

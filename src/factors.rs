@@ -7,6 +7,8 @@
 //! give them back for the next call (`*_into` reuses the allocations).
 
 use crate::element::{Element, Real};
+use crate::error::{Error, Result};
+use crate::ops::checked_len;
 use crate::options::Vectors;
 use crate::report::{Engine, Report};
 
@@ -66,6 +68,11 @@ impl<T: Element> Factors<T> {
     /// `product`, keeping the allocations where they are large enough: factors reused across
     /// calls of one shape allocate (and page-fault) nothing. The values are left for the
     /// engine to overwrite; the report is reset.
+    ///
+    /// # Errors
+    /// [`Error::TooLarge`] when an output's length overflows `usize`, [`Error::OutOfMemory`]
+    /// when the host cannot allocate it (full vectors of wide or tall matrices can need far
+    /// more memory than the input: a 1×20 000 matrix has a 20 000×20 000 Vᵀ).
     pub(crate) fn reshape(
         &mut self,
         batch_shape: &[usize],
@@ -73,19 +80,22 @@ impl<T: Element> Factors<T> {
         vectors: Vectors,
         product: Product,
         engine: Engine,
-    ) {
+    ) -> Result<()> {
         let vectors = product.vectors(vectors);
-        self.report.reshape(batch_shape, m, n, engine);
-        let count = self.report.count();
-        self.product = product;
-        self.vectors = vectors;
-        fit(&mut self.sigma, count * m.min(n));
-        fit(&mut self.first, count * m * vectors.u_cols(m, n));
+        let count: usize = batch_shape.iter().product();
         let second = match product {
             Product::Polar { with_s: false } => 0,
-            _ => count * vectors.vt_rows(m, n) * n,
+            _ => checked_len(&[count, vectors.vt_rows(m, n), n])?,
         };
-        fit(&mut self.second, second);
+        let sigma = checked_len(&[count, m.min(n)])?;
+        let first = checked_len(&[count, m, vectors.u_cols(m, n)])?;
+        fit(&mut self.sigma, sigma)?;
+        fit(&mut self.first, first)?;
+        fit(&mut self.second, second)?;
+        self.report.reshape(batch_shape, m, n, engine);
+        self.product = product;
+        self.vectors = vectors;
+        Ok(())
     }
 
     /// `(m, n)` of each input matrix.
@@ -144,9 +154,9 @@ impl<T: Real> Factors<T> {
         vectors: Vectors,
         product: Product,
         engine: Engine,
-    ) {
+    ) -> Result<()> {
         let (m, n) = (batch.rows(), batch.cols());
-        self.reshape(batch.batch_shape(), (m, n), vectors, product, engine);
+        self.reshape(batch.batch_shape(), (m, n), vectors, product, engine)?;
         self.report.info.fill(crate::report::MatrixInfo::CONVERGED);
         let identity = |v: &mut [T], size: usize| {
             for (e, x) in v.iter_mut().enumerate() {
@@ -157,6 +167,7 @@ impl<T: Real> Factors<T> {
         // Only full vectors have elements here (thin ones are m×0 and 0×n).
         identity(&mut self.first, m);
         identity(&mut self.second, n);
+        Ok(())
     }
 
     /// Turns the SVD factors of square matrices in the rotation sign convention (U in `first`,
@@ -196,12 +207,49 @@ impl<T: Real> Factors<T> {
 }
 
 /// Resizes `v` to `len` values, in place when its allocation is large enough; otherwise a new
-/// zeroed allocation (`vec!` of zeros gets pages the OS zeroes lazily, where `resize` would
-/// write every value before the solve overwrites it).
-pub(crate) fn fit<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
+/// zeroed allocation ([`zeroed_vec`]: pages the OS zeroes lazily, where `resize` would write
+/// every value before the solve overwrites it).
+///
+/// # Errors
+/// [`Error::OutOfMemory`] when the allocation fails.
+pub(crate) fn fit<T: bytemuck::Zeroable + Copy + Default>(
+    v: &mut Vec<T>,
+    len: usize,
+) -> Result<()> {
     if v.capacity() >= len {
         v.resize(len, T::default());
     } else {
-        *v = vec![T::default(); len];
+        *v = zeroed_vec(len)?;
     }
+    Ok(())
+}
+
+/// `len` zeros, as `vec![0; len]` (one zeroed allocation, pages faulted in lazily), but an
+/// allocation failure is [`Error::OutOfMemory`] instead of aborting the process.
+///
+/// # Errors
+/// [`Error::OutOfMemory`] when the allocator refuses; [`Error::TooLarge`] when `len` values
+/// exceed `isize::MAX` bytes.
+pub(crate) fn zeroed_vec<T: bytemuck::Zeroable>(len: usize) -> Result<Vec<T>> {
+    let layout = std::alloc::Layout::array::<T>(len).map_err(|_| {
+        Error::TooLarge(format!(
+            "{len} values of {} bytes exceed the address space",
+            std::mem::size_of::<T>()
+        ))
+    })?;
+    if layout.size() == 0 {
+        return Ok((0..len).map(|_| T::zeroed()).collect());
+    }
+    // SAFETY: `layout` has a non-zero size (checked above), as `alloc_zeroed` requires.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<T>();
+    if ptr.is_null() {
+        return Err(Error::OutOfMemory(format!(
+            "the results need {} bytes of host memory, which the allocator refused",
+            layout.size()
+        )));
+    }
+    // SAFETY: `ptr` was just allocated by the global allocator with the layout of `[T; len]`
+    // (so capacity `len` is right), and all-zero bytes are a valid `T` (`Zeroable`), so all
+    // `len` values are initialised.
+    Ok(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }

@@ -213,7 +213,7 @@ impl Cpu {
     ) -> Result<()> {
         opts.validate_for(batch.rows(), batch.cols())?;
         if batch.is_empty() {
-            f.fill_empty(batch, opts.vectors, product, Engine::Cpu);
+            f.fill_empty(batch, opts.vectors, product, Engine::Cpu)?;
             return Ok(());
         }
         let start = Instant::now();
@@ -224,7 +224,7 @@ impl Cpu {
             opts.vectors,
             product,
             Engine::Cpu,
-        );
+        )?;
         let threads = self.threads.min(count).max(1);
         // Fewer matrices than threads: faer parallelises inside each matrix instead.
         let inner = if count < self.threads {

@@ -40,7 +40,7 @@ impl ErrorCatcher {
         let oom = self.oom.pop();
         async move {
             if let Some(e) = oom.await {
-                return Err(Error::OutOfMemory(e.to_string()));
+                return Err(Error::OutOfMemory(format!("GPU: {e}")));
             }
             if let Some(e) = validation.await {
                 return Err(Error::Gpu(e.to_string()));

@@ -363,7 +363,9 @@ impl Gpu {
             .contains(wgpu::Features::SHADER_F64)
     }
 
-    /// Number of distinct pipelines compiled so far on this context.
+    /// Number of pipelines compiled so far on this context: one per distinct kernel (shape,
+    /// layout, vector mode, element type, family), however many threads first use it at once.
+    /// The cache keeps every one for the context's lifetime (no eviction).
     #[must_use]
     pub fn compiled_pipelines(&self) -> usize {
         self.shared.pipelines.len()
@@ -435,7 +437,39 @@ impl Gpu {
     }
 
     /// `err`, unless the device was lost, which is then the better explanation.
+    ///
+    /// wgpu reports a loss through the device-lost callback, which may run only at the next
+    /// poll: for errors a lost device causes, the device is polled once (without waiting) and
+    /// the flag read again. A caller's own device ([`Gpu::from_device`]) keeps the caller's
+    /// callback, so there a loss is recognised from wgpu's error text ("lost", "destroyed",
+    /// one of our resources "is invalid", a wait on a submission that did not succeed).
     fn lost_or(&self, err: Error) -> Error {
-        self.lost_message().map_or(err, Error::DeviceLost)
+        let device_error = matches!(
+            err,
+            Error::Gpu(_) | Error::BufferMap(_) | Error::Poll(_) | Error::OutOfMemory(_)
+        );
+        if !device_error {
+            return err;
+        }
+        if self.lost_message().is_none() {
+            let _ = self.device().poll(wgpu::PollType::Poll);
+        }
+        if let Some(msg) = self.lost_message() {
+            return Error::DeviceLost(msg);
+        }
+        if self.shared.lost.is_none() {
+            // Operations on a lost device are not validated any more (WebGPU reports a loss
+            // only through the callback), so what surfaces is a later use of a resource the
+            // lost device left invalid; on a healthy device a failed creation is caught by the
+            // creating call's error scope instead.
+            let text = err.to_string();
+            if ["lost", "destroyed", "is invalid", "successful submission"]
+                .iter()
+                .any(|w| text.contains(w))
+            {
+                return Error::DeviceLost(format!("the device was destroyed or lost ({text})"));
+            }
+        }
+        err
     }
 }

@@ -52,10 +52,17 @@ impl JacobiPipeline {
     }
 }
 
-/// Cache of compiled pipelines keyed by everything that changes the WGSL.
+/// Cache of compiled pipelines keyed by everything that changes the WGSL: one entry per
+/// distinct kernel ever used on the context, never evicted (the kernels a program uses are a
+/// small fixed set: shape, layout, vectors, element type).
 #[derive(Default)]
 pub(crate) struct PipelineCache {
     jacobi: Mutex<HashMap<JacobiKernel, Arc<JacobiPipeline>>>,
+    /// Held while compiling, so that callers racing for a new kernel compile it once (the
+    /// others wait, then find it). An async lock: the compile awaits its error scope.
+    compiling: futures::lock::Mutex<()>,
+    /// Pipelines compiled (one per distinct kernel).
+    builds: std::sync::atomic::AtomicUsize,
 }
 
 impl PipelineCache {
@@ -69,6 +76,11 @@ impl PipelineCache {
         if let Some(p) = self.lock().get(kernel) {
             return Ok(Arc::clone(p));
         }
+        let _compiling = self.compiling.lock().await;
+        // Another caller may have compiled it while this one waited.
+        if let Some(p) = self.lock().get(kernel) {
+            return Ok(Arc::clone(p));
+        }
         let catcher = ErrorCatcher::push(device);
         let built = build_jacobi(device, disk.map(|d| &d.cache), kernel);
         catcher.check().await?;
@@ -77,12 +89,14 @@ impl PipelineCache {
         }
         let built = Arc::new(built);
         self.lock().insert(*kernel, Arc::clone(&built));
+        self.builds
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(built)
     }
 
-    /// Number of compiled pipelines (for tests of reuse).
+    /// Number of pipelines compiled (each distinct kernel once; for tests of reuse).
     pub(crate) fn len(&self) -> usize {
-        self.lock().len()
+        self.builds.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JacobiKernel, Arc<JacobiPipeline>>> {

@@ -61,7 +61,22 @@ struct Submitted<'a> {
 /// Computes `product` of `batch` on `gpu` into the neutral factors `out` (σ, then U and Vᵀ,
 /// or for the dedicated kernel's polar decomposition R and S), which are reshaped for the
 /// batch (their allocations reused where large enough).
+///
+/// Any failure while the device is lost (destroyed, reset, removed) is reported as
+/// [`Error::DeviceLost`], whichever wgpu call noticed it first.
 pub(crate) async fn run<T: Real>(
+    gpu: &Gpu,
+    batch: &MatrixBatch<'_, T>,
+    opts: &SvdOptions,
+    product: Product,
+    out: &mut Factors<T>,
+) -> Result<()> {
+    run_on_device(gpu, batch, opts, product, out)
+        .await
+        .map_err(|e| gpu.lost_or(e))
+}
+
+async fn run_on_device<T: Real>(
     gpu: &Gpu,
     batch: &MatrixBatch<'_, T>,
     opts: &SvdOptions,
@@ -93,7 +108,7 @@ pub(crate) async fn run<T: Real>(
         )));
     }
     if batch.is_empty() {
-        out.fill_empty(batch, opts.vectors, product, Engine::Gpu);
+        out.fill_empty(batch, opts.vectors, product, Engine::Gpu)?;
         return Ok(());
     }
     let kernel = select(&request, &device.limits(), gpu.adapter_info())?;
@@ -164,7 +179,7 @@ pub(crate) async fn run<T: Real>(
         opts.vectors,
         product,
         Engine::Gpu,
-    );
+    )?;
     let job = Job {
         gpu,
         kernel,

@@ -54,7 +54,7 @@ pub fn low_rank<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<LowRank<T
     let t = truncate(out, cutoff)?;
     let (count, (m, n)) = (out.count(), out.shape());
     let len = super::checked_len(&[count, m, n])?;
-    let mut data = vec![T::default(); len];
+    let mut data = crate::factors::zeroed_vec::<T>(len)?;
     // `max(1)`: with m or n = 0 there is no element (and no chunk) to write.
     for (i, dst) in data.chunks_exact_mut((m * n).max(1)).enumerate() {
         t.reconstruct_into(i, |r, c, x| dst[r * n + c] = T::from_f64(x));

@@ -154,7 +154,7 @@ pub fn lstsq<T: Real>(
     require_non_negative("rcond", rcond)?;
     let cutoff = Cutoff::Relative(rcond);
     let r = b.r;
-    let mut x = vec![T::default(); super::checked_len(&[count, n, r])?];
+    let mut x = crate::factors::zeroed_vec::<T>(super::checked_len(&[count, n, r])?)?;
     let mut residuals = vec![0.0f64; count * r];
     let mut ranks = Vec::with_capacity(count);
     let mut report = svd.report().clone();

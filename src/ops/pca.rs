@@ -57,7 +57,7 @@ pub fn center<T: Real>(data: &MatrixBatch<'_, T>) -> Result<Centered<T>> {
         )));
     }
     let layout = data.layout();
-    let mut centred = vec![T::default(); super::checked_len(&[count, s, f])?];
+    let mut centred = crate::factors::zeroed_vec::<T>(super::checked_len(&[count, s, f])?)?;
     let mut means = vec![0.0f64; count * f];
     let mut total_variance = Vec::with_capacity(count);
     for b in 0..count {
@@ -261,7 +261,8 @@ impl<T: Real> Pca<T> {
         }
         let rows = data.rows();
         let layout = data.layout();
-        let mut out = vec![T::default(); super::checked_len(&[self.report.count, rows, p])?];
+        let mut out =
+            crate::factors::zeroed_vec::<T>(super::checked_len(&[self.report.count, rows, p])?)?;
         let mut centred = vec![0.0f64; f];
         for b in 0..self.report.count {
             let x = data.matrix_slice(b);
@@ -310,7 +311,8 @@ impl<T: Real> Pca<T> {
         }
         let rows = scores.rows();
         let layout = scores.layout();
-        let mut out = vec![T::default(); super::checked_len(&[self.report.count, rows, f])?];
+        let mut out =
+            crate::factors::zeroed_vec::<T>(super::checked_len(&[self.report.count, rows, f])?)?;
         let mut acc = vec![0.0f64; f];
         for b in 0..self.report.count {
             let z = scores.matrix_slice(b);

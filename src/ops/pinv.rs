@@ -62,7 +62,7 @@ pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> 
     require_non_negative("rcond", rcond)?;
     let cutoff = Cutoff::Relative(rcond);
     let len = super::checked_len(&[count, n, m])?;
-    let mut data = vec![T::default(); len];
+    let mut data = crate::factors::zeroed_vec::<T>(len)?;
     let mut ranks = Vec::with_capacity(count);
     let (uc, vr) = (out.u_cols(), out.vt_rows());
     // Scratch: row j of A⁺ (length m), and the scaled row of Vᵀ column j: vⱼₗ/σₗ.
