@@ -23,6 +23,7 @@
 pub mod args;
 pub mod bench;
 pub mod error;
+pub mod fault;
 pub mod info;
 pub mod npy;
 pub mod outdir;

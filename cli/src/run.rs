@@ -142,6 +142,7 @@ fn compute_and_write<T: Float>(
     let setup_start = Instant::now();
     let solver = Solver::new(args.backend)?.with_max_chunk_bytes(CLI_CHUNK_BYTES);
     let setup = setup_start.elapsed().as_secs_f64();
+    crate::fault::arm(&solver);
 
     let computed = Computed::new(&solver, args, input, &batch, rhs, &opts)?;
     let outcome = computed.outcome(input);
