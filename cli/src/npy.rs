@@ -185,8 +185,10 @@ fn read_raw_from(
     path: &Path,
 ) -> Result<Raw, CliError> {
     let header_bytes = read_header_bytes(&mut reader, path)?;
-    check_nesting(&header_bytes, path)?;
-    precheck_shape(&header_bytes, path)?;
+    // The header's text follows the magic, the version and the 2- or 4-byte length.
+    let text = &header_bytes[if header_bytes[6] == 1 { 10 } else { 12 }..];
+    check_nesting(text, path)?;
+    precheck_shape(text, path)?;
     let header = NpyHeader::from_reader(&header_bytes[..])
         .map_err(|e| bad_file(path, &format!("invalid header: {e}")))?;
     let (type_str, kind) = element_type(&header, path)?;
@@ -289,10 +291,7 @@ fn read_header_bytes(reader: &mut impl Read, path: &Path) -> Result<Vec<u8>, Cli
 /// parser reads them (a quote to the same quote, a backslash escaping the next character, a
 /// line break ending it), and wherever this reading could differ from the parser's it counts
 /// more brackets, never fewer.
-fn check_nesting(header: &[u8], path: &Path) -> Result<(), CliError> {
-    // The text follows the magic, the version and the 2- or 4-byte length.
-    let start = if header.get(6) == Some(&1) { 10 } else { 12 };
-    let text = header.get(start..).unwrap_or_default();
+fn check_nesting(text: &[u8], path: &Path) -> Result<(), CliError> {
     let mut depth = 0usize;
     let mut i = 0;
     while i < text.len() {
@@ -314,9 +313,7 @@ fn check_nesting(header: &[u8], path: &Path) -> Result<(), CliError> {
                 if depth > MAX_HEADER_NESTING {
                     return Err(bad_file(
                         path,
-                        &format!(
-                            "its header nests brackets more than {MAX_HEADER_NESTING} deep"
-                        ),
+                        &format!("its header nests brackets more than {MAX_HEADER_NESTING} deep"),
                     ));
                 }
             }
@@ -329,38 +326,47 @@ fn check_nesting(header: &[u8], path: &Path) -> Result<(), CliError> {
 }
 
 /// Rejects shapes whose dimensions multiply past `u64` before `npyz` sees them (it multiplies
-/// them without overflow checks). Headers whose shape cannot be located are left to `npyz`.
-fn precheck_shape(header: &[u8], path: &Path) -> Result<(), CliError> {
-    let text = String::from_utf8_lossy(header);
-    let Some(dims) = shape_literal(&text) else {
+/// them, and computes strides as products of them, without overflow checks: a panic in builds
+/// with overflow checks, a wrapped size otherwise). The header text is parsed as `npyz` parses
+/// it (the same Python-literal parser, after [`check_nesting`]), so that every way of writing
+/// the shape is covered: a tuple or a list, hexadecimal or binary literals, `2**32`-sized sums,
+/// a repeated key (the last one counts). Headers without a readable shape are left to `npyz`,
+/// which rejects them.
+fn precheck_shape(text: &[u8], path: &Path) -> Result<(), CliError> {
+    use py_literal::Value;
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    let Ok(Ok(Value::Dict(entries))) = std::str::from_utf8(text).map(str::parse::<Value>) else {
+        return Ok(());
+    };
+    let shape = entries
+        .iter()
+        .rev()
+        .find(|(key, _)| key.as_string().is_some_and(|k| k == "shape"));
+    let Some((_, Value::Tuple(dims) | Value::List(dims))) = shape else {
         return Ok(());
     };
     let mut product: u64 = 1;
-    for dim in dims.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        let Ok(value) = dim.trim_end_matches(['L', 'l']).parse::<u64>() else {
+    for dim in dims {
+        let Value::Integer(value) = dim else {
+            return Ok(());
+        };
+        let Ok(value) = u64::try_from(value) else {
             return Ok(());
         };
         // With a zero dimension the array is empty, but the other ones must still not
         // overflow (npyz computes strides as products of the dimensions).
         if value != 0 {
             product = product.checked_mul(value).ok_or_else(|| {
+                let dims: Vec<String> = dims.iter().map(ToString::to_string).collect();
                 CliError::other(format!(
-                    "'{}' has shape ({dims}), which is too large",
-                    path.display()
+                    "'{}' has shape ({}), which is too large",
+                    path.display(),
+                    dims.join(", ")
                 ))
             })?;
         }
     }
     Ok(())
-}
-
-/// The text between the parentheses of the header's `'shape': (...)` entry.
-fn shape_literal(text: &str) -> Option<&str> {
-    let key = text.find("'shape'").or_else(|| text.find("\"shape\""))?;
-    let rest = &text[key..];
-    let open = rest.find('(')?;
-    let close = rest[open..].find(')')? + open;
-    Some(&rest[open + 1..close])
 }
 
 /// How an element type is read.
@@ -745,5 +751,21 @@ mod tests {
         assert!(precheck_shape(header, Path::new("x")).is_err());
         let fine = b"{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4294967296, 2), }";
         assert!(precheck_shape(fine, Path::new("x")).is_ok());
+        // Every spelling npyz's parser reads (each panicked in npyz with overflow checks on).
+        for shape in [
+            "[4294967296, 4294967296, 2]",
+            "(0x100000000, 0b1, 0o4000000000000)",
+            "(4294967295 + 1, 4294967296, 2)",
+            "(4_294_967_296, 4294967296, 0)",
+        ] {
+            let header = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape}, }}");
+            assert!(
+                precheck_shape(header.as_bytes(), Path::new("x")).is_err(),
+                "{shape}"
+            );
+        }
+        let repeated = b"{'shape': (1, 1), 'descr': '<f4', 'fortran_order': False, \
+                         'shape': (4294967296, 4294967296, 2), }";
+        assert!(precheck_shape(repeated, Path::new("x")).is_err());
     }
 }

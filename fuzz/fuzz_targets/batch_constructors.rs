@@ -213,7 +213,10 @@ fn constructors(case: &Case) {
 }
 
 fn check_batch(b: &MatrixBatch<'_, f32>, count: usize, m: usize, n: usize) {
-    assert_eq!((b.count(), b.rows(), b.cols(), b.k()), (count, m, n, m.min(n)));
+    assert_eq!(
+        (b.count(), b.rows(), b.cols(), b.k()),
+        (count, m, n, m.min(n))
+    );
     assert_eq!(b.as_slice().len(), count * m * n);
     assert_eq!(b.batch_shape().iter().product::<usize>(), count);
     let t = b.transpose();
@@ -278,7 +281,10 @@ fn rhs_constructors(case: &Case) {
         "vectors {count}x{m} over {len}"
     );
     if let Ok(v) = v {
-        assert_eq!((v.count(), v.rows(), v.cols(), v.is_vectors()), (count, m, 1, true));
+        assert_eq!(
+            (v.count(), v.rows(), v.cols(), v.is_vectors()),
+            (count, m, 1, true)
+        );
     }
     let mats = RightHandSides::matrices(&data, count, m, r);
     assert_eq!(
@@ -304,7 +310,11 @@ fn small_batch<T: Real>(case: &Case) {
             let x = case.values.get(i % case.values.len().max(1)).copied();
             let x = x.unwrap_or(i as f64 * 0.37 - 1.0) * scale;
             // Vary the values when few were given.
-            let x = if i >= case.values.len() { x * (1.0 + i as f64) } else { x };
+            let x = if i >= case.values.len() {
+                x * (1.0 + i as f64)
+            } else {
+                x
+            };
             T::from_f64(x)
         })
         .collect();
@@ -416,7 +426,10 @@ fn check_svd<T: Real>(batch: &MatrixBatch<'_, T>, opts: &SvdOptions, out: &SvdOu
             continue;
         }
         assert_ne!(status, Status::NonFinite, "matrix {i} is finite");
-        assert!(sigma.iter().all(|s| s.is_finite() && s.to_f64() >= 0.0), "{sigma:?}");
+        assert!(
+            sigma.iter().all(|s| s.is_finite() && s.to_f64() >= 0.0),
+            "{sigma:?}"
+        );
         if opts.sort {
             assert!(sigma.windows(2).all(|w| w[0] >= w[1]), "unsorted {sigma:?}");
         }
@@ -426,7 +439,10 @@ fn check_svd<T: Real>(batch: &MatrixBatch<'_, T>, opts: &SvdOptions, out: &SvdOu
             let s2: f64 = sigma.iter().map(|s| s.to_f64() * s.to_f64()).sum();
             let eps = T::EPSILON.to_f64();
             let bound = 64.0 * (m.max(n) as f64) * eps * frob2;
-            assert!((s2 - frob2).abs() <= bound.max(1e-300), "Σσ² {s2} vs ‖A‖² {frob2}");
+            assert!(
+                (s2 - frob2).abs() <= bound.max(1e-300),
+                "Σσ² {s2} vs ‖A‖² {frob2}"
+            );
         }
     }
 }

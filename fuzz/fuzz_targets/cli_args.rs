@@ -147,5 +147,8 @@ fn check_bench(argv: &[OsString]) {
 fn check_error(err: &CliError) {
     let text = err.to_string();
     assert!(!text.is_empty());
-    assert!(!text.contains(['\n', '\r']), "error is not one line: {text:?}");
+    assert!(
+        !text.contains(['\n', '\r']),
+        "error is not one line: {text:?}"
+    );
 }

@@ -28,7 +28,10 @@ fuzz_target!(|data: &[u8]| {
             check_input(a);
             assert_eq!(a.shape, b.shape);
             assert_eq!((a.count, a.m, a.n, a.layout), (b.count, b.m, b.n, b.layout));
-            assert!(same_values(&a.values, &b.values), "file and pipe reads differ");
+            assert!(
+                same_values(&a.values, &b.values),
+                "file and pipe reads differ"
+            );
         }
         (Err(a), Err(b)) => {
             check_error(a);
@@ -48,7 +51,10 @@ fuzz_target!(|data: &[u8]| {
             let elements: usize = a.shape.iter().product();
             assert_eq!(len(&a.values), elements);
             assert_eq!(a.shape, b.shape);
-            assert!(same_values(&a.values, &b.values), "file and pipe reads differ");
+            assert!(
+                same_values(&a.values, &b.values),
+                "file and pipe reads differ"
+            );
             // A file the batch reader accepts is the same array read as any rank.
             if let Ok(input) = &as_file {
                 let shape: Vec<u64> = a.shape.iter().map(|&d| d as u64).collect();
@@ -85,7 +91,10 @@ fn check_input(input: &npy::Input) {
 fn check_error(err: &CliError) {
     let text = err.to_string();
     assert!(!text.is_empty());
-    assert!(!text.contains(['\n', '\r']), "error is not one line: {text:?}");
+    assert!(
+        !text.contains(['\n', '\r']),
+        "error is not one line: {text:?}"
+    );
 }
 
 fn len(values: &Values) -> usize {
@@ -98,12 +107,14 @@ fn len(values: &Values) -> usize {
 /// Bit for bit (NaN payloads included).
 fn same_values(a: &Values, b: &Values) -> bool {
     match (a, b) {
-        (Values::F32(a), Values::F32(b)) => {
-            a.iter().map(|x| x.to_bits()).eq(b.iter().map(|x| x.to_bits()))
-        }
-        (Values::F64(a), Values::F64(b)) => {
-            a.iter().map(|x| x.to_bits()).eq(b.iter().map(|x| x.to_bits()))
-        }
+        (Values::F32(a), Values::F32(b)) => a
+            .iter()
+            .map(|x| x.to_bits())
+            .eq(b.iter().map(|x| x.to_bits())),
+        (Values::F64(a), Values::F64(b)) => a
+            .iter()
+            .map(|x| x.to_bits())
+            .eq(b.iter().map(|x| x.to_bits())),
         _ => false,
     }
 }
