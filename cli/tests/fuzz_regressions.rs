@@ -300,3 +300,43 @@ fn npy_header_with_overflowing_shape_in_any_spelling_is_an_error_not_a_panic() {
         }
     }
 }
+
+/// The tool on the matrix behind the `batch_constructors` finding (the CPU engine's Jacobi
+/// sweeps never converged on matrices with a zero row): `svd --backend cpu` of
+/// [[0, 0], [-2, 5]] printed NaN singular values and exited 1; now σ = (√29, 0), exit 0.
+#[test]
+fn svd_cpu_of_a_matrix_with_a_zero_row_converges_not_nan() {
+    let dir = std::env::temp_dir().join(format!("batched-svd-zero-row-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("a.npy");
+    let data: Vec<u8> = [0.0f64, 0.0, -2.0, 5.0]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect();
+    let bytes = npy_bytes(
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }",
+        &data,
+    );
+    std::fs::write(&input, bytes).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_batched-svd"))
+        .args(["svd", "--backend", "cpu", "-o"])
+        .arg(dir.join("out"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = std::fs::read(dir.join("out").join("s.npy")).unwrap();
+    let sigma = npy::read_array_from(&s[..], Some(s.len() as u64), Path::new("s.npy")).unwrap();
+    let npy::Values::F64(sigma) = sigma.values else {
+        panic!("float64 expected")
+    };
+    assert!((sigma[0] - 29f64.sqrt()).abs() < 1e-14, "{sigma:?}");
+    assert!(sigma[1].abs() < 1e-14, "{sigma:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -135,12 +135,24 @@ fn sweep(w: &mut [f64], rows: usize, cols: usize, v: &mut [f64], tol: f64) -> Op
                 {
                     continue;
                 }
-                rotated = true;
                 // ζ = (β − α)/(2γ), t = sign(ζ)/(|ζ| + √(1 + ζ²)): the smaller root, |t| ≤ 1.
-                // For huge ζ, √(1 + ζ²) overflows to ∞ and t rounds to 0: no rotation needed.
+                // For huge ζ (a column negligible next to the other, yet not orthogonal to it)
+                // ζ² would overflow and t round to 0, an identity rotation repeated until the
+                // sweep cap: a matrix whose columns span fewer dimensions than there are rows
+                // with a zero row ([[0, 0], [-2, 5]]) never converged. t = 1/(2ζ) there is
+                // exact to f64 and keeps shrinking the negligible column by ε a sweep, to zero.
                 let zeta = (beta - alpha) / (2.0 * gamma);
-                // (No `mul_add`: without the FMA target feature it is a slow libm call.)
-                let t = zeta.signum() / (zeta.abs() + (zeta * zeta + 1.0).sqrt());
+                let t = if zeta.abs() > 1e150 {
+                    0.5 / zeta
+                } else {
+                    // (No `mul_add`: without the FMA target feature it is a slow libm call.)
+                    zeta.signum() / (zeta.abs() + (zeta * zeta + 1.0).sqrt())
+                };
+                if t == 0.0 {
+                    // The rotation would change nothing.
+                    continue;
+                }
+                rotated = true;
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let sn = c * t;
                 rotate(wp, wq, c, sn);
@@ -274,6 +286,65 @@ mod tests {
         assert_eq!(exponent(f64::MIN_POSITIVE / 4.0), -1024);
         assert_eq!(ldexp(1.0, -1074), f64::from_bits(1));
         assert_eq!(ldexp(f64::from_bits(1), 1074), 1.0);
+    }
+
+    /// Found by the `batch_constructors` fuzz target: a 3×3 f64 matrix with a zero row gave
+    /// NaN singular values and `NotConverged` (so did `batched-svd svd --backend cpu` on
+    /// [[0, 0], [-2, 5]]). The zero row stays exactly zero under rotations, so the columns
+    /// that should vanish only shrank to rounding noise still in the others' span, until the
+    /// rotation angle rounded to zero and the sweeps ran to their cap.
+    #[test]
+    fn jacobi_on_a_matrix_with_a_zero_row_converges_not_nan() {
+        let mut ws = Workspace::default();
+        let mut out = Svd64::default();
+        // [[0, 0], [-2, 5]]: σ = (√29, 0).
+        svd(
+            2,
+            2,
+            |i, j| [[0.0, 0.0], [-2.0, 5.0]][i][j],
+            true,
+            &mut ws,
+            &mut out,
+        )
+        .expect("converges");
+        assert!(
+            (out.sigma[0] - 29f64.sqrt()).abs() < 1e-14,
+            "{:?}",
+            out.sigma
+        );
+        assert!(out.sigma[1].abs() < 1e-14, "{:?}", out.sigma);
+        assert!(out.sweeps < MAX_SWEEPS);
+        // Zero rows (and a zero column) in 2×2 to 12×12, at any scale, both orientations.
+        for n in 2..=12usize {
+            for zero_rows in 1..n {
+                for scale in [1.0, 2f64.powi(-99), 2f64.powi(900)] {
+                    let a = |i: usize, j: usize| {
+                        if i < zero_rows {
+                            0.0
+                        } else {
+                            scale * (((i * 7 + j * 3) % 11) as f64 - 5.0)
+                        }
+                    };
+                    for (m, cols, at) in [
+                        (n, n, &a as &dyn Fn(usize, usize) -> f64),
+                        (n, n - 1, &a),
+                        (n - 1, n, &|i: usize, j: usize| a(j, i)),
+                    ] {
+                        let done = svd(m, cols, at, true, &mut ws, &mut out);
+                        assert!(done.is_some(), "{m}×{cols}, {zero_rows} zero rows, {scale}");
+                        let frob: f64 = (0..m)
+                            .flat_map(|i| (0..cols).map(move |j| (i, j)))
+                            .map(|(i, j)| (at(i, j) / scale).powi(2))
+                            .sum();
+                        let s2: f64 = out.sigma.iter().map(|s| (s / scale).powi(2)).sum();
+                        assert!(
+                            (s2 - frob).abs() <= 1e-12 * frob,
+                            "{m}×{cols}: {s2} vs {frob}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
