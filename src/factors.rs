@@ -92,6 +92,17 @@ impl<T: Element> Factors<T> {
         fit(&mut self.sigma, sigma)?;
         fit(&mut self.first, first)?;
         fit(&mut self.second, second)?;
+        // One report per matrix, even of matrices with no elements: a batch of 2⁴⁰ 0×0
+        // matrices (no data) aborted the process on this allocation (found by fuzzing).
+        let infos = &mut self.report.info;
+        infos
+            .try_reserve_exact(count.saturating_sub(infos.len()))
+            .map_err(|_| {
+                Error::OutOfMemory(format!(
+                    "the reports of {count} matrices need more host memory than the allocator \
+                     gives"
+                ))
+            })?;
         self.report.reshape(batch_shape, m, n, engine);
         self.product = product;
         self.vectors = vectors;

@@ -155,13 +155,15 @@ pub fn lstsq<T: Real>(
     let cutoff = Cutoff::Relative(rcond);
     let r = b.r;
     let mut x = crate::factors::zeroed_vec::<T>(super::checked_len(&[count, n, r])?)?;
-    let mut residuals = vec![0.0f64; count * r];
+    let mut residuals = crate::factors::zeroed_vec::<f64>(super::checked_len(&[count, r])?)?;
     let mut ranks = Vec::with_capacity(count);
     let mut report = svd.report().clone();
     let (uc, vr) = (svd.u_cols(), svd.vt_rows());
-    // Scratch: y = Σ⁺·Uᵀ·b (k×r), x in f64 (n×r), one column of A·x (m).
-    let mut y = vec![0.0f64; svd.k() * r];
-    let mut x64 = vec![0.0f64; n * r];
+    // Scratch: y = Σ⁺·Uᵀ·b (k×r), x in f64 (n×r), one column of A·x (m); none when x is
+    // empty (k, n and r may then be anything up to usize::MAX; otherwise k·r ≤ n·r ≤ x.len()).
+    let scratch = |rows: usize| vec![0.0f64; if x.is_empty() { 0 } else { rows * r }];
+    let mut y = scratch(svd.k());
+    let mut x64 = scratch(n);
     for i in 0..count {
         let bi = &b.data[i * m * r..(i + 1) * m * r];
         let xi = &mut x[i * n * r..(i + 1) * n * r];

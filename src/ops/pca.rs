@@ -263,7 +263,8 @@ impl<T: Real> Pca<T> {
         let layout = data.layout();
         let mut out =
             crate::factors::zeroed_vec::<T>(super::checked_len(&[self.report.count, rows, p])?)?;
-        let mut centred = vec![0.0f64; f];
+        // (None for no data sets: `f` may then be anything up to usize::MAX.)
+        let mut centred = vec![0.0f64; if self.report.count == 0 { 0 } else { f }];
         for b in 0..self.report.count {
             let x = data.matrix_slice(b);
             let mean = self.mean(b);
@@ -313,7 +314,7 @@ impl<T: Real> Pca<T> {
         let layout = scores.layout();
         let mut out =
             crate::factors::zeroed_vec::<T>(super::checked_len(&[self.report.count, rows, f])?)?;
-        let mut acc = vec![0.0f64; f];
+        let mut acc = vec![0.0f64; if self.report.count == 0 { 0 } else { f }];
         for b in 0..self.report.count {
             let z = scores.matrix_slice(b);
             let comp = &self.components[b * p * f..(b + 1) * p * f];

@@ -65,9 +65,12 @@ pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> 
     let mut data = crate::factors::zeroed_vec::<T>(len)?;
     let mut ranks = Vec::with_capacity(count);
     let (uc, vr) = (out.u_cols(), out.vt_rows());
-    // Scratch: row j of A⁺ (length m), and the scaled row of Vᵀ column j: vⱼₗ/σₗ.
-    let mut row = vec![0.0f64; m];
-    let mut scaled = vec![0.0f64; k];
+    // Scratch: row j of A⁺ (length m), and the scaled row of Vᵀ column j: vⱼₗ/σₗ. None for an
+    // empty output, whose m and k may be anything up to usize::MAX (found by fuzzing: a
+    // batch of no matrices of 3·10¹⁸ × 3·10¹⁸ panicked with a capacity overflow here).
+    let scratch = |len_needed: usize| vec![0.0f64; if len == 0 { 0 } else { len_needed }];
+    let mut row = scratch(m);
+    let mut scaled = scratch(k);
     if len == 0 {
         // m, n or count is 0: nothing to invert, numerical rank 0 (numpy's (…, n, m) shape).
         ranks.resize(count, 0);

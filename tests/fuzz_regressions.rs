@@ -1,0 +1,111 @@
+//! Regression tests of what the `batch_constructors` fuzz target (`fuzz/`) found in the
+//! library, each named after the failure (the tool's findings are in
+//! `cli/tests/fuzz_regressions.rs`; `fuzz/README.md` has the libFuzzer commands).
+
+use batched_svd::ops::{self, Cutoff, Pca, RightHandSides};
+use batched_svd::{Layout, MatrixBatch, Solver, Status, SvdOptions, Vectors, cpu};
+
+/// Found by `batch_constructors`: `ops::pinv` of the SVD of a batch of no matrices of
+/// 3.4·10¹⁸ × 3.8·10¹⁸ (valid: no elements) allocated its per-row scratch of `m` f64 anyway
+/// and panicked with `capacity overflow`. The same pattern, from reading the code, in `lstsq`
+/// (scratch of k·r and n·r, residuals of count·r unchecked) and `Pca::transform` /
+/// `inverse_transform` (scratch of n_features); and the engine's per-matrix reports.
+#[test]
+fn ops_on_empty_batches_with_huge_dimensions_are_not_a_capacity_overflow() {
+    let big = [
+        (0, 3_433_434_268_318_706_170, 3_793_003_016_055_944_085),
+        (0, usize::MAX, usize::MAX),
+        (0, usize::MAX, 7),
+        (3, 0, usize::MAX),
+        (1 << 40, 0, 0),
+    ];
+    for (count, m, n) in big {
+        let batch = MatrixBatch::<f64>::row_major(&[], count, m, n).unwrap();
+        for vectors in [Vectors::Thin, Vectors::Full] {
+            let opts = SvdOptions::default().with_vectors(vectors);
+            // Full vectors of a 0×usize::MAX matrix would need usize::MAX² elements.
+            let Ok(out) = cpu::svd_with_threads(&batch, &opts, 1) else {
+                continue;
+            };
+            // (`TooLarge` where an intermediate product of the dimensions overflows, as for
+            // 3 matrices of 0×usize::MAX; an error, not a panic.)
+            if let Ok(p) = ops::pinv(&out, None) {
+                assert!(p.as_slice().is_empty() && p.ranks().iter().all(|&r| r == 0));
+            }
+            for r in [1, 5, usize::MAX] {
+                let Ok(b) = RightHandSides::matrices(&[], count, m, r) else {
+                    continue;
+                };
+                // An error only for outputs beyond the address space, never a panic.
+                if let Ok(x) = ops::lstsq(&batch, &out, &b, None) {
+                    assert!(x.all_solutions().is_empty());
+                }
+            }
+            let _ = ops::truncate(&out, Cutoff::Rank(3)).unwrap();
+            let _ = ops::low_rank(&out, Cutoff::Relative(0.5)).unwrap();
+        }
+    }
+    // 2⁴⁰ matrices of 0×0 (no data) need 2⁴⁰ reports: that allocation aborted the process
+    // (found while writing this test); now `OutOfMemory` where the allocator refuses.
+    let batch = MatrixBatch::<f32>::row_major(&[], 1 << 40, 0, 0).unwrap();
+    match cpu::svd_with_threads(&batch, &SvdOptions::default(), 1) {
+        Err(batched_svd::Error::OutOfMemory(_)) => {}
+        Ok(out) => assert_eq!(out.count(), 1 << 40),
+        Err(e) => panic!("{e}"),
+    }
+    // PCA fitted on no data sets of 2 samples × 2⁶² features, then applied.
+    let f = 1usize << 62;
+    let data = MatrixBatch::<f32>::row_major(&[], 0, 2, f).unwrap();
+    let pca = Pca::fit(&data, None, &Solver::cpu()).unwrap();
+    let scores = pca.transform(&data).unwrap();
+    assert_eq!(scores.count(), 0);
+    let back = pca.inverse_transform(&scores).unwrap();
+    assert_eq!((back.count(), back.cols()), (0, f));
+}
+
+/// Found by `batch_constructors`: a 3×3 f64 matrix with a zero row (stored column-major)
+/// gave NaN singular values with `Status::NotConverged` from the CPU engine, as did
+/// [[0, 0], [-2, 5]] and 4×4 matrices with a zero row: the one-sided Jacobi sweeps repeated an
+/// identity rotation to their cap (see `cpu::jacobi`). Through the public API, both element
+/// types and layouts, values and vectors.
+#[test]
+fn cpu_svd_of_a_matrix_with_a_zero_row_converges_not_nan() {
+    let scale = 2f64.powi(-99);
+    let mut found: Vec<f64> = (0..9)
+        .map(|i| (f64::from(i) * 0.37 - 1.0) * scale * (1.0 + f64::from(i)))
+        .collect();
+    for i in 0..3 {
+        found[i * 3] = 0.0;
+    }
+    let cases: Vec<(Vec<f64>, usize, Layout)> = vec![
+        (found, 3, Layout::ColMajor),
+        (vec![0.0, 0.0, -2.0, 5.0], 2, Layout::RowMajor),
+        (
+            vec![
+                0., 0., 0., 0., 1., 2., 3., 4., 5., -6., 7., 8., 9., 1., -2., 3.,
+            ],
+            4,
+            Layout::RowMajor,
+        ),
+    ];
+    for (data, n, layout) in cases {
+        for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
+            let opts = SvdOptions::default().with_vectors(vectors);
+            let b = MatrixBatch::with_layout(&data, 1, n, n, layout).unwrap();
+            let out = cpu::svd_with_threads(&b, &opts, 1).unwrap();
+            assert_eq!(out.status(0), Status::Converged, "{n}×{n} {vectors:?}");
+            let frob2: f64 = data.iter().map(|x| x * x).sum();
+            let s2: f64 = out.singular_values(0).iter().map(|s| s * s).sum();
+            assert!(
+                (s2 - frob2).abs() <= 1e-13 * frob2,
+                "{:?}",
+                out.singular_values(0)
+            );
+            let data32: Vec<f32> = data.iter().map(|&x| x as f32).collect();
+            let b = MatrixBatch::with_layout(&data32, 1, n, n, layout).unwrap();
+            let out = cpu::svd_with_threads(&b, &opts, 1).unwrap();
+            assert_eq!(out.status(0), Status::Converged, "f32 {n}×{n} {vectors:?}");
+            assert!(out.singular_values(0).iter().all(|s| s.is_finite()));
+        }
+    }
+}
