@@ -55,8 +55,10 @@ pub fn low_rank<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<LowRank<T
     let (count, (m, n)) = (out.count(), out.shape());
     let len = super::checked_len(&[count, m, n])?;
     let mut data = crate::factors::zeroed_vec::<T>(len)?;
-    // `max(1)`: with m or n = 0 there is no element (and no chunk) to write.
-    for (i, dst) in data.chunks_exact_mut((m * n).max(1)).enumerate() {
+    // With no element there is no chunk to write (and m·n may overflow: a batch of no
+    // matrices of any size, found by fuzzing).
+    let per_matrix = if len == 0 { 1 } else { m * n };
+    for (i, dst) in data.chunks_exact_mut(per_matrix).enumerate() {
         t.reconstruct_into(i, |r, c, x| dst[r * n + c] = T::from_f64(x));
     }
     let (error_spectral, error_frobenius) = (0..count).map(|i| dropped_errors(out, &t, i)).unzip();

@@ -75,7 +75,9 @@ pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> 
         // m, n or count is 0: nothing to invert, numerical rank 0 (numpy's (…, n, m) shape).
         ranks.resize(count, 0);
     }
-    for (i, dst) in data.chunks_exact_mut((n * m).max(1)).enumerate() {
+    // (n·m is only formed for a non-empty output, where it cannot overflow.)
+    let per_matrix = if len == 0 { 1 } else { n * m };
+    for (i, dst) in data.chunks_exact_mut(per_matrix).enumerate() {
         if !finite_sigma(out, i) {
             ranks.push(0);
             dst.fill(T::nan());
