@@ -267,7 +267,7 @@ fn engine_on_empty(case: &Case, b: &MatrixBatch<'_, f32>) {
         let _ = ops::norms::ranks(out, Some(case.cutoff.cutoff()));
     }
     if m == n {
-        let _ = cpu::polar(b, &PolarOptions::default());
+        let _ = batched_svd::Cpu::with_threads(1).polar(b, &PolarOptions::default());
     }
 }
 
@@ -395,14 +395,23 @@ fn small_batch<T: Real>(case: &Case) {
         } else {
             PolarOptions::default()
         };
-        if let Ok(p) = cpu::polar(&batch, &opts) {
+        if let Ok(p) = batched_svd::Cpu::with_threads(1).polar(&batch, &opts) {
             assert_eq!(p.all_r().len(), count * n * n);
         }
     }
-    if m >= 2 {
-        if let Ok(c) = ops::center(&batch) {
-            let n_components = case.n_components.map(usize::from);
-            let _ = ops::Pca::fit(c.batch(), n_components, &batched_svd::Solver::cpu());
+    if m >= 2
+        && let Ok(c) = ops::center(&batch)
+    {
+        // Pca::fit, on one thread (Solver::cpu() would start threads on all cores, whose
+        // thread-local destructors LeakSanitizer reports as 32-byte leaks).
+        let n_components = case.n_components.map(usize::from);
+        if let Ok(svd) = cpu::svd_with_threads(c.batch(), &SvdOptions::default(), 1)
+            && let Ok(pca) = ops::Pca::from_svd(&c, &svd, n_components)
+            && let Ok(scores) = pca.transform(&batch)
+        {
+            assert_eq!((scores.count(), scores.rows()), (count, m));
+            let back = pca.inverse_transform(&scores).unwrap();
+            assert_eq!((back.count(), back.rows(), back.cols()), (count, m, n));
         }
     }
 }
