@@ -186,8 +186,11 @@ impl<T: Real> Factors<T> {
     /// place; `with_s = false` drops S. Matrices with non-finite σ get NaN factors.
     pub(crate) fn svd_to_polar(&mut self, with_s: bool) {
         let (count, n) = (self.report.count(), self.report.shape().1);
-        let mut r = vec![0.0f64; n * n];
-        let mut s = vec![0.0f64; n * n];
+        // Scratch only when there is a matrix: for none, n may be anything and n·n overflow
+        // (a polar decomposition of no matrices of 1.5·10¹⁹ × 1.5·10¹⁹, found by fuzzing).
+        let size = if count == 0 { 0 } else { n * n };
+        let mut r = vec![0.0f64; size];
+        let mut s = vec![0.0f64; size];
         for b in 0..count {
             let (sigma, u, vt) = self.matrix_mut(b);
             for i in 0..n {

@@ -3,13 +3,16 @@
 //! `cli/tests/fuzz_regressions.rs`; `fuzz/README.md` has the libFuzzer commands).
 
 use batched_svd::ops::{self, Cutoff, Pca, RightHandSides};
-use batched_svd::{Layout, MatrixBatch, Solver, Status, SvdOptions, Vectors, cpu};
+use batched_svd::{
+    Cpu, Layout, MatrixBatch, PolarOptions, Solver, Status, SvdOptions, Vectors, cpu,
+};
 
 /// Found by `batch_constructors`: `ops::pinv` of the SVD of a batch of no matrices of
 /// 3.4·10¹⁸ × 3.8·10¹⁸ (valid: no elements) allocated its per-row scratch of `m` f64 anyway
 /// and panicked with `capacity overflow`. The same pattern, from reading the code, in `lstsq`
 /// (scratch of k·r and n·r, residuals of count·r unchecked) and `Pca::transform` /
-/// `inverse_transform` (scratch of n_features); and the engine's per-matrix reports.
+/// `inverse_transform` (scratch of n_features); the polar decomposition's n² scratch; and
+/// the engine's per-matrix reports.
 #[test]
 fn ops_on_empty_batches_with_huge_dimensions_are_not_a_capacity_overflow() {
     let big = [
@@ -44,6 +47,16 @@ fn ops_on_empty_batches_with_huge_dimensions_are_not_a_capacity_overflow() {
             let _ = ops::truncate(&out, Cutoff::Rank(3)).unwrap();
             let _ = ops::low_rank(&out, Cutoff::Relative(0.5)).unwrap();
         }
+    }
+    // The polar decomposition of no matrices of n×n for huge n: its n² scratch overflowed
+    // (found by `batch_constructors` with overflow checks on; 2³² + 1 wraps to a 64 GiB
+    // allocation without them).
+    for n in [(1usize << 32) + 1, 14_829_735_431_805_717_965, usize::MAX] {
+        let batch = MatrixBatch::<f32>::row_major(&[], 0, n, n).unwrap();
+        let out = Cpu::with_threads(1)
+            .polar(&batch, &PolarOptions::default())
+            .unwrap();
+        assert!(out.all_r().is_empty() && out.all_s().is_empty());
     }
     // 2⁴⁰ matrices of 0×0 (no data) need 2⁴⁰ reports: that allocation aborted the process
     // (found while writing this test); now `OutOfMemory` where the allocator refuses.
