@@ -122,3 +122,102 @@ fn cpu_svd_of_a_matrix_with_a_zero_row_converges_not_nan() {
         }
     }
 }
+
+/// The small batch `batch_constructors` builds from its input (`fuzz_targets/
+/// batch_constructors.rs`, `small_batch`): the fuzz values cycled, scaled by 2^scale, grown
+/// with the index past the given values, a column copied (or negated) over another; f64,
+/// row-major indexing of each matrix.
+fn fuzz_small_batch(
+    lead: [usize; 2],
+    (m, n): (usize, usize),
+    scale: i32,
+    duplicate: Option<(usize, usize, bool)>,
+    values: &[f64],
+) -> (Vec<f64>, Vec<usize>) {
+    let count = lead[0] * lead[1];
+    let scale = 2f64.powi(scale);
+    let mut data: Vec<f64> = (0..count * m * n)
+        .map(|i| {
+            let x = values.get(i % values.len().max(1)).copied();
+            let x = x.unwrap_or(i as f64 * 0.37 - 1.0) * scale;
+            if i >= values.len() {
+                x * (1.0 + i as f64)
+            } else {
+                x
+            }
+        })
+        .collect();
+    if let Some((p, q, negate)) = duplicate {
+        for b in 0..count {
+            for i in 0..m {
+                let x = data[b * m * n + i * n + p % n];
+                data[b * m * n + i * n + q % n] = if negate { -x } else { x };
+            }
+        }
+    }
+    (data, vec![lead[0], lead[1], m, n])
+}
+
+/// Found by `batch_constructors`: two batches of f64 matrices whose entries span 10⁻²⁹¹ to
+/// 10¹³⁰ (column-major). On the 10×10 ones nalgebra's SVD produced a NaN and then panicked
+/// sorting it (`Singular value was NaN`, a panic out of `cpu::svd`); on the 4×4 ones the
+/// Jacobi sweeps, whose squared column norms were subnormal, never converged (NaN,
+/// `NotConverged`). Now nalgebra's NaN sends the matrix to Jacobi, which scales such column
+/// pairs by their own powers of two.
+#[test]
+fn cpu_svd_of_entries_across_400_decades_converges_not_nan_or_panic() {
+    let values_4 = [
+        -2.2715248494335547e-214,
+        -2.2715248494335547e-214,
+        -2.2715248480440177e-214,
+        -5.0497551109683385e-195,
+        -5.049756833499752e-195,
+        -5.049756833499752e-195,
+        -5.049756833499752e-195,
+        -5.049756833499752e-195,
+        -5.049756833499752e-195,
+        -5.049756833499752e-195,
+        -5.049756833499752e-195,
+        -5.049756833499752e-195,
+        -4.035602195053088e-48,
+        1.914761732297209e-33,
+    ];
+    let values_10 = [
+        -5.350444842340634e-108,
+        -5.46354690059085e-108,
+        -5.46354690059085e-108,
+        -5.46354690059085e-108,
+        -5.46354690059085e-108,
+        -5.46354690059085e-108,
+        -5.46354690059085e-108,
+        -5.46302835312286e-108,
+        -5.46354690059085e-108,
+        -5.46354690059085e-108,
+        -5.463338992395537e-108,
+        9.008466393520948e-159,
+        8.854494587438971e-159,
+        8.854494587438971e-159,
+        8.854494587438971e-159,
+        2.79817999805297e131,
+        -2.4829502172268565e-253,
+    ];
+    let cases = [
+        fuzz_small_batch([3, 3], (4, 4), -257, Some((3, 3, true)), &values_4),
+        fuzz_small_batch([3, 3], (10, 10), 177, Some((1, 1, false)), &values_10),
+    ];
+    for (data, shape) in &cases {
+        let batch = MatrixBatch::from_shape(data, shape, Layout::ColMajor).unwrap();
+        for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
+            let opts = SvdOptions::default().with_vectors(vectors);
+            let out = cpu::svd_with_threads(&batch, &opts, 1).unwrap();
+            for i in 0..batch.count() {
+                assert_eq!(
+                    out.status(i),
+                    Status::Converged,
+                    "{shape:?} {vectors:?} {i}"
+                );
+                assert!(out.singular_values(i).iter().all(|s| s.is_finite()));
+            }
+        }
+    }
+}

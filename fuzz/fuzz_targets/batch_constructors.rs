@@ -442,7 +442,12 @@ fn check_svd<T: Real>(batch: &MatrixBatch<'_, T>, opts: &SvdOptions, out: &SvdOu
         if !T::from_f64(frob2.sqrt()).is_finite() {
             continue;
         }
-        assert!(sigma.iter().all(|s| s.is_finite()), "{sigma:?}");
+        assert!(
+            sigma.iter().all(|s| s.is_finite()),
+            "{status:?} {sigma:?} of {m}×{n} {:?} {:?}",
+            batch.layout(),
+            a.iter().map(|x| x.to_f64()).collect::<Vec<_>>()
+        );
         // Non-negative, except the smallest under the rotation convention (det A's sign).
         let signed = opts.signs == SignConvention::Rotation;
         let last = sigma.len().saturating_sub(1);

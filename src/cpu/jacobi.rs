@@ -130,23 +130,18 @@ fn sweep(w: &mut [f64], rows: usize, cols: usize, v: &mut [f64], tol: f64) -> Op
                 let (wp, wq) = two_columns(w, rows, p, q);
                 let alpha = dot(wp, wp);
                 let beta = dot(wq, wq);
-                let gamma = dot(wp, wq);
-                if alpha == 0.0 || beta == 0.0 || gamma.abs() <= tol * (alpha.sqrt() * beta.sqrt())
-                {
-                    continue;
-                }
-                // ζ = (β − α)/(2γ), t = sign(ζ)/(|ζ| + √(1 + ζ²)): the smaller root, |t| ≤ 1.
-                // For huge ζ (a column negligible next to the other, yet not orthogonal to it)
-                // ζ² would overflow and t round to 0, an identity rotation repeated until the
-                // sweep cap: a matrix whose columns span fewer dimensions than there are rows
-                // with a zero row ([[0, 0], [-2, 5]]) never converged. t = 1/(2ζ) there is
-                // exact to f64 and keeps shrinking the negligible column by ε a sweep, to zero.
-                let zeta = (beta - alpha) / (2.0 * gamma);
-                let t = if zeta.abs() > 1e150 {
-                    0.5 / zeta
+                let t = if alpha < SMALL || beta < SMALL {
+                    match small_pair_rotation(wp, wq, tol) {
+                        Some(t) => t,
+                        None => continue,
+                    }
                 } else {
-                    // (No `mul_add`: without the FMA target feature it is a slow libm call.)
-                    zeta.signum() / (zeta.abs() + (zeta * zeta + 1.0).sqrt())
+                    let gamma = dot(wp, wq);
+                    if gamma.abs() <= tol * (alpha.sqrt() * beta.sqrt()) {
+                        continue;
+                    }
+                    // ζ = (β − α)/(2γ), t = sign(ζ)/(|ζ| + √(1 + ζ²)): the smaller root.
+                    rotation_tangent((beta - alpha) / (2.0 * gamma))
                 };
                 if t == 0.0 {
                     // The rotation would change nothing.
@@ -167,6 +162,77 @@ fn sweep(w: &mut [f64], rows: usize, cols: usize, v: &mut [f64], tol: f64) -> Op
         }
     }
     None
+}
+
+/// Squared column norms below this (entries under about 2⁻⁴⁰⁰ where the matrix's largest is
+/// near 1) take [`small_pair_rotation`]: their squares and products would lose precision in
+/// the subnormal range or underflow to zero.
+const SMALL: f64 = 1.5e-241; // 2⁻⁸⁰⁰
+
+/// Columns whose entries are all below this (with the matrix's largest entry near 1) are
+/// zero for the sweeps (see [`small_pair_rotation`]).
+const NEGLIGIBLE: f64 = 1.0e-289; // about 2⁻⁹⁶⁰
+
+/// `t = sign(ζ)/(|ζ| + √(1 + ζ²))`, the tangent of the rotation (the smaller root, |t| ≤ 1).
+/// For huge ζ (a column negligible next to the other, yet not orthogonal to it) ζ² would
+/// overflow and t round to 0, an identity rotation repeated until the sweep cap: a matrix
+/// with a zero row ([[0, 0], [-2, 5]]) never converged (found by fuzzing). t = 1/(2ζ) there
+/// is exact to f64 and keeps shrinking the negligible column by ε a sweep, to zero.
+#[inline]
+fn rotation_tangent(zeta: f64) -> f64 {
+    if zeta.abs() > 1e150 {
+        0.5 / zeta
+    } else {
+        // (No `mul_add`: without the FMA target feature it is a slow libm call.)
+        zeta.signum() / (zeta.abs() + (zeta * zeta + 1.0).sqrt())
+    }
+}
+
+/// The rotation tangent of a pair of columns of which one has a squared norm below
+/// [`SMALL`], or `None` when the pair is orthogonal within `tol` or a column is zero. The
+/// squares and products are formed with each column scaled by its own power of two, so that
+/// they neither underflow nor lose precision: a 4×4 matrix with entries from 1e-289 to
+/// 1e-108 (columns 2⁻⁵⁴⁰ apart after the matrix's scaling) never converged, its squared
+/// norms subnormal (found by fuzzing).
+///
+/// A column whose entries are all below [`NEGLIGIBLE`] is set to zero instead (σ changes by
+/// less than 2⁻⁹⁶⁰·σ₁, U gets an orthonormal completion): rotations of such a column are
+/// rounded to the subnormal grid, and a column of rounding noise confined to the span of the
+/// others (a matrix with zero rows) could never be made orthogonal to them.
+fn small_pair_rotation(wp: &mut [f64], wq: &mut [f64], tol: f64) -> Option<f64> {
+    let largest = |x: &[f64]| x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (lp, lq) = (largest(wp), largest(wq));
+    for (column, l) in [(&mut *wp, lp), (&mut *wq, lq)] {
+        if l < NEGLIGIBLE {
+            column.fill(0.0);
+        }
+    }
+    if lp < NEGLIGIBLE || lq < NEGLIGIBLE {
+        return None;
+    }
+    let (ep, eq) = (exponent(lp), exponent(lq));
+    let (mut a, mut b, mut g) = (0.0f64, 0.0f64, 0.0f64);
+    for (&x, &y) in wp.iter().zip(wq.iter()) {
+        let (x, y) = (ldexp(x, -ep), ldexp(y, -eq));
+        a += x * x;
+        b += y * y;
+        g += x * y;
+    }
+    if g.abs() <= tol * (a.sqrt() * b.sqrt()) {
+        return None;
+    }
+    // With α = a·4^ep, β = b·4^eq, γ = g·2^(ep+eq) and d = ep − eq:
+    // ζ = (β − α)/(2γ) = (b·2^(−d) − a·2^d)/(2g).
+    let d = ep - eq;
+    Some(if d > 500 {
+        // ζ ≈ −a·2^d/(2g), far past 1e150: t = 1/(2ζ) = −(g/a)·2^(−d).
+        -ldexp(g / a, -d)
+    } else if d < -500 {
+        // ζ ≈ b·2^(−d)/(2g): t = (g/b)·2^d.
+        ldexp(g / b, d)
+    } else {
+        rotation_tangent((ldexp(b, -d) - ldexp(a, d)) / (2.0 * g))
+    })
 }
 
 /// Columns `p < q` of a column-major matrix with `rows` rows, both mutable.
@@ -342,6 +408,66 @@ mod tests {
                             "{m}×{cols}: {s2} vs {frob}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// Found by the `batch_constructors` fuzz target (after the zero-row fix): this 4×4 f64
+    /// matrix (column-major) was `NotConverged` with NaN singular values. After scaling its
+    /// largest entry to 1 its first columns are near 2⁻⁵⁴⁰, whose squares are subnormal.
+    #[test]
+    fn jacobi_on_columns_of_widely_different_scales_converges_not_nan() {
+        let found = [
+            -1.2653140094791764e-289,
+            -2.8346848595176943e-270,
+            -2.8564911020505223e-270,
+            2.878296377638694e-270,
+            -2.900101653226866e-270,
+            -2.921906928815038e-270,
+            -2.9437122044032096e-270,
+            2.9655174799913815e-270,
+            -2.9873227555795538e-270,
+            -3.0091280311677256e-270,
+            -2.422223784056238e-123,
+            -1.1575343544074327e-108,
+            -1.3830176391139564e-289,
+            -1.3928262748523532e-289,
+            -1.4026349097327304e-289,
+            3.1399586136196e-270,
+        ];
+        let mut ws = Workspace::default();
+        let mut out = Svd64::default();
+        // Graded columns too: 2×2 to 6×6 with column j scaled by 2^(−300·j).
+        let mut cases: Vec<(usize, Vec<f64>)> = vec![(4, found.to_vec())];
+        for n in 2..=6usize {
+            let a = (0..n * n)
+                .map(|e| {
+                    let (i, j) = (e % n, e / n);
+                    ldexp(((i * 5 + j * 3) % 7) as f64 - 3.0, -300 * j as i32)
+                })
+                .collect();
+            cases.push((n, a));
+        }
+        for (n, a) in cases {
+            svd(n, n, |i, j| a[j * n + i], true, &mut ws, &mut out).expect("converges");
+            assert!(
+                out.sigma.iter().all(|s| s.is_finite() && *s >= 0.0),
+                "{:?}",
+                out.sigma
+            );
+            // Σσ² = ‖A‖²_F, both scaled by σ₁.
+            let s1 = out.sigma[0];
+            let frob: f64 = a.iter().map(|x| (x / s1).powi(2)).sum();
+            let s2: f64 = out.sigma.iter().map(|s| (s / s1).powi(2)).sum();
+            assert!((s2 - frob).abs() < 1e-13, "{s2} vs {frob}");
+            // U's columns for non-zero σ are orthonormal.
+            let live = out.sigma.iter().filter(|&&s| s > 0.0).count();
+            for p in 0..live {
+                for q in 0..live {
+                    let d: f64 = (0..n).map(|i| out.u[p * n + i] * out.u[q * n + i]).sum();
+                    let want = if p == q { 1.0 } else { 0.0 };
+                    assert!((d - want).abs() < 1e-12, "{n}: UᵀU[{p}, {q}] = {d}");
                 }
             }
         }

@@ -22,7 +22,11 @@ pub(crate) fn svd_nalgebra(
     out: &mut Svd64,
 ) -> Option<()> {
     let matrix = DMatrix::from_column_slice(m, n, a);
-    let svd = SVD::try_new(
+    // Unordered, then sorted here: nalgebra's sort panics ("Singular value was NaN") when its
+    // iteration produced a NaN, which it does for some finite inputs of a wide dynamic range
+    // (found by fuzzing: a 4×4 f64 matrix with entries from 1e-291 to 1e-111). A NaN is a
+    // failure the engine recovers from with Jacobi, like an unverified result.
+    let mut svd = SVD::try_new_unordered(
         matrix,
         want_vectors,
         want_vectors,
@@ -30,6 +34,10 @@ pub(crate) fn svd_nalgebra(
         5.0 * f64::EPSILON,
         ITERATIONS_PER_DIM * (m + n),
     )?;
+    if svd.singular_values.iter().any(|s| s.is_nan()) {
+        return None;
+    }
+    svd.sort_by_singular_values();
     out.sigma.clear();
     out.sigma.extend(svd.singular_values.iter().copied());
     out.vectors = want_vectors;
