@@ -13,7 +13,8 @@
 //!
 //! Each matrix is scaled by a power of two first (exact), so any finite input works. Every
 //! nalgebra and faer result is checked (`verify.rs`: Σσ² = ‖A‖²_F, and A = UΣVᵀ with
-//! orthonormal U and V by probe vectors) and recomputed by the Jacobi solver when it fails; a
+//! orthonormal U and V by probe vectors, each within a quarter of the output type's bound)
+//! and recomputed by the Jacobi solver when it fails; a
 //! matrix that no solver decomposes is reported [`Status::NotConverged`] with NaN outputs.
 //! Zero singular values and full U/V get an orthonormal completion, and the rotation sign
 //! convention is applied after the fact (determinants in f64).
@@ -339,7 +340,7 @@ impl<T: Real> Job<'_, T> {
                     a64.iter_mut().for_each(|x| *x = jacobi::ldexp(*x, -e));
                 }
                 let checked = |r: Option<()>, out: &jacobi::Svd64| {
-                    r.is_some() && verify::verified(m, n, &a64, out)
+                    r.is_some() && verify::verified(m, n, &a64, out, T::EPSILON.to_f64())
                 };
                 let solved = match solver {
                     Solver::Jacobi => false,
