@@ -82,7 +82,7 @@ pub use options::{
     DEFAULT_MAX_SWEEPS, SignConvention, SvdOptions, Vectors, default_tolerance,
     default_tolerance_for,
 };
-pub use output::SvdOutput;
+pub use output::{SvdOutput, SvdParts};
 pub use polar::{PolarOptions, PolarOutput};
 pub use report::{Engine, EngineChoice, MatrixInfo, Reason, Report, Status, Timings, WorkCounts};
 

@@ -154,6 +154,36 @@ impl<T: Element> SvdOutput<T> {
     pub fn all_vt(&self) -> &[T] {
         &self.vt
     }
+
+    /// The report and the three arrays, taken over without copying (for a caller that hands
+    /// the memory on, e.g. to numpy arrays). Layouts as [`SvdOutput::all_singular_values`],
+    /// [`SvdOutput::all_u`] and [`SvdOutput::all_vt`]; U and Vᵀ are empty for values-only
+    /// output. A vector's capacity may exceed its length when the output was reused.
+    #[must_use]
+    pub fn into_parts(self) -> SvdParts<T> {
+        SvdParts {
+            report: self.report,
+            vectors: self.vectors,
+            singular_values: self.singular_values,
+            u: self.u,
+            vt: self.vt,
+        }
+    }
+}
+
+/// The arrays of an [`SvdOutput`], owned ([`SvdOutput::into_parts`]).
+#[derive(Clone, Debug)]
+pub struct SvdParts<T: Element = f32> {
+    /// Shape, per-matrix status, engine, timings and work.
+    pub report: Report,
+    /// Which vectors were computed.
+    pub vectors: Vectors,
+    /// `count×k` singular values, row-major.
+    pub singular_values: Vec<T::Real>,
+    /// `count×m×u_cols`, each matrix row-major (empty without vectors).
+    pub u: Vec<T>,
+    /// `count×vt_rows×n`, each matrix row-major (empty without vectors).
+    pub vt: Vec<T>,
 }
 
 impl<T: Real> SvdOutput<T> {

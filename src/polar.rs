@@ -131,6 +131,13 @@ impl<T: Element> PolarOutput<T> {
         &self.s
     }
 
+    /// The report, R and S, taken over without copying (layouts as [`PolarOutput::all_r`]
+    /// and [`PolarOutput::all_s`]; S empty when only R was computed).
+    #[must_use]
+    pub fn into_parts(self) -> (Report, Vec<T>, Vec<T>) {
+        (self.report, self.r, self.s)
+    }
+
     /// Takes over the arrays of polar factors (R in `first`, S in `second`).
     pub(crate) fn from_factors(f: Factors<T>) -> Self {
         debug_assert!(matches!(f.product, Product::Polar { .. }));

@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::error::{to_py, unsupported};
-use crate::run::{self, InfoSlices, LstsqArrays, Rhs, RunError, Shape, Summary, SvdArrays};
+use crate::run::{self, InfoSlices, LstsqArrays, Rhs, RunError, Shape, Summary};
 
 /// Soft cap per device buffer (as the command-line tool's): with two buffer sets in flight the
 /// device holds about 10 × 4 MiB beyond the arrays; on a software adapter that is host memory
@@ -159,6 +159,21 @@ fn shape_of(dims: &[usize], transposed: bool) -> PyResult<Shape> {
 /// A zeroed numpy array (`calloc`: pages that are never written cost nothing).
 fn zeros<'py, T: numpy::Element>(py: Python<'py>, shape: &[usize]) -> Bound<'py, PyArrayDyn<T>> {
     PyArray::zeros(py, IxDyn(shape), false)
+}
+
+/// The numpy array of `shape` (C order) over `data`'s memory, which it takes over: no copy.
+/// An empty `data` with a non-empty shape is an empty `(0,)` array (values-only outputs).
+fn owned<'py, T: numpy::Element>(
+    py: Python<'py>,
+    data: Vec<T>,
+    shape: &[usize],
+) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
+    let len = data.len();
+    let flat = PyArray::from_vec(py, data);
+    if len == 0 && shape.iter().product::<usize>() != 0 {
+        return Ok(flat.to_dyn().clone());
+    }
+    flat.reshape(shape.to_vec())
 }
 
 /// The per-matrix information arrays of a batch.
@@ -514,22 +529,14 @@ impl Engine {
         let data = slice(a)?;
         let (m, n, k) = (shape.m, shape.n, shape.k());
         let vectors = opts.vectors;
-        let s = zeros::<T>(py, &shape.with(&[k]));
-        let u = zeros::<T>(py, &shape.with(&[m, vectors.u_cols(m, n)]));
-        let vh = zeros::<T>(py, &shape.with(&[vectors.vt_rows(m, n), n]));
         let info = InfoArrays::new(py, &shape);
         let (solver, small) = self.pick(&shape);
-        let summary = {
-            let (mut s_rw, mut u_rw, mut vh_rw) = (s.readwrite(), u.readwrite(), vh.readwrite());
-            let out = SvdArrays {
-                s: slice_mut(&mut s_rw)?,
-                u: slice_mut(&mut u_rw)?,
-                vt: slice_mut(&mut vh_rw)?,
-            };
-            with_info(py, &info, |slices| {
-                run::svd(solver, data, &shape, opts, out, slices)
-            })?
-        };
+        let (summary, out) = with_info(py, &info, |slices| {
+            run::svd(solver, data, &shape, opts, slices)
+        })?;
+        let s = owned(py, out.s, &shape.with(&[k]))?;
+        let u = owned(py, out.u, &shape.with(&[m, vectors.u_cols(m, n)]))?;
+        let vh = owned(py, out.vt, &shape.with(&[vectors.vt_rows(m, n), n]))?;
         let info = info.into_dict(py, &summary, self.note(small))?;
         if vectors.wanted() {
             PyTuple::new(
@@ -559,21 +566,13 @@ impl Engine {
         let shape = shape_of(a.shape(), transposed)?;
         let data = slice(a)?;
         let n = shape.n;
-        let r = zeros::<T>(py, &shape.with(&[n, n]));
-        let s = if rotation_only {
-            zeros::<T>(py, &[0])
-        } else {
-            zeros::<T>(py, &shape.with(&[n, n]))
-        };
         let info = InfoArrays::new(py, &shape);
         let (solver, small) = self.pick(&shape);
-        let summary = {
-            let (mut r_rw, mut s_rw) = (r.readwrite(), s.readwrite());
-            let (r_sl, s_sl) = (slice_mut(&mut r_rw)?, slice_mut(&mut s_rw)?);
-            with_info(py, &info, |slices| {
-                run::polar(solver, data, &shape, rotation_only, r_sl, s_sl, slices)
-            })?
-        };
+        let (summary, r, s) = with_info(py, &info, |slices| {
+            run::polar(solver, data, &shape, rotation_only, slices)
+        })?;
+        let r = owned(py, r, &shape.with(&[n, n]))?;
+        let s = owned(py, s, &shape.with(&[n, n]))?;
         let info = info.into_dict(py, &summary, self.note(small))?;
         let s = if rotation_only {
             py.None().into_bound(py)

@@ -1,14 +1,16 @@
-//! The computations, with the GIL released: a batch is decomposed in slices of matrices, each
-//! one `Solver::*_into` call into an output that is reused from slice to slice, and copied
-//! from there into the numpy arrays (allocated by the caller, which holds the GIL).
+//! The computations, with the GIL released.
 //!
-//! Why slices, and why this copy: the library's outputs own their `Vec`s, which cannot become
-//! numpy's memory, so every result is copied once into its numpy array. Decomposing the whole
-//! batch in one call would hold the library's output *and* the numpy arrays at once, twice
-//! the output's memory at the peak; slices of about [`SLICE_BYTES`] bound that extra to one
-//! slice's output (the library reuses the allocation from slice to slice), so a call needs
-//! little beyond its input and the arrays it returns. The matrices of a slice are independent
-//! of the others: results do not depend on where the slices fall.
+//! `svd` and `polar` decompose the whole batch in one library call and hand the library's
+//! output vectors over (`SvdOutput::into_parts`): the engine writes each result once, into
+//! memory that then becomes the numpy array's (`PyArray::from_vec`, no copy), so a call needs
+//! its input and the arrays it returns and nothing more.
+//!
+//! `pinv` and `lstsq` return arrays derived from an SVD that is not returned: they run in
+//! slices of about [`SLICE_BYTES`] of input and output, each one `Solver::svd_into` call into
+//! an output reused from slice to slice, and copy the derived result into the numpy arrays
+//! (allocated by the caller, which holds the GIL). The slices bound the intermediate SVD's
+//! memory to one slice's; the matrices of a slice are independent of the others, so results
+//! do not depend on where the slices fall.
 //!
 //! Matrices whose status is not `Converged` get NaN outputs: the library already gives NaN
 //! for non-finite input, and a matrix that did not converge within `max_sweeps` has its
@@ -16,11 +18,12 @@
 
 use batched_svd::ops::{self, RightHandSides};
 use batched_svd::{
-    EngineChoice, Layout, MatrixBatch, PolarOptions, PolarOutput, Real, Report, Solver, Status,
-    SvdOptions, SvdOutput, Timings, Vectors, WorkCounts,
+    EngineChoice, Layout, MatrixBatch, PolarOptions, Real, Report, Solver, Status, SvdOptions,
+    SvdOutput, Timings, Vectors, WorkCounts,
 };
 
-/// Bytes of input and output per library call (a slice of the batch, at least one matrix).
+/// Bytes of input and output per library call of `pinv` and `lstsq` (a slice of the batch, at
+/// least one matrix).
 pub const SLICE_BYTES: usize = 16 << 20;
 
 /// What can go wrong inside a computation.
@@ -214,18 +217,30 @@ fn nan<T: Real>(dst: &mut [T], i: usize, len: usize) {
     }
 }
 
-/// The output arrays of an SVD: σ `(…, k)`, U `(…, m, u_cols)` and Vᵀ `(…, vt_rows, n)`
-/// (empty without vectors).
-pub struct SvdArrays<'a, T> {
+/// The output arrays of an SVD, owned: σ `(…, k)`, U `(…, m, u_cols)` and Vᵀ `(…, vt_rows, n)`
+/// (empty without vectors), C order.
+pub struct SvdVecs<T> {
     /// σ.
-    pub s: &'a mut [T],
+    pub s: Vec<T>,
     /// U.
-    pub u: &'a mut [T],
+    pub u: Vec<T>,
     /// Vᵀ.
-    pub vt: &'a mut [T],
+    pub vt: Vec<T>,
 }
 
-/// The SVD of every matrix of `data`, written into `out`.
+/// Checks that `v` holds `count` matrices of `len` elements.
+fn expect_len<T>(v: &[T], count: usize, len: usize, what: &str) -> Result<(), RunError> {
+    if v.len() == count * len {
+        Ok(())
+    } else {
+        Err(RunError::Internal(format!(
+            "{what}: {} elements for {count} matrices of {len}",
+            v.len()
+        )))
+    }
+}
+
+/// The SVD of every matrix of `data`, in one library call whose output vectors are returned.
 ///
 /// # Errors
 /// The library's errors.
@@ -234,32 +249,33 @@ pub fn svd<T: Real>(
     data: &[T],
     shape: &Shape,
     opts: &SvdOptions,
-    out: SvdArrays<'_, T>,
     info: &mut InfoSlices<'_>,
-) -> Result<Summary, RunError> {
+) -> Result<(Summary, SvdVecs<T>), RunError> {
     opts.validate_for(shape.m, shape.n)?;
-    let (m, n, k) = (shape.m, shape.n, shape.k());
+    let (m, n, k, count) = (shape.m, shape.n, shape.k(), shape.count);
     let (uc, vr) = (opts.vectors.u_cols(m, n), opts.vectors.vt_rows(m, n));
-    let per = (m * n + k + m * uc + vr * n) * T::BYTES;
+    let lib = solver.svd(&shape.batch(data, 0, count)?, opts)?;
     let mut summary = Summary::default();
-    let mut lib = SvdOutput::default();
-    for (c0, c1) in shape.slices(per) {
-        let batch = shape.batch(data, c0, c1)?;
-        solver.svd_into(&batch, opts, &mut lib)?;
-        put(out.s, c0, k, lib.all_singular_values())?;
-        put(out.u, c0, m * uc, lib.all_u())?;
-        put(out.vt, c0, vr * n, lib.all_vt())?;
-        for i in summary.record(solver, &lib, c0, info)? {
-            nan(out.s, c0 + i, k);
-            nan(out.u, c0 + i, m * uc);
-            nan(out.vt, c0 + i, vr * n);
-        }
+    let bad = summary.record(solver, &lib, 0, info)?;
+    let parts = lib.into_parts();
+    let mut out = SvdVecs {
+        s: parts.singular_values,
+        u: parts.u,
+        vt: parts.vt,
+    };
+    expect_len(&out.s, count, k, "σ")?;
+    expect_len(&out.u, count, m * uc, "U")?;
+    expect_len(&out.vt, count, vr * n, "Vᵀ")?;
+    for i in bad {
+        nan(&mut out.s, i, k);
+        nan(&mut out.u, i, m * uc);
+        nan(&mut out.vt, i, vr * n);
     }
-    Ok(summary)
+    Ok((summary, out))
 }
 
-/// The polar decomposition `A = R·S` of every square matrix of `data`: R and S `(…, n, n)`
-/// (S empty for `rotation_only`).
+/// The polar decomposition `A = R·S` of every square matrix of `data`, in one library call:
+/// R and S `(…, n, n)` (S empty for `rotation_only`), C order.
 ///
 /// # Errors
 /// The library's errors (non-square matrices among them).
@@ -268,30 +284,25 @@ pub fn polar<T: Real>(
     data: &[T],
     shape: &Shape,
     rotation_only: bool,
-    r: &mut [T],
-    s: &mut [T],
     info: &mut InfoSlices<'_>,
-) -> Result<Summary, RunError> {
+) -> Result<(Summary, Vec<T>, Vec<T>), RunError> {
     let n = shape.n;
     let opts = if rotation_only {
         PolarOptions::rotation_only()
     } else {
         PolarOptions::default()
     };
-    let per = 3 * n * n * T::BYTES;
+    let lib = solver.polar(&shape.batch(data, 0, shape.count)?, &opts)?;
     let mut summary = Summary::default();
-    let mut lib = PolarOutput::default();
-    for (c0, c1) in shape.slices(per) {
-        let batch = shape.batch(data, c0, c1)?;
-        solver.polar_into(&batch, &opts, &mut lib)?;
-        put(r, c0, n * n, lib.all_r())?;
-        put(s, c0, n * n, lib.all_s())?;
-        for i in summary.record(solver, &lib, c0, info)? {
-            nan(r, c0 + i, n * n);
-            nan(s, c0 + i, n * n);
-        }
+    let bad = summary.record(solver, &lib, 0, info)?;
+    let (_, mut r, mut s) = lib.into_parts();
+    expect_len(&r, shape.count, n * n, "R")?;
+    expect_len(&s, shape.count, if rotation_only { 0 } else { n * n }, "S")?;
+    for i in bad {
+        nan(&mut r, i, n * n);
+        nan(&mut s, i, n * n);
     }
-    Ok(summary)
+    Ok((summary, r, s))
 }
 
 /// The pseudoinverse `(…, n, m)` of every matrix of `data`, inverting `σ > rcond·σ₁`.
