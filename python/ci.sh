@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The Python package's CI: a fresh virtual environment, `pip install ./python[dask]` (maturin
-# from PyPI builds the native module against the repository's library; numpy, dask and
-# distributed come from PyPI as pyproject.toml names them), pytest, then the README's example.
+# The Python package's CI: a fresh virtual environment, `pip install ./python[dask,test]`
+# (maturin from PyPI builds the native module against the repository's library; numpy, dask,
+# distributed, pytest and hypothesis come from PyPI as pyproject.toml names them), pytest
+# (the argument fuzzer's fixed cases included), then the README's example.
 #
 # Usage: python/ci.sh [PYTHON]  (default python3; a Python >= 3.9 with the venv module).
 # Set BATCHED_SVD_REQUIRE_GPU=1 to make the GPU tests fail, not skip, without an adapter.
@@ -25,7 +26,7 @@ if ! "$PYTHON" -c 'import ensurepip' 2>/dev/null; then
 fi
 "$PYTHON" -m venv "$VENV"
 "$VENV/bin/pip" install -q --upgrade pip
-"$VENV/bin/pip" install -q ".[dask]" pytest
+"$VENV/bin/pip" install -q ".[dask,test]"
 # (From another directory: here `import batched_svd` would find the sources, not the install.)
 (cd "$VENV" && "$VENV/bin/python" -c "import batched_svd, sys; print('batched_svd', batched_svd.__version__, 'on Python', sys.version.split()[0])")
 # The tests import the installed package, not the sources next to them.

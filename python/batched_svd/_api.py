@@ -152,6 +152,24 @@ class Info:
         return self.non_finite == 0 and self.not_converged == 0
 
 
+def _no_call_info() -> Info:
+    """The Info of a call that decomposed nothing (numpy's rule for ``ndim < 2`` input)."""
+    work = ["dispatches", "submissions", "host_round_trips", "bytes_uploaded", "bytes_downloaded"]
+    return Info(
+        status=np.zeros((), np.int8),
+        sweeps=np.zeros((), np.uint32),
+        off_diagonal=np.zeros((), np.float32),
+        engine=None,
+        reason=None,
+        fallback=False,
+        adapter=None,
+        timings={"upload": 0.0, "compute": 0.0, "download": 0.0},
+        work=dict.fromkeys(work + ["chunks", "calls"], 0),
+        non_finite=0,
+        not_converged=0,
+    )
+
+
 def _caller_stacklevel() -> int:
     """The ``stacklevel`` of the first frame outside this package (for warnings)."""
     level = 1
@@ -566,7 +584,8 @@ class Solver:
         """
         arr = _asarray(A, "A")
         if arr.ndim < 2:
-            return int(not np.all(arr == 0))
+            rank = int(not np.all(arr == 0))
+            return (rank, _no_call_info()) if return_info else rank
         x, t, _ = _matrices(arr, "A")
         s, _, _, d = self._engine.svd(x, t, "none", None, _check_sweeps(max_sweeps))
         info = self._finish(d, "matrix_rank")

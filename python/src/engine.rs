@@ -82,9 +82,28 @@ fn wanted_features(info: &wgpu::AdapterInfo) -> wgpu::Features {
     features
 }
 
+/// Why no GPU context came from an `adapter=` choice.
+enum AdapterError {
+    /// Adapters exist but none is the one asked for: a bad argument (`ValueError`).
+    NoSuchAdapter(String),
+    /// No adapter at all, or its device could not be opened (`RuntimeError`).
+    Unavailable(String),
+}
+
+impl AdapterError {
+    fn into_py(self) -> PyErr {
+        match self {
+            AdapterError::NoSuchAdapter(why) => PyValueError::new_err(format!("adapter: {why}")),
+            AdapterError::Unavailable(why) => {
+                PyRuntimeError::new_err(format!("no GPU adapter: {why}"))
+            }
+        }
+    }
+}
+
 /// A GPU context on the chosen adapter, with the adapter's full limits (as `Gpu::new` does for
 /// the adapter it picks).
-fn gpu_on(choice: &AdapterChoice) -> Result<Gpu, String> {
+fn gpu_on(choice: &AdapterChoice) -> Result<Gpu, AdapterError> {
     let instance =
         wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
     let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
@@ -110,16 +129,25 @@ fn gpu_on(choice: &AdapterChoice) -> Result<Gpu, String> {
             )
         }
     };
+    let missing = |why: String| {
+        if names.is_empty() {
+            AdapterError::Unavailable(why)
+        } else {
+            AdapterError::NoSuchAdapter(why)
+        }
+    };
     let adapter = match choice {
         AdapterChoice::Index(i) => adapters
             .get(*i)
-            .ok_or_else(|| format!("adapter index {i} is out of range: {}", listing()))?,
+            .ok_or_else(|| missing(format!("index {i} is out of range: {}", listing())))?,
         AdapterChoice::Name(name) => {
             let needle = name.to_lowercase();
             adapters
                 .iter()
                 .find(|a| a.get_info().name.to_lowercase().contains(&needle))
-                .ok_or_else(|| format!("no adapter name contains '{name}': {}", listing()))?
+                .ok_or_else(|| {
+                    missing(format!("no adapter name contains '{name}': {}", listing()))
+                })?
         }
     };
     let info = adapter.get_info();
@@ -129,7 +157,9 @@ fn gpu_on(choice: &AdapterChoice) -> Result<Gpu, String> {
         required_limits: adapter.limits(),
         ..Default::default()
     }))
-    .map_err(|e| format!("request_device on '{}' failed: {e}", info.name))?;
+    .map_err(|e| {
+        AdapterError::Unavailable(format!("request_device on '{}' failed: {e}", info.name))
+    })?;
     Ok(Gpu::from_device(device, queue))
 }
 
@@ -340,7 +370,7 @@ impl Engine {
             (Some(choice), _) => {
                 let gpu = py
                     .detach(|| gpu_on(&choice))
-                    .map_err(|why| PyRuntimeError::new_err(format!("no GPU adapter: {why}")))?;
+                    .map_err(AdapterError::into_py)?;
                 Solver::with_gpu(gpu, parsed)
             }
             (None, _) => py
