@@ -31,7 +31,6 @@ pub(crate) fn verified(m: usize, n: usize, a: &[f64], f: &Svd64, eps: f64) -> bo
         u: FRACTION_OF_BOUND * 16.0 * m as f64 * eps,
         v: FRACTION_OF_BOUND * 16.0 * n as f64 * eps,
     };
-    let at = |i: usize, j: usize| a[j * m + i];
     let k = m.min(n);
     // Scaled sums: the checks compare magnitudes near ‖A‖, whatever its exponent.
     let scale = f.sigma.first().copied().unwrap_or(0.0);
@@ -39,12 +38,9 @@ pub(crate) fn verified(m: usize, n: usize, a: &[f64], f: &Svd64, eps: f64) -> bo
         return false;
     }
     if scale == 0.0 {
-        return (0..n).all(|j| (0..m).all(|i| at(i, j) == 0.0));
+        return a.iter().all(|&x| x == 0.0);
     }
-    let norm_sq: f64 = (0..n)
-        .flat_map(|j| (0..m).map(move |i| (i, j)))
-        .map(|(i, j)| (at(i, j) / scale).powi(2))
-        .sum();
+    let norm_sq: f64 = a.iter().map(|x| (x / scale).powi(2)).sum();
     let sum_sq: f64 = f.sigma.iter().map(|s| (s / scale).powi(2)).sum();
     // Σσ² − ‖A‖² = 2·‖A‖·(Σσ²)^½-error to first order.
     if (sum_sq - norm_sq).abs() > 2.0 * tol.recon * norm_sq {
@@ -53,47 +49,22 @@ pub(crate) fn verified(m: usize, n: usize, a: &[f64], f: &Svd64, eps: f64) -> bo
     if !f.vectors {
         return true;
     }
+    let check = Check {
+        m,
+        n,
+        a,
+        f,
+        scale,
+        norm: norm_sq.sqrt(),
+        // Columns of U and V for zero singular values are completed by the caller.
+        live: f.sigma.iter().take_while(|&&s| s > 0.0).count(),
+        tol,
+    };
     if eps < f64::from(f32::EPSILON) / 2.0 {
-        formed(m, n, a, f, scale, norm_sq.sqrt(), &tol)
+        check.formed()
     } else {
-        probes(m, n, &at, f, scale, norm_sq.sqrt(), &tol)
+        check.probes()
     }
-}
-
-/// The checks with the products formed (`O(mnk)`, nalgebra's blocked products), for
-/// f64 outputs, whose bar is near what the solvers reach: a probe estimate can miss an error
-/// several times its tolerance (measured: a 5×40 result at 1.6× the bound passed two
-/// probes), formed products cannot. ‖A − UΣVᵀ‖_F as the bound measures it, and the largest
-/// entry of UᵀU − I and VᵀV − I on the columns of non-zero σ.
-fn formed(
-    m: usize,
-    n: usize,
-    a: &[f64],
-    f: &Svd64,
-    scale: f64,
-    norm: f64,
-    tol: &Tolerances,
-) -> bool {
-    use nalgebra::{DMatrix, DMatrixView};
-    let k = f.sigma.len();
-    let live = f.sigma.iter().take_while(|&&s| s > 0.0).count();
-    let u = DMatrixView::from_slice(&f.u, m, k);
-    let v = DMatrixView::from_slice(&f.v, n, k);
-    let mut us = u.into_owned();
-    for (j, &s) in f.sigma.iter().enumerate() {
-        us.column_mut(j).scale_mut(s / scale);
-    }
-    let mut r = DMatrix::from_column_slice(m, n, a) / scale;
-    r.gemm(-1.0, &us, &v.transpose(), 1.0);
-    if r.norm() > tol.recon * norm {
-        return false;
-    }
-    [(u.columns(0, live), tol.u), (v.columns(0, live), tol.v)]
-        .iter()
-        .all(|(g, tol)| {
-            let gram = g.transpose() * g;
-            (gram - DMatrix::<f64>::identity(live, live)).amax() <= *tol
-        })
 }
 
 /// Relative tolerances of the three checks.
@@ -106,73 +77,113 @@ struct Tolerances {
     v: f64,
 }
 
-/// The two probes.
-fn probes(
+/// A result with vectors to check against its matrix.
+struct Check<'a> {
     m: usize,
     n: usize,
-    at: &impl Fn(usize, usize) -> f64,
-    f: &Svd64,
+    /// The matrix, column-major.
+    a: &'a [f64],
+    f: &'a Svd64,
+    /// σ₁: the products are formed for A/σ₁.
     scale: f64,
+    /// ‖A‖_F / σ₁.
     norm: f64,
-    tol: &Tolerances,
-) -> bool {
-    let k = f.sigma.len();
-    // Columns of U and V for zero singular values are completed by the caller.
-    let live = f.sigma.iter().take_while(|&&s| s > 0.0).count();
-    for seed in [0x9E37_79B9_7F4A_7C15u64, 0xD1B5_4A32_D192_ED03] {
-        let x = signs(n, seed);
-        // A·x and U·(Σ·(Vᵀ·x)).
-        let mut ax = vec![0.0f64; m];
-        for (j, &xj) in x.iter().enumerate() {
-            for (i, acc) in ax.iter_mut().enumerate() {
-                *acc += at(i, j) / scale * xj;
-            }
+    /// Columns with σ > 0 (the ones whose orthonormality is checked).
+    live: usize,
+    tol: Tolerances,
+}
+
+impl Check<'_> {
+    /// The checks with the products formed (`O(mnk)`, nalgebra's blocked products), for
+    /// f64 outputs, whose bar is near what the solvers reach: a probe estimate can miss an
+    /// error several times its tolerance (measured: a 5×40 result at 1.6× the bound passed
+    /// two probes), formed products cannot. ‖A − UΣVᵀ‖_F as the bound measures it, and the
+    /// largest entry of UᵀU − I and VᵀV − I on the live columns.
+    fn formed(&self) -> bool {
+        use nalgebra::{DMatrix, DMatrixView};
+        let (m, n, f, live) = (self.m, self.n, self.f, self.live);
+        let k = f.sigma.len();
+        let u = DMatrixView::from_slice(&f.u, m, k);
+        let v = DMatrixView::from_slice(&f.v, n, k);
+        let mut us = u.into_owned();
+        for (j, &s) in f.sigma.iter().enumerate() {
+            us.column_mut(j).scale_mut(s / self.scale);
         }
-        let mut usvx = vec![0.0f64; m];
-        for l in 0..k {
-            let vl = &f.v[l * n..(l + 1) * n];
-            let c = f.sigma[l] / scale * vl.iter().zip(&x).map(|(a, b)| a * b).sum::<f64>();
-            for (acc, &u) in usvx.iter_mut().zip(&f.u[l * m..(l + 1) * m]) {
-                *acc += c * u;
-            }
-        }
-        let r: f64 = ax
-            .iter()
-            .zip(&usvx)
-            .map(|(a, b)| (a - b).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        if r > tol.recon * norm {
+        let mut r = DMatrix::from_column_slice(m, n, self.a) / self.scale;
+        r.gemm(-1.0, &us, &v.transpose(), 1.0);
+        if r.norm() > self.tol.recon * self.norm {
             return false;
         }
-        // Uᵀ·(U·z) = z and Vᵀ·(V·z) = z on the live columns.
-        let z = signs(live, seed ^ 1);
-        for (g, rows, tol) in [(&f.u, m, tol.u), (&f.v, n, tol.v)] {
-            let mut gz = vec![0.0f64; rows];
-            for (l, &zl) in z.iter().enumerate() {
-                for (acc, &x) in gz.iter_mut().zip(&g[l * rows..(l + 1) * rows]) {
-                    *acc += zl * x;
+        [
+            (u.columns(0, live), self.tol.u),
+            (v.columns(0, live), self.tol.v),
+        ]
+        .iter()
+        .all(|(g, tol)| {
+            let gram = g.transpose() * g;
+            (gram - DMatrix::<f64>::identity(live, live)).amax() <= *tol
+        })
+    }
+
+    /// The two probes.
+    fn probes(&self) -> bool {
+        let (m, n, f, scale) = (self.m, self.n, self.f, self.scale);
+        let k = f.sigma.len();
+        for seed in [0x9E37_79B9_7F4A_7C15u64, 0xD1B5_4A32_D192_ED03] {
+            let x = signs(n, seed);
+            // A·x and U·(Σ·(Vᵀ·x)).
+            let mut ax = vec![0.0f64; m];
+            for (col, &xj) in self.a.chunks_exact(m).zip(&x) {
+                for (acc, &aij) in ax.iter_mut().zip(col) {
+                    *acc += aij / scale * xj;
                 }
             }
-            let err: f64 = z
+            let mut usvx = vec![0.0f64; m];
+            for l in 0..k {
+                let vl = &f.v[l * n..(l + 1) * n];
+                let c = f.sigma[l] / scale * vl.iter().zip(&x).map(|(a, b)| a * b).sum::<f64>();
+                for (acc, &u) in usvx.iter_mut().zip(&f.u[l * m..(l + 1) * m]) {
+                    *acc += c * u;
+                }
+            }
+            let r: f64 = ax
                 .iter()
-                .enumerate()
-                .map(|(l, &zl)| {
-                    let back: f64 = g[l * rows..(l + 1) * rows]
-                        .iter()
-                        .zip(&gz)
-                        .map(|(a, b)| a * b)
-                        .sum();
-                    (back - zl).powi(2)
-                })
+                .zip(&usvx)
+                .map(|(a, b)| (a - b).powi(2))
                 .sum::<f64>()
                 .sqrt();
-            if err > tol {
+            if r > self.tol.recon * self.norm {
                 return false;
             }
+            // Uᵀ·(U·z) = z and Vᵀ·(V·z) = z on the live columns.
+            let z = signs(self.live, seed ^ 1);
+            for (g, rows, tol) in [(&f.u, m, self.tol.u), (&f.v, n, self.tol.v)] {
+                let mut gz = vec![0.0f64; rows];
+                for (l, &zl) in z.iter().enumerate() {
+                    for (acc, &x) in gz.iter_mut().zip(&g[l * rows..(l + 1) * rows]) {
+                        *acc += zl * x;
+                    }
+                }
+                let err: f64 = z
+                    .iter()
+                    .enumerate()
+                    .map(|(l, &zl)| {
+                        let back: f64 = g[l * rows..(l + 1) * rows]
+                            .iter()
+                            .zip(&gz)
+                            .map(|(a, b)| a * b)
+                            .sum();
+                        (back - zl).powi(2)
+                    })
+                    .sum::<f64>()
+                    .sqrt();
+                if err > tol {
+                    return false;
+                }
+            }
         }
+        true
     }
-    true
 }
 
 /// `len` pseudo-random ±1 values (SplitMix64 signs), fixed by `seed`.
