@@ -192,18 +192,12 @@ fn zeros<'py, T: numpy::Element>(py: Python<'py>, shape: &[usize]) -> Bound<'py,
 }
 
 /// The numpy array of `shape` (C order) over `data`'s memory, which it takes over: no copy.
-/// An empty `data` with a non-empty shape is an empty `(0,)` array (values-only outputs).
 fn owned<'py, T: numpy::Element>(
     py: Python<'py>,
     data: Vec<T>,
     shape: &[usize],
 ) -> PyResult<Bound<'py, PyArrayDyn<T>>> {
-    let len = data.len();
-    let flat = PyArray::from_vec(py, data);
-    if len == 0 && shape.iter().product::<usize>() != 0 {
-        return Ok(flat.to_dyn().clone());
-    }
-    flat.reshape(shape.to_vec())
+    PyArray::from_vec(py, data).reshape(shape.to_vec())
 }
 
 /// The per-matrix information arrays of a batch.
@@ -602,13 +596,12 @@ impl Engine {
             run::polar(solver, data, &shape, rotation_only, slices)
         })?;
         let r = owned(py, r, &shape.with(&[n, n]))?;
-        let s = owned(py, s, &shape.with(&[n, n]))?;
-        let info = info.into_dict(py, &summary, self.note(small))?;
         let s = if rotation_only {
             py.None().into_bound(py)
         } else {
-            s.into_any()
+            owned(py, s, &shape.with(&[n, n]))?.into_any()
         };
+        let info = info.into_dict(py, &summary, self.note(small))?;
         PyTuple::new(py, [r.into_any(), s, info.into_any()])
     }
 
