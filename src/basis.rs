@@ -7,8 +7,14 @@
 //! with `G = Q·R` (`Q = H₀H₁…H_{r−1}`), the columns `Q·e_r, Q·e_{r+1}, …` are orthonormal and
 //! orthogonal to `span(G)` to f64 rounding, so the completed matrix is orthonormal to the
 //! accuracy of the known vectors. Cost: `O(rows·r·(r + missing))` per matrix.
+//!
+//! Written once for real and complex elements (in the host type: `f64` or `Complex<f64>`;
+//! complex reflectors are `I − 2vvᴴ`, with the phase of the leading entry in place of its sign).
 
-use crate::element::Real;
+use nalgebra::ComplexField;
+
+use crate::element::{Element, Real};
+use crate::host::Host;
 use crate::options::Vectors;
 
 /// A column of U (or row of Vᵀ) counts as missing when its squared norm is below this: real
@@ -16,7 +22,7 @@ use crate::options::Vectors;
 const MISSING_NORM_SQ: f64 = 0.25;
 
 /// A strided `rows×cols` matrix inside a slice: element `(i, j)` at `i·rs + j·cs`.
-struct Strided<'a, T: Real> {
+struct Strided<'a, T: Element> {
     data: &'a mut [T],
     rows: usize,
     cols: usize,
@@ -24,19 +30,21 @@ struct Strided<'a, T: Real> {
     cs: usize,
 }
 
-impl<T: Real> Strided<'_, T> {
+impl<T: Element> Strided<'_, T> {
     #[inline]
-    fn get(&self, i: usize, j: usize) -> f64 {
-        self.data[i * self.rs + j * self.cs].to_f64()
+    fn get(&self, i: usize, j: usize) -> T::Host {
+        self.data[i * self.rs + j * self.cs].to_host()
     }
 
     #[inline]
-    fn set(&mut self, i: usize, j: usize, x: f64) {
-        self.data[i * self.rs + j * self.cs] = T::from_f64(x);
+    fn set(&mut self, i: usize, j: usize, x: T::Host) {
+        self.data[i * self.rs + j * self.cs] = T::from_host(x);
     }
 
     fn column_norm_sq(&self, j: usize) -> f64 {
-        (0..self.rows).map(|i| self.get(i, j).powi(2)).sum()
+        (0..self.rows)
+            .map(|i| self.get(i, j).modulus_squared())
+            .sum()
     }
 }
 
@@ -48,7 +56,7 @@ impl<T: Real> Strided<'_, T> {
 /// vectors of negligible singular values). Returns the number of vectors filled.
 ///
 /// [`SvdOutput`]: crate::SvdOutput
-pub(crate) fn complete_vectors<T: Real>(
+pub(crate) fn complete_vectors<T: Element>(
     u: &mut [T],
     vt: &mut [T],
     m: usize,
@@ -87,7 +95,7 @@ pub(crate) fn complete_vectors<T: Real>(
 
 /// Replaces every column of `a` from `known_cols` on, and every (near) zero column before it,
 /// by unit vectors orthogonal to each other and to the remaining columns.
-fn complete_columns<T: Real>(mut a: Strided<'_, T>, known_cols: usize) -> usize {
+fn complete_columns<T: Element>(mut a: Strided<'_, T>, known_cols: usize) -> usize {
     let missing: Vec<usize> = (0..a.cols)
         .filter(|&j| j >= known_cols || a.column_norm_sq(j) < MISSING_NORM_SQ)
         .collect();
@@ -96,25 +104,29 @@ fn complete_columns<T: Real>(mut a: Strided<'_, T>, known_cols: usize) -> usize 
     }
     let known: Vec<usize> = (0..a.cols).filter(|j| !missing.contains(j)).collect();
     let rows = a.rows;
-    // Householder QR of the known columns, in f64. `reflectors[j]` is a unit vector v with
-    // H_j = I − 2vvᵀ, zero above row j (or empty when the column was already reduced).
-    let mut g: Vec<Vec<f64>> = known
+    // Householder QR of the known columns, in the host type. `reflectors[j]` is a unit vector
+    // v with H_j = I − 2vvᴴ, zero above row j (or empty when the column was already reduced).
+    let mut g: Vec<Vec<T::Host>> = known
         .iter()
         .map(|&j| (0..rows).map(|i| a.get(i, j)).collect())
         .collect();
-    let mut reflectors: Vec<Vec<f64>> = Vec::with_capacity(known.len());
+    let mut reflectors: Vec<Vec<T::Host>> = Vec::with_capacity(known.len());
     for j in 0..g.len() {
-        let norm = g[j][j..].iter().map(|x| x * x).sum::<f64>().sqrt();
+        let norm = g[j][j..]
+            .iter()
+            .map(|x| x.modulus_squared())
+            .sum::<f64>()
+            .sqrt();
         if norm == 0.0 {
             reflectors.push(Vec::new());
             continue;
         }
-        let mut v = vec![0.0; rows];
+        let mut v = vec![nalgebra::zero::<T::Host>(); rows];
         v[j..].copy_from_slice(&g[j][j..]);
-        // v = x + sign(x₀)‖x‖e₀ avoids cancellation.
-        v[j] += norm.copysign(g[j][j]);
-        let vnorm = v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        v.iter_mut().for_each(|x| *x /= vnorm);
+        // v = x + phase(x₀)‖x‖e₀ avoids cancellation (the sign of x₀ for real x).
+        v[j] += g[j][j].phase().scale(norm);
+        let vnorm = v.iter().map(|x| x.modulus_squared()).sum::<f64>().sqrt();
+        v.iter_mut().for_each(|x| *x = x.unscale(vnorm));
         for col in g.iter_mut().skip(j) {
             apply_reflector(&v, col);
         }
@@ -122,8 +134,8 @@ fn complete_columns<T: Real>(mut a: Strided<'_, T>, known_cols: usize) -> usize 
     }
     // Q·e_{r+t} for the t-th missing slot: apply H_{r−1}, …, H₀ to a standard basis vector.
     for (t, &slot) in missing.iter().enumerate() {
-        let mut q = vec![0.0; rows];
-        q[known.len() + t] = 1.0;
+        let mut q = vec![nalgebra::zero::<T::Host>(); rows];
+        q[known.len() + t] = nalgebra::one::<T::Host>();
         for v in reflectors.iter().rev().filter(|v| !v.is_empty()) {
             apply_reflector(v, &mut q);
         }
@@ -185,11 +197,18 @@ pub(crate) fn determinant<T: Real>(a: &[T], n: usize) -> f64 {
     det
 }
 
-/// `x ← (I − 2vvᵀ)·x` for a unit vector v.
+/// `x ← (I − 2vvᴴ)·x` for a unit vector v.
 #[inline]
-fn apply_reflector(v: &[f64], x: &mut [f64]) {
-    let d: f64 = v.iter().zip(x.iter()).map(|(a, b)| a * b).sum();
-    x.iter_mut().zip(v).for_each(|(xi, vi)| *xi -= 2.0 * d * vi);
+fn apply_reflector<H: Host>(v: &[H], x: &mut [H]) {
+    let d = v
+        .iter()
+        .zip(x.iter())
+        .fold(nalgebra::zero::<H>(), |acc, (&a, &b)| {
+            acc + a.conjugate() * b
+        });
+    x.iter_mut()
+        .zip(v)
+        .for_each(|(xi, &vi)| *xi -= d.scale(2.0) * vi);
 }
 
 #[cfg(test)]

@@ -1,21 +1,75 @@
 //! The element types of a batch, as one sealed parameter.
 //!
-//! [`Element`] is implemented for `f32` and `f64` (numpy's float32 and float64). Each element
-//! type names the real type of its singular values ([`Element::Real`]): itself for the real
-//! types (a complex type will pair with its real part's type). [`Real`] is the subset of
-//! element types that are real numbers, on which every operation of this version works.
+//! [`Element`] is implemented for `f32`, `f64`, `Complex<f32>` and `Complex<f64>` (numpy's
+//! float32, float64, complex64 and complex128). Each element type names the real type of its
+//! singular values ([`Element::Real`]): itself for the real types, the type of the real and
+//! imaginary parts for the complex ones. [`Real`] is the subset of element types that are real
+//! numbers; the derived operations and the GPU engine take those only (see the README's
+//! element-type table).
+//!
+//! A complex element is `nalgebra::Complex<R>` (num-complex's `Complex`, `#[repr(C)]`
+//! `{ re, im }`): the interleaved layout numpy and nalgebra store, so a complex64 `.npy` maps
+//! byte for byte.
 //!
 //! The trait is sealed: the kernels, tolerances and tests exist for these types only.
 
+// The sealed trait's items name crate-private types (the host scalar, the engines' factors):
+// callers can reach them only as `Element`'s supertrait, and can neither name nor call them.
+#![allow(private_interfaces, private_bounds)]
+
 use std::fmt::Debug;
 
-mod sealed {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for f64 {}
+use nalgebra::Complex;
+
+use crate::MatrixBatch;
+use crate::factors::Factors;
+use crate::host::Host;
+
+pub(crate) mod sealed {
+    use super::{Factors, Host, MatrixBatch};
+
+    /// What the engines need of an element type, hidden from callers: the scalar the host
+    /// computes in, and the identity casts that let a generic entry point take the real path
+    /// (`real_parts`) without copying or `unsafe`.
+    pub trait Sealed: Sized {
+        /// The host's arithmetic type: `f64` for real elements, `Complex<f64>` for complex.
+        type Host: Host;
+
+        /// The value in the host type (exact).
+        fn to_host(self) -> Self::Host;
+
+        /// `x` rounded to this type (round to nearest, each part).
+        fn from_host(x: Self::Host) -> Self;
+
+        /// The batch and factors as their real element type's, or `None` for complex types.
+        #[allow(clippy::type_complexity)]
+        fn real_parts<'r, 'a>(
+            batch: &'r MatrixBatch<'a, Self>,
+            f: &'r mut Factors<Self>,
+        ) -> Option<(
+            &'r MatrixBatch<'a, <Self as crate::Element>::Real>,
+            &'r mut Factors<<Self as crate::Element>::Real>,
+        )>
+        where
+            Self: crate::Element;
+
+        /// σ, U and Vᵀ slices of one matrix as the real type's, or `None` for complex types.
+        #[allow(clippy::type_complexity)]
+        fn real_slices<'r>(
+            s: &'r mut [<Self as crate::Element>::Real],
+            u: &'r mut [Self],
+            vt: &'r mut [Self],
+        ) -> Option<(
+            &'r mut [<Self as crate::Element>::Real],
+            &'r mut [<Self as crate::Element>::Real],
+            &'r mut [<Self as crate::Element>::Real],
+        )>
+        where
+            Self: crate::Element;
+    }
 }
 
-/// An element type of a batch: `f32` or `f64`.
+/// An element type of a batch: `f32`, `f64`, `Complex<f32>` or `Complex<f64>`.
 pub trait Element:
     sealed::Sealed
     + Copy
@@ -28,11 +82,15 @@ pub trait Element:
     + bytemuck::Pod
     + nalgebra::Scalar
 {
-    /// The type of the singular values (the element type itself for real types).
+    /// The type of the singular values (the element type itself for real types, the type of
+    /// the parts for complex ones).
     type Real: Real;
 
-    /// numpy's name of the type: `"float32"`, `"float64"`.
+    /// numpy's name of the type: `"float32"`, `"float64"`, `"complex64"`, `"complex128"`.
     const NAME: &'static str;
+
+    /// Whether the type is complex (U and V are then unitary, and the output holds Vᴴ).
+    const IS_COMPLEX: bool;
 
     /// Bytes per element.
     const BYTES: usize = std::mem::size_of::<Self>();
@@ -60,12 +118,103 @@ pub trait Real: Element<Real = Self> + PartialOrd + std::ops::Neg<Output = Self>
 impl Element for f32 {
     type Real = f32;
     const NAME: &'static str = "float32";
+    const IS_COMPLEX: bool = false;
 }
 
 impl Element for f64 {
     type Real = f64;
     const NAME: &'static str = "float64";
+    const IS_COMPLEX: bool = false;
 }
+
+impl Element for Complex<f32> {
+    type Real = f32;
+    const NAME: &'static str = "complex64";
+    const IS_COMPLEX: bool = true;
+}
+
+impl Element for Complex<f64> {
+    type Real = f64;
+    const NAME: &'static str = "complex128";
+    const IS_COMPLEX: bool = true;
+}
+
+/// The sealed items of a real type: the host computes in f64, and the real path is its own.
+macro_rules! sealed_real {
+    ($t:ty) => {
+        impl sealed::Sealed for $t {
+            type Host = f64;
+
+            #[inline]
+            fn to_host(self) -> f64 {
+                Real::to_f64(self)
+            }
+
+            #[inline]
+            fn from_host(x: f64) -> Self {
+                Real::from_f64(x)
+            }
+
+            #[inline]
+            fn real_parts<'r, 'a>(
+                batch: &'r MatrixBatch<'a, Self>,
+                f: &'r mut Factors<Self>,
+            ) -> Option<(&'r MatrixBatch<'a, Self>, &'r mut Factors<Self>)> {
+                Some((batch, f))
+            }
+
+            #[inline]
+            fn real_slices<'r>(
+                s: &'r mut [Self],
+                u: &'r mut [Self],
+                vt: &'r mut [Self],
+            ) -> Option<(&'r mut [Self], &'r mut [Self], &'r mut [Self])> {
+                Some((s, u, vt))
+            }
+        }
+    };
+}
+
+/// The sealed items of a complex type: the host computes in `Complex<f64>`; no real path.
+macro_rules! sealed_complex {
+    ($r:ty) => {
+        impl sealed::Sealed for Complex<$r> {
+            type Host = Complex<f64>;
+
+            #[inline]
+            fn to_host(self) -> Complex<f64> {
+                Complex::new(Real::to_f64(self.re), Real::to_f64(self.im))
+            }
+
+            #[inline]
+            fn from_host(x: Complex<f64>) -> Self {
+                Complex::new(<$r>::from_f64(x.re), <$r>::from_f64(x.im))
+            }
+
+            #[inline]
+            fn real_parts<'r, 'a>(
+                _: &'r MatrixBatch<'a, Self>,
+                _: &'r mut Factors<Self>,
+            ) -> Option<(&'r MatrixBatch<'a, $r>, &'r mut Factors<$r>)> {
+                None
+            }
+
+            #[inline]
+            fn real_slices<'r>(
+                _: &'r mut [$r],
+                _: &'r mut [Self],
+                _: &'r mut [Self],
+            ) -> Option<(&'r mut [$r], &'r mut [$r], &'r mut [$r])> {
+                None
+            }
+        }
+    };
+}
+
+sealed_real!(f32);
+sealed_real!(f64);
+sealed_complex!(f32);
+sealed_complex!(f64);
 
 impl Real for f32 {
     const EPSILON: Self = f32::EPSILON;

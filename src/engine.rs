@@ -32,7 +32,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::batch::MatrixBatch;
 use crate::cpu::Cpu;
-use crate::element::Real;
+use crate::element::{Element, Real};
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops::{self, Cutoff, LowRank, Lstsq, Pca, Pinv, RightHandSides, Truncated};
@@ -369,7 +369,7 @@ impl Solver {
     /// Runs `on_gpu` or `on_cpu` as [`Solver::choose`] decides, falling back to the CPU for
     /// `Auto` when the device cannot be created or a matrix exceeds it, and records the
     /// choice in the result's report.
-    fn dispatch<T, E: Real>(
+    fn dispatch<T, E: Element>(
         &self,
         batch: &MatrixBatch<'_, E>,
         vectors: Vectors,
@@ -378,8 +378,16 @@ impl Solver {
         on_cpu: impl FnOnce(&Cpu, &mut T) -> Result<()>,
         set: impl Fn(&mut T, EngineChoice),
     ) -> Result<()> {
-        let mut choice = self.choose(batch.rows(), batch.cols(), vectors);
         let auto = self.backend == Backend::Auto;
+        let mut choice = if E::IS_COMPLEX && auto {
+            // No GPU kernel serves complex elements yet (`Error::NoKernel`).
+            EngineChoice {
+                kind: Engine::Cpu,
+                reason: Reason::NoKernel(format!("no {} kernels on the GPU engine yet", E::NAME)),
+            }
+        } else {
+            self.choose(batch.rows(), batch.cols(), vectors)
+        };
         if choice.kind == Engine::Gpu {
             let gpu = match self.gpu.gpu() {
                 Ok(gpu) => Some(gpu),
@@ -410,6 +418,12 @@ impl Solver {
                             reason: Reason::MissingFeature(why),
                         };
                     }
+                    Err(e @ Error::NoKernel { .. }) if auto => {
+                        choice = EngineChoice {
+                            kind: Engine::Cpu,
+                            reason: Reason::NoKernel(e.to_string()),
+                        };
+                    }
                     Err(e) => return Err(e),
                 }
             }
@@ -426,7 +440,7 @@ impl Solver {
     /// As the engine's: [`Error::InvalidOption`] for bad options; for [`Backend::Gpu`],
     /// [`Error::NoAdapter`] and the device errors of [`Gpu::svd`]. `Auto` falls back to the
     /// CPU instead of failing for a missing adapter or a matrix beyond the device's limits.
-    pub fn svd<T: Real>(
+    pub fn svd<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -440,13 +454,13 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`].
-    pub fn svd_into<T: Real>(
+    pub fn svd_into<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
         out: &mut SvdOutput<T>,
     ) -> Result<()> {
-        opts.validate_for(batch.rows(), batch.cols())?;
+        opts.validate_for_batch(batch)?;
         self.dispatch(
             batch,
             opts.vectors,
@@ -461,7 +475,7 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`]; [`Error::InvalidOption`] for non-square matrices.
-    pub fn polar<T: Real>(
+    pub fn polar<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
@@ -475,13 +489,13 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::polar`].
-    pub fn polar_into<T: Real>(
+    pub fn polar_into<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
         out: &mut PolarOutput<T>,
     ) -> Result<()> {
-        crate::polar::svd_options(batch)?;
+        crate::polar::svd_options(batch, opts)?;
         self.dispatch(
             batch,
             Vectors::Full,

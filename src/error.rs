@@ -57,6 +57,19 @@ pub enum Error {
     /// The device lacks a feature this operation needs.
     #[error("missing device feature: {0}")]
     MissingFeature(String),
+    /// The GPU engine has no kernel for this element type in the kernel family the shape
+    /// takes (complex types, for now: they run on the CPU engine, which `Backend::Auto`
+    /// chooses for them).
+    #[error(
+        "the GPU engine has no {element} kernel in the {family:?} family yet; the CPU engine \
+         decomposes {element} matrices"
+    )]
+    NoKernel {
+        /// numpy's name of the element type.
+        element: &'static str,
+        /// The kernel family the shape would run in.
+        family: crate::tuning::KernelFamily,
+    },
     /// A single matrix needs more of a device limit than the device offers.
     #[error("device limit exceeded: {limit} needs {required}, the device offers {available}")]
     LimitExceeded {

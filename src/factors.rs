@@ -6,6 +6,8 @@
 //! [`PolarOutput::from_factors`](crate::PolarOutput) take the arrays over without copying, and
 //! give them back for the next call (`*_into` reuses the allocations).
 
+use nalgebra::ComplexField;
+
 use crate::element::{Element, Real};
 use crate::error::{Error, Result};
 use crate::ops::checked_len;
@@ -153,7 +155,7 @@ impl<T: Element> Factors<T> {
     }
 }
 
-impl<T: Real> Factors<T> {
+impl<T: Element> Factors<T> {
     /// The factors of a batch with no element ([`MatrixBatch::is_empty`]): reshaped for it,
     /// with no σ, full U and V the identities (`m×m`, `n×n`), every matrix converged in no
     /// sweep. numpy gives the same for zero-sized dimensions.
@@ -172,7 +174,7 @@ impl<T: Real> Factors<T> {
         let identity = |v: &mut [T], size: usize| {
             for (e, x) in v.iter_mut().enumerate() {
                 let (i, j) = (e % (size * size) / size, e % size);
-                *x = T::from_f64(if i == j { 1.0 } else { 0.0 });
+                *x = T::from_host(T::Host::from_real(if i == j { 1.0 } else { 0.0 }));
             }
         };
         // Only full vectors have elements here (thin ones are m×0 and 0×n).
@@ -181,36 +183,39 @@ impl<T: Real> Factors<T> {
         Ok(())
     }
 
-    /// Turns the SVD factors of square matrices in the rotation sign convention (U in `first`,
-    /// Vᵀ in `second`) into the polar factors R = U·Vᵀ and S = V·Σ·Vᵀ (formed in f64), in
-    /// place; `with_s = false` drops S. Matrices with non-finite σ get NaN factors.
+    /// Turns the SVD factors of square matrices (U in `first`, Vᴴ in `second`) into the polar
+    /// factors R = U·Vᴴ and S = V·Σ·Vᴴ (formed in the host type), in place; `with_s = false`
+    /// drops S. Real factors come in the rotation sign convention (R a rotation), complex ones
+    /// in the non-negative one (R unitary, S Hermitian positive semi-definite).
     pub(crate) fn svd_to_polar(&mut self, with_s: bool) {
         let (count, n) = (self.report.count(), self.report.shape().1);
         // Scratch only when there is a matrix: for none, n may be anything and n·n overflow
         // (a polar decomposition of no matrices of 1.5·10¹⁹ × 1.5·10¹⁹, found by fuzzing).
         let size = if count == 0 { 0 } else { n * n };
-        let mut r = vec![0.0f64; size];
-        let mut s = vec![0.0f64; size];
+        let mut r = vec![nalgebra::zero::<T::Host>(); size];
+        let mut s = vec![nalgebra::zero::<T::Host>(); size];
         for b in 0..count {
             let (sigma, u, vt) = self.matrix_mut(b);
             for i in 0..n {
                 for j in 0..n {
-                    // R(i, j) = Σ_k U(i, k)·Vᵀ(k, j); S(i, j) = Σ_k V(i, k)·σ_k·Vᵀ(k, j).
-                    let (mut rij, mut sij) = (0.0f64, 0.0f64);
+                    // R(i, j) = Σ_k U(i, k)·Vᴴ(k, j); S(i, j) = Σ_k V(i, k)·σ_k·Vᴴ(k, j),
+                    // V(i, k) = conj(Vᴴ(k, i)).
+                    let (mut rij, mut sij) =
+                        (nalgebra::zero::<T::Host>(), nalgebra::zero::<T::Host>());
                     for k in 0..n {
-                        let vt_kj = vt[k * n + j].to_f64();
-                        rij += u[i * n + k].to_f64() * vt_kj;
-                        sij += vt[k * n + i].to_f64() * sigma[k].to_f64() * vt_kj;
+                        let vt_kj = vt[k * n + j].to_host();
+                        rij += u[i * n + k].to_host() * vt_kj;
+                        sij += vt[k * n + i].to_host().conjugate().scale(sigma[k].to_f64()) * vt_kj;
                     }
                     r[i * n + j] = rij;
                     s[i * n + j] = sij;
                 }
             }
             for (dst, &x) in u.iter_mut().zip(&r) {
-                *dst = T::from_f64(x);
+                *dst = T::from_host(x);
             }
             for (dst, &x) in vt.iter_mut().zip(&s) {
-                *dst = T::from_f64(x);
+                *dst = T::from_host(x);
             }
         }
         self.product = Product::Polar { with_s };

@@ -60,6 +60,7 @@ pub mod engine;
 mod error;
 mod factors;
 mod gpu;
+mod host;
 pub mod ops;
 mod options;
 mod output;
@@ -86,6 +87,9 @@ pub use output::{SvdOutput, SvdParts};
 pub use polar::{PolarOptions, PolarOutput};
 pub use report::{Engine, EngineChoice, MatrixInfo, Reason, Report, Status, Timings, WorkCounts};
 
+/// The complex element type (`num_complex::Complex`, as nalgebra re-exports it): `Complex<f32>`
+/// is numpy's complex64, `Complex<f64>` its complex128.
+pub use nalgebra::Complex;
 /// Re-export of the wgpu version this crate is built against, so callers sharing a device
 /// use the same types.
 pub use wgpu;

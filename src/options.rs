@@ -1,6 +1,7 @@
 //! Options of a batched SVD: which vectors, the convergence tolerance, the sweep cap, sorting.
 
-use crate::element::Real;
+use crate::batch::MatrixBatch;
+use crate::element::{Element, Real};
 use crate::error::{Error, Result};
 use crate::tuning::{KernelFamily, SweepPairs};
 
@@ -190,6 +191,25 @@ impl SvdOptions {
                 "the rotation sign convention needs square matrices and singular vectors \
                  ({m}×{n}, vectors {:?})",
                 self.vectors
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks the option values for `batch`: as [`SvdOptions::validate_for`] its shape, and
+    /// for complex element types that the sign convention is the non-negative one (a complex
+    /// SVD has no rotation convention: U and V are unitary, their determinants any unit
+    /// complex number).
+    ///
+    /// # Errors
+    /// As [`SvdOptions::validate_for`]; [`Error::InvalidOption`] for the rotation convention
+    /// with a complex batch.
+    pub fn validate_for_batch<T: Element>(&self, batch: &MatrixBatch<'_, T>) -> Result<()> {
+        self.validate_for(batch.rows(), batch.cols())?;
+        if T::IS_COMPLEX && self.signs == SignConvention::Rotation {
+            return Err(Error::InvalidOption(format!(
+                "the rotation sign convention is for real matrices; {} input has none",
+                T::NAME
             )));
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! The result of a batched SVD: singular values, U, Vᵀ and a status per matrix.
 
-use nalgebra::{DMatrix, DMatrixView, Dyn};
+use nalgebra::DMatrix;
 
 use crate::element::{Element, Real};
 use crate::factors::{Factors, Product};
@@ -17,8 +17,12 @@ use crate::report::{Engine, Report};
 ///
 /// These are exactly the arrays `numpy.linalg.svd(a, full_matrices=…)` returns for a
 /// `(count, m, n)` array. U and V have orthonormal columns even for rank-deficient and zero
-/// matrices (the basis is completed). [`SvdOutput::u`] and [`SvdOutput::vt`] give nalgebra
-/// views without copying.
+/// matrices (the basis is completed). [`SvdOutput::u`] and [`SvdOutput::vt`] give one matrix
+/// as an nalgebra matrix (a copy); [`SvdOutput::all_u`] and [`SvdOutput::all_vt`] the arrays
+/// without copying.
+///
+/// For complex element types U is unitary and the second array holds **Vᴴ** (numpy's `vh`):
+/// `A = U·Σ·Vᴴ`.
 ///
 /// The output dereferences to its [`Report`]: `out.count()`, `out.shape()`, `out.status(i)`,
 /// `out.infos()`, `out.engine()`, `out.timings()` and `out.work()` are the report's.
@@ -122,23 +126,25 @@ impl<T: Element> SvdOutput<T> {
         &self.singular_values
     }
 
-    /// U of matrix `i` (`m×u_cols`) as an nalgebra view, or `None` for values-only output.
+    /// U of matrix `i` (`m×u_cols`) as an nalgebra matrix (a copy; see
+    /// [`SvdOutput::all_u`] for the zero-copy array), or `None` for values-only output.
     ///
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn u(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
+    pub fn u(&self, i: usize) -> Option<DMatrix<T>> {
         let c = self.u_cols();
-        row_major_view(&self.u, i, self.report.m, c)
+        row_major_matrix(&self.u, i, self.report.m, c)
     }
 
-    /// Vᵀ of matrix `i` (`vt_rows×n`) as an nalgebra view, or `None` for values-only output.
+    /// Vᵀ of matrix `i` (`vt_rows×n`; Vᴴ for complex elements) as an nalgebra matrix (a
+    /// copy; see [`SvdOutput::all_vt`]), or `None` for values-only output.
     ///
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn vt(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
-        row_major_view(&self.vt, i, self.vt_rows(), self.report.n)
+    pub fn vt(&self, i: usize) -> Option<DMatrix<T>> {
+        row_major_matrix(&self.vt, i, self.vt_rows(), self.report.n)
     }
 
     /// All U matrices, `count×m×u_cols`, each row-major (numpy layout).
@@ -205,24 +211,30 @@ impl<T: Real> SvdOutput<T> {
     }
 }
 
-/// Matrix `i` of a buffer of row-major `rows×cols` matrices as an nalgebra view (`None` when
-/// empty).
-pub(crate) fn row_major_view<T: nalgebra::Scalar>(
+/// Matrix `i` of a buffer of row-major `rows×cols` matrices as an nalgebra matrix (a
+/// column-major copy), `None` when empty.
+///
+/// A copy, not a view: a view of row-major storage has a row stride, and nalgebra 0.35's
+/// products with such views (`gemv`, `axpy`, and every product of complex matrices) write past
+/// the end of their buffers (dimforge/nalgebra#1616; regression test
+/// `nalgebra_issue_1616_strided_views_in_products`). The flat arrays (`all_u`, …) are the
+/// zero-copy access.
+///
+/// # Panics
+/// If the buffer is too short for matrix `i`.
+pub(crate) fn row_major_matrix<T: nalgebra::Scalar>(
     data: &[T],
     i: usize,
     rows: usize,
     cols: usize,
-) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
+) -> Option<DMatrix<T>> {
     if cols == 0 || rows == 0 || data.is_empty() {
         return None;
     }
     let len = rows * cols;
-    let s = &data[i * len..(i + 1) * len];
-    Some(DMatrixView::from_slice_with_strides_generic(
-        s,
-        Dyn(rows),
-        Dyn(cols),
-        Dyn(cols),
-        Dyn(1),
+    Some(DMatrix::from_row_slice(
+        rows,
+        cols,
+        &data[i * len..(i + 1) * len],
     ))
 }

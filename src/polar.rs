@@ -7,19 +7,23 @@
 //! but indefinite — the decomposition physics codes (corotated elasticity, MPM, shape
 //! matching) want, as opposed to the orthogonal-polar factor with det = −1.
 //!
+//! For complex matrices (`Complex<f32>`, `Complex<f64>`) the decomposition is `A = W·P` with
+//! `W = U·Vᴴ` unitary and `P = V·Σ·Vᴴ` Hermitian positive semi-definite, held in the same
+//! fields (`r` is W, `s` is P); [`PolarOptions::rotation_only`] is for real matrices only.
+//!
 //! Computing it is the engines' job ([`Gpu::polar`](crate::Gpu::polar),
 //! [`cpu::polar`](crate::cpu::polar), [`Solver::polar`](crate::Solver::polar)); this module
 //! holds the options and the output. On the GPU, 2×2 and 3×3 run entirely in the dedicated
 //! kernel; other sizes take the SVD from the GPU and form the products on the host in f64.
 
-use nalgebra::{DMatrixView, Dyn};
+use nalgebra::DMatrix;
 
 use crate::batch::MatrixBatch;
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::factors::{Factors, Product};
 use crate::options::{SignConvention, SvdOptions, Vectors};
-use crate::output::row_major_view;
+use crate::output::row_major_matrix;
 use crate::report::{Engine, Report};
 
 /// Options of a batched polar decomposition.
@@ -97,24 +101,24 @@ impl<T: Element> PolarOutput<T> {
         &self.report
     }
 
-    /// R of matrix `i` as an nalgebra view.
+    /// R of matrix `i` as an nalgebra matrix (a copy).
     ///
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn r(&self, i: usize) -> DMatrixView<'_, T, Dyn, Dyn> {
+    pub fn r(&self, i: usize) -> DMatrix<T> {
         let n = self.n();
-        row_major_view(&self.r, i, n, n).expect("R is never empty")
+        row_major_matrix(&self.r, i, n, n).expect("R is never empty")
     }
 
-    /// S of matrix `i` as an nalgebra view, or `None` when only R was computed.
+    /// S of matrix `i` as an nalgebra matrix (a copy), or `None` when only R was computed.
     ///
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn s(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
+    pub fn s(&self, i: usize) -> Option<DMatrix<T>> {
         let n = self.n();
-        row_major_view(&self.s, i, n, n)
+        row_major_matrix(&self.s, i, n, n)
     }
 
     /// All R, `count×n×n`, each row-major.
@@ -162,8 +166,12 @@ impl<T: Element> PolarOutput<T> {
     }
 }
 
-/// The SVD options a polar decomposition needs, after checking the batch is square.
-pub(crate) fn svd_options<T: Element>(batch: &MatrixBatch<'_, T>) -> Result<SvdOptions> {
+/// The SVD options a polar decomposition needs, after checking the batch is square (and, for
+/// complex batches, that R and S are both asked for).
+pub(crate) fn svd_options<T: Element>(
+    batch: &MatrixBatch<'_, T>,
+    opts: &PolarOptions,
+) -> Result<SvdOptions> {
     if batch.rows() != batch.cols() {
         return Err(Error::InvalidOption(format!(
             "the polar decomposition needs square matrices, not {}×{}",
@@ -171,7 +179,17 @@ pub(crate) fn svd_options<T: Element>(batch: &MatrixBatch<'_, T>) -> Result<SvdO
             batch.cols()
         )));
     }
-    Ok(SvdOptions::default()
-        .with_vectors(Vectors::Full)
-        .with_signs(SignConvention::Rotation))
+    let svd = SvdOptions::default().with_vectors(Vectors::Full);
+    if !T::IS_COMPLEX {
+        return Ok(svd.with_signs(SignConvention::Rotation));
+    }
+    if opts.rotation_only {
+        return Err(Error::InvalidOption(format!(
+            "rotation_only is for real matrices (R a rotation); {} input has no rotation \
+             factor, ask for W and P",
+            T::NAME
+        )));
+    }
+    // W = U·Vᴴ is the unitary factor whatever the phases of U's and V's columns.
+    Ok(svd)
 }

@@ -145,6 +145,9 @@ pub enum Reason {
     ExceedsDevice(String),
     /// Auto: the device lacks a feature this call needs; the message names it.
     MissingFeature(String),
+    /// Auto: the GPU engine has no kernel for this element type (complex, for now); the
+    /// message names it.
+    NoKernel(String),
 }
 
 impl fmt::Display for Reason {
@@ -165,6 +168,7 @@ impl fmt::Display for Reason {
             Reason::NoAdapter(why) => write!(f, "no adapter: {why}"),
             Reason::ExceedsDevice(why) => write!(f, "a matrix exceeds a device limit: {why}"),
             Reason::MissingFeature(why) => write!(f, "the device lacks a feature: {why}"),
+            Reason::NoKernel(why) => write!(f, "no GPU kernel: {why}"),
         }
     }
 }
@@ -176,7 +180,10 @@ impl Reason {
     pub fn is_fallback(&self) -> bool {
         matches!(
             self,
-            Reason::NoAdapter(_) | Reason::ExceedsDevice(_) | Reason::MissingFeature(_)
+            Reason::NoAdapter(_)
+                | Reason::ExceedsDevice(_)
+                | Reason::MissingFeature(_)
+                | Reason::NoKernel(_)
         )
     }
 }

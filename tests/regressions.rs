@@ -81,3 +81,52 @@ fn nalgebra_f64_rectangular_reconstruction() {
         common::assert_accurate(&format!("{m}×{n} f64"), &batch, &out);
     }
 }
+
+/// nalgebra 0.35's `axcpy` (behind `gemv`, `axpy` and the products of non-BLAS scalars such as
+/// complex) loops over a strided vector's bounding-box length instead of its length: a view
+/// with a row stride, which row-major storage needs, wrote past the end of the product's
+/// buffer (dimforge/nalgebra#1616, heap corruption under valgrind). The outputs' `u`/`vt`
+/// (and the other matrix accessors) therefore give column-major copies; their products are
+/// checked here for a real matrix-vector and a complex matrix-matrix product, the two cases
+/// that corrupted the heap.
+#[test]
+fn nalgebra_issue_1616_strided_views_in_products() {
+    use batched_svd::Complex;
+    use nalgebra::{DMatrix, DVector};
+    let data = [
+        3.0f32, 1.0, 0.0, 0.5, 2.0, 1.0, 0.25, 0.0, 1.0, 4.0, 0.5, 2.0,
+    ];
+    let batch = MatrixBatch::row_major(&data, 1, 4, 3).unwrap();
+    let out = batched_svd::Cpu::new()
+        .svd(&batch, &SvdOptions::default())
+        .unwrap();
+    let (u, vt) = (out.u(0).unwrap(), out.vt(0).unwrap());
+    let x = DVector::from_element(3, 1.0f32);
+    // A·x = U·(Σ·(Vᵀ·x)).
+    let y = &u
+        * DVector::from_iterator(
+            3,
+            (&vt * &x)
+                .iter()
+                .zip(out.singular_values(0))
+                .map(|(a, s)| a * s),
+        );
+    let a = DMatrix::from_row_slice(4, 3, &data);
+    assert!((y - &a * &x).norm() < 1e-5);
+
+    let z: Vec<Complex<f64>> = data
+        .iter()
+        .map(|&v| Complex::new(f64::from(v), -0.5))
+        .collect();
+    let batch = MatrixBatch::row_major(&z, 1, 4, 3).unwrap();
+    let out = batched_svd::Cpu::new()
+        .svd(&batch, &SvdOptions::default())
+        .unwrap();
+    let (u, vh) = (out.u(0).unwrap(), out.vt(0).unwrap());
+    let s = DMatrix::from_diagonal(&DVector::from_iterator(
+        3,
+        out.singular_values(0).iter().map(|&s| Complex::new(s, 0.0)),
+    ));
+    let a = DMatrix::from_row_slice(4, 3, &z);
+    assert!((&u * s * &vh - a).norm() < 1e-12);
+}

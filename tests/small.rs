@@ -80,7 +80,7 @@ fn batch<T: Real>(n: usize, per: usize, seed: u64) -> (Vec<T>, Vec<&'static str>
     (data, classes)
 }
 
-fn det<T: Real>(m: nalgebra::DMatrixView<'_, T, nalgebra::Dyn, nalgebra::Dyn>) -> f64 {
+fn det<T: Real>(m: &nalgebra::DMatrix<T>) -> f64 {
     m.map(|x| x.to_f64()).determinant()
 }
 
@@ -149,16 +149,16 @@ fn check<T: Real>(
             }
             SignConvention::Rotation => {
                 assert!(
-                    (det(u) - 1.0).abs() < 1e-5,
+                    (det(&u) - 1.0).abs() < 1e-5,
                     "{label} {}: det U = {}",
                     class,
-                    det(u)
+                    det(&u)
                 );
                 assert!(
-                    (det(vt) - 1.0).abs() < 1e-5,
+                    (det(&vt) - 1.0).abs() < 1e-5,
                     "{label} {}: det V = {}",
                     class,
-                    det(vt)
+                    det(&vt)
                 );
                 let det_a = a.determinant();
                 if det_a.abs() > 1e-3 * s1.powi(n as i32) {

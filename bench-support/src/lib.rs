@@ -12,6 +12,7 @@
 //! * [`dd`]: double-double residuals for checking f64 results.
 
 pub mod cases;
+pub mod complex;
 pub mod dd;
 pub mod flops;
 pub mod matrices;

@@ -92,12 +92,27 @@ pub fn orthogonality_error(g: &DMatrix<f64>) -> f64 {
 }
 
 /// `err / bound`, with 0/0 = 0 and x/0 = ∞.
-fn ratio(err: f64, bound: f64) -> f64 {
+pub fn ratio(err: f64, bound: f64) -> f64 {
     if bound == 0.0 {
         if err == 0.0 { 0.0 } else { f64::INFINITY }
     } else {
         err / bound
     }
+}
+
+/// The σ error ratio: the largest `|σ − σ_ref|` against `16·max(m, n)·ε·σ₁`.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn sigma_ratio(got: &[f64], reference: &[f64], big: f64, eps: f64) -> f64 {
+    assert_eq!(got.len(), reference.len());
+    let s1 = reference.first().copied().unwrap_or(0.0);
+    let err = got
+        .iter()
+        .zip(reference)
+        .map(|(&g, &r)| (g - r).abs())
+        .fold(0.0, f64::max);
+    ratio(err, 16.0 * big * eps * s1)
 }
 
 /// Checks matrix `i` of `out` against the f64 reference for `a`; returns the error ratios.
@@ -111,16 +126,9 @@ pub fn accuracy<T: Real>(out: &SvdOutput<T>, i: usize, a: &DMatrix<f64>) -> Accu
     let (m, n) = a.shape();
     let big = m.max(n) as f64;
     let reference = reference_sigma(a);
-    let s1 = reference.first().copied().unwrap_or(0.0);
     let got: Vec<f64> = out.singular_values(i).iter().map(|x| x.to_f64()).collect();
-    assert_eq!(got.len(), reference.len());
-    let sigma_err = got
-        .iter()
-        .zip(&reference)
-        .map(|(&g, &r)| (g - r).abs())
-        .fold(0.0, f64::max);
     let mut acc = Accuracy {
-        sigma: ratio(sigma_err, 16.0 * big * eps * s1),
+        sigma: sigma_ratio(&got, &reference, big, eps),
         u_orth: 0.0,
         v_orth: 0.0,
         recon: 0.0,

@@ -9,32 +9,35 @@
 //! `AᵀA`, allocates nothing per matrix, and on tiny matrices beats the per-call set-up of a
 //! bidiagonalising SVD.
 
+use crate::host::Host;
+
 /// Sweep cap: LAPACK's `dgesvj` uses 30; f64 Jacobi converges quadratically, in 4–10 sweeps on
 /// every class the tests use, so reaching this means the input defeats the method.
 const MAX_SWEEPS: u32 = 60;
 
 /// Scratch memory for matrices of up to `rows×cols` (any orientation), reused across the
 /// matrices of one thread.
+/// `H` is the host type (`f64`, or `Complex<f64>` for `jacobi_complex.rs`).
 #[derive(Debug, Default)]
-pub(crate) struct Workspace {
+pub(crate) struct Workspace<H = f64> {
     /// W, column-major `rows×cols` (`rows ≥ cols`).
-    w: Vec<f64>,
+    pub(crate) w: Vec<H>,
     /// V, column-major `cols×cols`.
-    v: Vec<f64>,
+    pub(crate) v: Vec<H>,
     norms: Vec<f64>,
     order: Vec<usize>,
 }
 
-/// The SVD of one matrix in f64: σ descending, U (`m×k`) and V (`n×k`) column-major, or
+/// The SVD of one matrix in the host type `H` (`f64` or `Complex<f64>`): σ descending, U (`m×k`) and V (`n×k`) column-major, or
 /// `None` vectors for values only. Columns of U for zero singular values are zero (the caller
 /// completes the basis).
 #[derive(Debug, Default)]
-pub(crate) struct Svd64 {
+pub(crate) struct Svd64<H = f64> {
     pub sigma: Vec<f64>,
     /// `m×k`, column-major.
-    pub u: Vec<f64>,
+    pub u: Vec<H>,
     /// `n×k`, column-major.
-    pub v: Vec<f64>,
+    pub v: Vec<H>,
     pub vectors: bool,
     /// Sweeps the Jacobi solver used (0 for other solvers).
     pub sweeps: u32,
@@ -81,42 +84,61 @@ pub(crate) fn svd(
     }
     let sweeps = sweep(&mut ws.w, rows, cols, &mut ws.v, tolerance(rows))?;
 
-    // σⱼ = ‖wⱼ‖, sorted descending with their columns.
-    ws.norms.clear();
-    ws.norms
-        .extend((0..cols).map(|j| norm(&ws.w[j * rows..(j + 1) * rows])));
-    ws.order.clear();
-    ws.order.extend(0..cols);
-    let norms = &ws.norms;
-    ws.order.sort_by(|&i, &j| norms[j].total_cmp(&norms[i]));
-    out.sigma.clear();
-    out.sigma
-        .extend(ws.order.iter().map(|&j| ldexp(norms[j], e)));
-    out.vectors = want_vectors;
-    out.sweeps = sweeps;
-    out.u.clear();
-    out.v.clear();
-    if !want_vectors {
-        return Some(());
-    }
-    // U_W = W·Σ⁻¹ (rows×cols), V_W (cols×cols); for a wide A (W = Aᵀ): A = V_W·Σ·U_Wᵀ.
-    let (uw, vw) = if transposed {
-        (&mut out.v, &mut out.u)
-    } else {
-        (&mut out.u, &mut out.v)
-    };
-    uw.resize(rows * cols, 0.0);
-    vw.resize(cols * cols, 0.0);
-    for (r, &j) in ws.order.iter().enumerate() {
-        let s = norms[j];
-        let src = &ws.w[j * rows..(j + 1) * rows];
-        let dst = &mut uw[r * rows..(r + 1) * rows];
-        if s > 0.0 {
-            dst.iter_mut().zip(src).for_each(|(d, &x)| *d = x / s);
-        }
-        vw[r * cols..(r + 1) * cols].copy_from_slice(&ws.v[j * cols..(j + 1) * cols]);
-    }
+    ws.finish(rows, cols, transposed, e, sweeps, want_vectors, out);
     Some(())
+}
+
+impl<H: Host> Workspace<H> {
+    /// Writes the result of converged sweeps into `out`: `σⱼ = ‖wⱼ‖·2^e`, sorted descending
+    /// with their columns, `U_W = W·Σ⁻¹` and `V_W` (for a wide A, whose W is `Aᴴ`:
+    /// `A = V_W·Σ·U_Wᴴ`, so the two swap). Shared by the real and the complex solver.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn finish(
+        &mut self,
+        rows: usize,
+        cols: usize,
+        transposed: bool,
+        e: i32,
+        sweeps: u32,
+        want_vectors: bool,
+        out: &mut Svd64<H>,
+    ) {
+        self.norms.clear();
+        self.norms
+            .extend((0..cols).map(|j| norm(&self.w[j * rows..(j + 1) * rows])));
+        self.order.clear();
+        self.order.extend(0..cols);
+        let norms = &self.norms;
+        self.order.sort_by(|&i, &j| norms[j].total_cmp(&norms[i]));
+        out.sigma.clear();
+        out.sigma
+            .extend(self.order.iter().map(|&j| ldexp(norms[j], e)));
+        out.vectors = want_vectors;
+        out.sweeps = sweeps;
+        out.u.clear();
+        out.v.clear();
+        if !want_vectors {
+            return;
+        }
+        let (uw, vw) = if transposed {
+            (&mut out.v, &mut out.u)
+        } else {
+            (&mut out.u, &mut out.v)
+        };
+        uw.resize(rows * cols, H::zero());
+        vw.resize(cols * cols, H::zero());
+        for (r, &j) in self.order.iter().enumerate() {
+            let s = norms[j];
+            let src = &self.w[j * rows..(j + 1) * rows];
+            let dst = &mut uw[r * rows..(r + 1) * rows];
+            if s > 0.0 {
+                dst.iter_mut()
+                    .zip(src)
+                    .for_each(|(d, &x)| *d = x.unscale(s));
+            }
+            vw[r * cols..(r + 1) * cols].copy_from_slice(&self.v[j * cols..(j + 1) * cols]);
+        }
+    }
 }
 
 /// Cyclic sweeps over the column pairs of `w` (`rows×cols`, column-major), accumulating the
@@ -179,7 +201,7 @@ const NEGLIGIBLE: f64 = 1.0e-289; // about 2⁻⁹⁶⁰
 /// with a zero row ([[0, 0], [-2, 5]]) never converged (found by fuzzing). t = 1/(2ζ) there
 /// is exact to f64 and keeps shrinking the negligible column by ε a sweep, to zero.
 #[inline]
-fn rotation_tangent(zeta: f64) -> f64 {
+pub(crate) fn rotation_tangent(zeta: f64) -> f64 {
     if zeta.abs() > 1e150 {
         0.5 / zeta
     } else {
@@ -292,13 +314,18 @@ fn pow2(e: i32) -> f64 {
     f64::from_bits(((e + 1023) as u64) << 52)
 }
 
-/// Euclidean norm, scaled so that it neither overflows nor underflows for any finite input.
-pub(crate) fn norm(x: &[f64]) -> f64 {
-    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+/// Euclidean norm, scaled so that it neither overflows nor underflows for any finite input
+/// (real or complex entries).
+pub(crate) fn norm<H: Host>(x: &[H]) -> f64 {
+    let scale = x.iter().fold(0.0f64, |m, v| m.max(v.largest_part()));
     if scale == 0.0 || !scale.is_finite() {
         return scale;
     }
-    scale * x.iter().map(|v| (v / scale).powi(2)).sum::<f64>().sqrt()
+    scale
+        * x.iter()
+            .map(|v| v.unscale(scale).modulus_squared())
+            .sum::<f64>()
+            .sqrt()
 }
 
 #[cfg(test)]

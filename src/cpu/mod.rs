@@ -27,18 +27,22 @@
 //! f64 on dynamically sized matrices (for the mid sizes the same code as the engine's, which
 //! the verification then also guards).
 
-mod faer_svd;
-mod jacobi;
+pub(crate) mod faer_svd;
+pub(crate) mod jacobi;
+pub(crate) mod jacobi_complex;
 mod nalgebra_svd;
 mod verify;
 
 use std::time::Instant;
 
+use nalgebra::ComplexField;
+
 use crate::basis::{complete_vectors, to_rotation_convention};
 use crate::batch::MatrixBatch;
-use crate::element::Real;
+use crate::element::{Element, Real};
 use crate::error::Result;
 use crate::factors::{Factors, Product};
+use crate::host::Host;
 use crate::options::{SignConvention, SvdOptions, Vectors};
 use crate::output::SvdOutput;
 use crate::polar::{PolarOptions, PolarOutput};
@@ -63,7 +67,9 @@ pub enum Solver {
     Faer,
 }
 
-/// The solver the CPU engine uses for `m×n` matrices: the one policy of this engine.
+/// The solver the CPU engine uses for `m×n` matrices (`complex`: of a complex element
+/// type): the one policy of this engine. Complex matrices past nalgebra's sizes stay on
+/// nalgebra's SVD (faer's complex SVD is not wired yet).
 ///
 /// Measured per matrix on one core of the 2-core development machine (Gaussian matrices, f64,
 /// thin vectors / values only, µs; `docs/cpu-engine.md`):
@@ -80,11 +86,12 @@ pub enum Solver {
 /// | 64×8 | | 13.6 / 8.9 | 17.9 / 12.3 |
 /// | 256×16 | | 123 / 70 | 92 / 66 |
 #[must_use]
-pub fn solver_for(m: usize, n: usize, vectors: Vectors) -> Solver {
+pub fn solver_for(m: usize, n: usize, vectors: Vectors, complex: bool) -> Solver {
     let (big, small) = (m.max(n), m.min(n));
     if big <= JACOBI_MAX_DIM {
         Solver::Jacobi
-    } else if m * n <= NALGEBRA_MAX_ELEMENTS
+    } else if complex
+        || m * n <= NALGEBRA_MAX_ELEMENTS
         || (!vectors.wanted() && big <= 2 * small && m * n <= NALGEBRA_MAX_ELEMENTS_VALUES)
     {
         Solver::Nalgebra
@@ -142,7 +149,7 @@ impl Cpu {
     /// # Errors
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) for invalid options. Numerical
     /// trouble is reported per matrix, not as an error.
-    pub fn svd<T: Real>(
+    pub fn svd<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -156,7 +163,7 @@ impl Cpu {
     ///
     /// # Errors
     /// As [`Cpu::svd`].
-    pub fn svd_into<T: Real>(
+    pub fn svd_into<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -172,7 +179,7 @@ impl Cpu {
     ///
     /// # Errors
     /// [`Error::InvalidOption`](crate::Error::InvalidOption) for non-square matrices.
-    pub fn polar<T: Real>(
+    pub fn polar<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
@@ -186,13 +193,13 @@ impl Cpu {
     ///
     /// # Errors
     /// As [`Cpu::polar`].
-    pub fn polar_into<T: Real>(
+    pub fn polar_into<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
         out: &mut PolarOutput<T>,
     ) -> Result<()> {
-        let svd_opts = crate::polar::svd_options(batch)?;
+        let svd_opts = crate::polar::svd_options(batch, opts)?;
         let mut f = std::mem::take(out).into_factors();
         let result = self.run(batch, &svd_opts, Product::Svd, &mut f);
         if result.is_ok() {
@@ -205,14 +212,14 @@ impl Cpu {
     }
 
     /// Computes the SVD factors of `batch` into `f`.
-    fn run<T: Real>(
+    fn run<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
         product: Product,
         f: &mut Factors<T>,
     ) -> Result<()> {
-        opts.validate_for(batch.rows(), batch.cols())?;
+        opts.validate_for_batch(batch)?;
         if batch.is_empty() {
             f.fill_empty(batch, opts.vectors, product, Engine::Cpu)?;
             return Ok(());
@@ -275,7 +282,7 @@ impl Cpu {
 }
 
 /// What every thread of a call shares.
-struct Job<'a, T: Real> {
+struct Job<'a, T: Element> {
     batch: &'a MatrixBatch<'a, T>,
     opts: &'a SvdOptions,
     vectors: Vectors,
@@ -284,35 +291,35 @@ struct Job<'a, T: Real> {
 }
 
 /// The matrices `first..first + info.len()` and their output slices.
-struct Part<'a, T> {
+struct Part<'a, T: Element> {
     first: usize,
-    sigma: &'a mut [T],
+    sigma: &'a mut [T::Real],
     u: &'a mut [T],
     vt: &'a mut [T],
     info: &'a mut [MatrixInfo],
 }
 
-impl<T: Real> Clone for Job<'_, T> {
+impl<T: Element> Clone for Job<'_, T> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<T: Real> Copy for Job<'_, T> {}
+impl<T: Element> Copy for Job<'_, T> {}
 
-impl<T: Real> Job<'_, T> {
+impl<T: Element> Job<'_, T> {
     /// Decomposes the matrices of `part` into its slices.
     fn solve(&self, part: Part<'_, T>) {
         let (m, n) = (self.batch.rows(), self.batch.cols());
         let k = m.min(n);
         let (uc, vr) = (self.vectors.u_cols(m, n), self.vectors.vt_rows(m, n));
         let want = self.vectors.wanted();
-        let solver = solver_for(m, n, self.vectors);
+        let solver = solver_for(m, n, self.vectors, T::IS_COMPLEX);
         let layout = self.batch.layout();
-        let mut a64 = vec![0.0f64; m * n];
-        let mut jacobi_ws = jacobi::Workspace::default();
+        let mut a64 = vec![nalgebra::zero::<T::Host>(); m * n];
+        let mut jacobi_ws = <T::Host as Host>::JacobiWorkspace::default();
         let mut faer_ws = None;
-        let mut result = jacobi::Svd64::default();
+        let mut result = jacobi::Svd64::<T::Host>::default();
         for (local, info) in part.info.iter_mut().enumerate() {
             let b = part.first + local;
             let s = &mut part.sigma[local * k..(local + 1) * k];
@@ -325,22 +332,24 @@ impl<T: Real> Job<'_, T> {
                 (&mut [][..], &mut [][..])
             };
             let a = self.batch.matrix_slice(b);
-            let status = if a.iter().all(|x| x.is_finite()) {
-                // Column-major f64, scaled by 2^-e so that the largest element is near 1.
+            let status = if a.iter().all(|x| x.to_host().is_finite()) {
+                // Column-major in the host type, scaled by 2^-e so that the largest part is
+                // near 1.
                 let mut largest = 0.0f64;
                 for j in 0..n {
                     for i in 0..m {
-                        let x = a[layout.offset(m, n, i, j)].to_f64();
-                        largest = largest.max(x.abs());
+                        let x = a[layout.offset(m, n, i, j)].to_host();
+                        largest = largest.max(x.largest_part());
                         a64[j * m + i] = x;
                     }
                 }
                 let e = jacobi::exponent(largest);
                 if e != 0 {
-                    a64.iter_mut().for_each(|x| *x = jacobi::ldexp(*x, -e));
+                    a64.iter_mut().for_each(|x| *x = x.ldexp(-e));
                 }
-                let checked = |r: Option<()>, out: &jacobi::Svd64| {
-                    r.is_some() && verify::verified(m, n, &a64, out, T::EPSILON.to_f64())
+                let checked = |r: Option<()>, out: &jacobi::Svd64<T::Host>| {
+                    r.is_some()
+                        && verify::verified(m, n, &a64, out, <T::Real as Real>::EPSILON.to_f64())
                 };
                 let solved = match solver {
                     Solver::Jacobi => false,
@@ -349,13 +358,13 @@ impl<T: Real> Job<'_, T> {
                         &result,
                     ),
                     Solver::Faer => checked(
-                        faer_svd::svd_faer(m, n, &a64, want, self.inner, &mut faer_ws, &mut result),
+                        T::Host::faer_svd(m, n, &a64, want, self.inner, &mut faer_ws, &mut result),
                         &result,
                     ),
-                } || jacobi::svd(
+                } || T::Host::jacobi_svd(
                     m,
                     n,
-                    |i, j| a64[j * m + i],
+                    &a64,
                     want,
                     &mut jacobi_ws,
                     &mut result,
@@ -374,9 +383,9 @@ impl<T: Real> Job<'_, T> {
                 Status::NonFinite
             };
             if status != Status::Converged {
-                s.fill(T::nan());
-                u.fill(T::nan());
-                vt.fill(T::nan());
+                s.fill(T::Real::nan());
+                u.fill(T::from_host(T::Host::nan()));
+                vt.fill(T::from_host(T::Host::nan()));
                 *info = MatrixInfo {
                     status,
                     sweeps: 0,
@@ -389,13 +398,16 @@ impl<T: Real> Job<'_, T> {
                 continue;
             }
             for (dst, &src) in s.iter_mut().zip(&result.sigma) {
-                *dst = T::from_f64(src);
+                *dst = T::Real::from_f64(src);
             }
             if want {
                 write_vectors(&result, m, n, uc, u, vt);
                 complete_vectors(u, vt, m, n, self.vectors);
                 if self.opts.signs == SignConvention::Rotation {
-                    to_rotation_convention(s, u, vt, n);
+                    // Real types only: `Cpu::run` refuses the convention for complex ones.
+                    if let Some((s, u, vt)) = T::real_slices(s, u, vt) {
+                        to_rotation_convention(s, u, vt, n);
+                    }
                 }
             }
             *info = MatrixInfo {
@@ -407,11 +419,11 @@ impl<T: Real> Job<'_, T> {
     }
 }
 
-/// Rounds U (`m×k` column-major) into the row-major `m×uc` slice and Vᵀ (from V, `n×k`
+/// Rounds U (`m×k` column-major) into the row-major `m×uc` slice and Vᴴ (from V, `n×k`
 /// column-major) into the row-major `vr×n` slice; the slots beyond `k` (full vectors) are
 /// zeroed for the basis completion.
-fn write_vectors<T: Real>(
-    f: &jacobi::Svd64,
+fn write_vectors<T: Element>(
+    f: &jacobi::Svd64<T::Host>,
     m: usize,
     n: usize,
     uc: usize,
@@ -424,11 +436,11 @@ fn write_vectors<T: Real>(
     for j in 0..k {
         let col = &f.u[j * m..(j + 1) * m];
         for (i, &x) in col.iter().enumerate() {
-            u[i * uc + j] = T::from_f64(x);
+            u[i * uc + j] = T::from_host(x);
         }
         let vrow = &f.v[j * n..(j + 1) * n];
         for (c, &x) in vrow.iter().enumerate() {
-            vt[j * n + c] = T::from_f64(x);
+            vt[j * n + c] = T::from_host(x.conjugate());
         }
     }
 }
@@ -437,7 +449,7 @@ fn write_vectors<T: Real>(
 ///
 /// # Errors
 /// As [`Cpu::svd`].
-pub fn svd<T: Real>(batch: &MatrixBatch<'_, T>, opts: &SvdOptions) -> Result<SvdOutput<T>> {
+pub fn svd<T: Element>(batch: &MatrixBatch<'_, T>, opts: &SvdOptions) -> Result<SvdOutput<T>> {
     Cpu::new().svd(batch, opts)
 }
 
@@ -445,7 +457,7 @@ pub fn svd<T: Real>(batch: &MatrixBatch<'_, T>, opts: &SvdOptions) -> Result<Svd
 ///
 /// # Errors
 /// As [`Cpu::svd`].
-pub fn svd_with_threads<T: Real>(
+pub fn svd_with_threads<T: Element>(
     batch: &MatrixBatch<'_, T>,
     opts: &SvdOptions,
     threads: usize,
@@ -458,6 +470,9 @@ pub fn svd_with_threads<T: Real>(
 ///
 /// # Errors
 /// As [`Cpu::polar`].
-pub fn polar<T: Real>(batch: &MatrixBatch<'_, T>, opts: &PolarOptions) -> Result<PolarOutput<T>> {
+pub fn polar<T: Element>(
+    batch: &MatrixBatch<'_, T>,
+    opts: &PolarOptions,
+) -> Result<PolarOutput<T>> {
     Cpu::new().polar(batch, opts)
 }

@@ -2,24 +2,28 @@
 //! dynamically sized matrices: the fastest solver measured for mid-sized matrices, from 5×5 to
 //! about 1024 elements (4096 for values only), where faer's set-up does not yet pay off.
 //!
+//! Written once for the host types (`f64`, `Complex<f64>`): nalgebra's SVD is generic over
+//! its `ComplexField`, and returns Vᴴ for complex matrices.
+//!
 //! nalgebra 0.35 can return wrong singular values with vectors for some rank-deficient inputs
 //! (dimforge/nalgebra#1172); the engine verifies every result and falls back to Jacobi.
 
 use nalgebra::{DMatrix, SVD};
 
 use super::jacobi::Svd64;
+use crate::host::Host;
 
 /// nalgebra's implicit-QR iteration cap per matrix, per unit of `m + n`.
 const ITERATIONS_PER_DIM: usize = 1000;
 
 /// Decomposes the `m×n` matrix `a` (column-major, contiguous, finite) into `out`; `None` if
 /// nalgebra reaches its iteration cap.
-pub(crate) fn svd_nalgebra(
+pub(crate) fn svd_nalgebra<H: Host>(
     m: usize,
     n: usize,
-    a: &[f64],
+    a: &[H],
     want_vectors: bool,
-    out: &mut Svd64,
+    out: &mut Svd64<H>,
 ) -> Option<()> {
     let matrix = DMatrix::from_column_slice(m, n, a);
     // Unordered, then sorted here: nalgebra's sort panics ("Singular value was NaN") when its
@@ -46,10 +50,10 @@ pub(crate) fn svd_nalgebra(
     out.v.clear();
     if let (Some(u), Some(v_t)) = (&svd.u, &svd.v_t) {
         out.u.extend_from_slice(u.as_slice());
-        // V = (Vᵀ)ᵀ, column-major: column j of V is row j of Vᵀ.
+        // V = (Vᴴ)ᴴ, column-major: column j of V is row j of Vᴴ, conjugated.
         let k = m.min(n);
         for j in 0..k {
-            out.v.extend(v_t.row(j).iter().copied());
+            out.v.extend(v_t.row(j).iter().map(|x| x.conjugate()));
         }
     }
     Some(())

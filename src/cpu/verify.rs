@@ -1,5 +1,5 @@
 //! Checks that a computed SVD meets the documented bounds of the output type with room to
-//! spare: Σσ² = ‖A‖²_F, A = UΣVᵀ, UᵀU = I and VᵀV = I, each within a quarter of its bound
+//! spare: Σσ² = ‖A‖²_F, A = UΣVᴴ, UᴴU = I and VᴴV = I, each within a quarter of its bound
 //! (16·max(m, n)·ε·‖A‖_F for the reconstruction, 16·m·ε and 16·n·ε for the orthogonality,
 //! ε of the output type). A result that fails is recomputed by the Jacobi solver (see
 //! `cpu/mod.rs`).
@@ -17,15 +17,21 @@
 //! at the bound, four times the tolerance, passes only for probes nearly orthogonal to it,
 //! which two independent ±1 vectors are with small likelihood. Forming the products exactly
 //! measured as costly as faer's SVD itself for 64×64 and 256×16 (`docs/cpu-engine.md`).
+//!
+//! Written once for the host types: for `f64` the conjugations are identities and every
+//! operation the real one.
+
+use nalgebra::ComplexField;
 
 use super::jacobi::Svd64;
+use crate::host::Host;
 
 /// The fraction of each documented bound a verified result must meet.
 const FRACTION_OF_BOUND: f64 = 0.25;
 
 /// Whether `f` is an SVD of the `m×n` matrix `a` (column-major, contiguous) within a quarter
 /// of the bounds for an output type of machine epsilon `eps`.
-pub(crate) fn verified(m: usize, n: usize, a: &[f64], f: &Svd64, eps: f64) -> bool {
+pub(crate) fn verified<H: Host>(m: usize, n: usize, a: &[H], f: &Svd64<H>, eps: f64) -> bool {
     let tol = Tolerances {
         recon: FRACTION_OF_BOUND * 16.0 * m.max(n) as f64 * eps,
         u: FRACTION_OF_BOUND * 16.0 * m as f64 * eps,
@@ -38,9 +44,9 @@ pub(crate) fn verified(m: usize, n: usize, a: &[f64], f: &Svd64, eps: f64) -> bo
         return false;
     }
     if scale == 0.0 {
-        return a.iter().all(|&x| x == 0.0);
+        return a.iter().all(|&x| x == nalgebra::zero::<H>());
     }
-    let norm_sq: f64 = a.iter().map(|x| (x / scale).powi(2)).sum();
+    let norm_sq: f64 = a.iter().map(|x| x.unscale(scale).modulus_squared()).sum();
     let sum_sq: f64 = f.sigma.iter().map(|s| (s / scale).powi(2)).sum();
     // Σσ² − ‖A‖² = 2·‖A‖·(Σσ²)^½-error to first order.
     if (sum_sq - norm_sq).abs() > 2.0 * tol.recon * norm_sq {
@@ -69,21 +75,21 @@ pub(crate) fn verified(m: usize, n: usize, a: &[f64], f: &Svd64, eps: f64) -> bo
 
 /// Relative tolerances of the three checks.
 struct Tolerances {
-    /// ‖A − UΣVᵀ‖_F / ‖A‖_F.
+    /// ‖A − UΣVᴴ‖_F / ‖A‖_F.
     recon: f64,
-    /// ‖UᵀU − I‖.
+    /// ‖UᴴU − I‖.
     u: f64,
-    /// ‖VᵀV − I‖.
+    /// ‖VᴴV − I‖.
     v: f64,
 }
 
 /// A result with vectors to check against its matrix.
-struct Check<'a> {
+struct Check<'a, H> {
     m: usize,
     n: usize,
     /// The matrix, column-major.
-    a: &'a [f64],
-    f: &'a Svd64,
+    a: &'a [H],
+    f: &'a Svd64<H>,
     /// σ₁: the products are formed for A/σ₁.
     scale: f64,
     /// ‖A‖_F / σ₁.
@@ -93,12 +99,12 @@ struct Check<'a> {
     tol: Tolerances,
 }
 
-impl Check<'_> {
+impl<H: Host> Check<'_, H> {
     /// The checks with the products formed (`O(mnk)`, nalgebra's blocked products), for
     /// f64 outputs, whose bar is near what the solvers reach: a probe estimate can miss an
     /// error several times its tolerance (measured: a 5×40 result at 1.6× the bound passed
-    /// two probes), formed products cannot. ‖A − UΣVᵀ‖_F as the bound measures it, and the
-    /// largest entry of UᵀU − I and VᵀV − I on the live columns.
+    /// two probes), formed products cannot. ‖A − UΣVᴴ‖_F as the bound measures it, and the
+    /// largest entry of UᴴU − I and VᴴV − I on the live columns.
     fn formed(&self) -> bool {
         use nalgebra::{DMatrix, DMatrixView};
         let (m, n, f, live) = (self.m, self.n, self.f, self.live);
@@ -107,10 +113,11 @@ impl Check<'_> {
         let v = DMatrixView::from_slice(&f.v, n, k);
         let mut us = u.into_owned();
         for (j, &s) in f.sigma.iter().enumerate() {
-            us.column_mut(j).scale_mut(s / self.scale);
+            us.column_mut(j).apply(|x| *x = x.scale(s / self.scale));
         }
-        let mut r = DMatrix::from_column_slice(m, n, self.a) / self.scale;
-        r.gemm(-1.0, &us, &v.transpose(), 1.0);
+        let mut r = DMatrix::from_column_slice(m, n, self.a);
+        r.apply(|x| *x = x.unscale(self.scale));
+        r.gemm(H::from_real(-1.0), &us, &v.adjoint(), nalgebra::one::<H>());
         if r.norm() > self.tol.recon * self.norm {
             return false;
         }
@@ -120,8 +127,9 @@ impl Check<'_> {
         ]
         .iter()
         .all(|(g, tol)| {
-            let gram = g.transpose() * g;
-            (gram - DMatrix::<f64>::identity(live, live)).amax() <= *tol
+            let gram = g.adjoint() * g;
+            let error = gram - DMatrix::<H>::identity(live, live);
+            error.iter().fold(0.0f64, |l, x| l.max(x.modulus())) <= *tol
         })
     }
 
@@ -131,17 +139,23 @@ impl Check<'_> {
         let k = f.sigma.len();
         for seed in [0x9E37_79B9_7F4A_7C15u64, 0xD1B5_4A32_D192_ED03] {
             let x = signs(n, seed);
-            // A·x and U·(Σ·(Vᵀ·x)).
-            let mut ax = vec![0.0f64; m];
+            // A·x and U·(Σ·(Vᴴ·x)).
+            let mut ax = vec![nalgebra::zero::<H>(); m];
             for (col, &xj) in self.a.chunks_exact(m).zip(&x) {
                 for (acc, &aij) in ax.iter_mut().zip(col) {
-                    *acc += aij / scale * xj;
+                    *acc += aij.unscale(scale).scale(xj);
                 }
             }
-            let mut usvx = vec![0.0f64; m];
+            let mut usvx = vec![nalgebra::zero::<H>(); m];
             for l in 0..k {
                 let vl = &f.v[l * n..(l + 1) * n];
-                let c = f.sigma[l] / scale * vl.iter().zip(&x).map(|(a, b)| a * b).sum::<f64>();
+                let vx = vl
+                    .iter()
+                    .zip(&x)
+                    .fold(nalgebra::zero::<H>(), |acc, (a, &b)| {
+                        acc + a.conjugate().scale(b)
+                    });
+                let c = vx.scale(f.sigma[l] / scale);
                 for (acc, &u) in usvx.iter_mut().zip(&f.u[l * m..(l + 1) * m]) {
                     *acc += c * u;
                 }
@@ -149,31 +163,32 @@ impl Check<'_> {
             let r: f64 = ax
                 .iter()
                 .zip(&usvx)
-                .map(|(a, b)| (a - b).powi(2))
+                .map(|(&a, &b)| (a - b).modulus_squared())
                 .sum::<f64>()
                 .sqrt();
             if r > self.tol.recon * self.norm {
                 return false;
             }
-            // Uᵀ·(U·z) = z and Vᵀ·(V·z) = z on the live columns.
+            // Uᴴ·(U·z) = z and Vᴴ·(V·z) = z on the live columns.
             let z = signs(self.live, seed ^ 1);
             for (g, rows, tol) in [(&f.u, m, self.tol.u), (&f.v, n, self.tol.v)] {
-                let mut gz = vec![0.0f64; rows];
+                let mut gz = vec![nalgebra::zero::<H>(); rows];
                 for (l, &zl) in z.iter().enumerate() {
                     for (acc, &x) in gz.iter_mut().zip(&g[l * rows..(l + 1) * rows]) {
-                        *acc += zl * x;
+                        *acc += x.scale(zl);
                     }
                 }
                 let err: f64 = z
                     .iter()
                     .enumerate()
                     .map(|(l, &zl)| {
-                        let back: f64 = g[l * rows..(l + 1) * rows]
+                        let back = g[l * rows..(l + 1) * rows]
                             .iter()
                             .zip(&gz)
-                            .map(|(a, b)| a * b)
-                            .sum();
-                        (back - zl).powi(2)
+                            .fold(nalgebra::zero::<H>(), |acc, (a, &b)| {
+                                acc + a.conjugate() * b
+                            });
+                        (back - H::from_real(zl)).modulus_squared()
                     })
                     .sum::<f64>()
                     .sqrt();

@@ -71,6 +71,19 @@ pub(crate) enum Family {
     Small,
 }
 
+impl Family {
+    /// The public name of the family.
+    pub(crate) fn public(self) -> crate::tuning::KernelFamily {
+        use crate::tuning::KernelFamily;
+        match self {
+            Family::PerInvocation => KernelFamily::PerInvocation,
+            Family::Workgroup => KernelFamily::Workgroup,
+            Family::MultiDispatch => KernelFamily::MultiDispatch,
+            Family::Small => KernelFamily::Small,
+        }
+    }
+}
+
 /// Layout codes of the dedicated kernel's matrices (see small_batch.wgsl).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum SmallLayout {

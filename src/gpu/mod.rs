@@ -26,7 +26,7 @@ pub use encode::{MatrixLayout, PolarTargets, Precision, SmallBatch, SvdTargets};
 pub use plan::{DEFAULT_MAX_CHUNK_BYTES, PlanLimits};
 
 use crate::batch::MatrixBatch;
-use crate::element::Real;
+use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::factors::Product;
 use crate::options::SvdOptions;
@@ -194,7 +194,7 @@ impl Gpu {
     /// [`Error::InvalidOption`] for bad options; [`Error::LimitExceeded`] if one matrix does
     /// not fit the device; [`Error::OutOfMemory`], [`Error::DeviceLost`],
     /// [`Error::BufferMap`], [`Error::Poll`] for device failures.
-    pub fn svd<T: Real>(
+    pub fn svd<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -207,7 +207,7 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::svd`].
-    pub async fn svd_async<T: Real>(
+    pub async fn svd_async<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -226,7 +226,7 @@ impl Gpu {
     /// # Errors
     /// As [`Gpu::svd`]. After an error the contents of `out` are unspecified (its shape may
     /// already be the new one).
-    pub fn svd_into<T: Real>(
+    pub fn svd_into<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -239,7 +239,7 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::svd`].
-    pub async fn svd_into_async<T: Real>(
+    pub async fn svd_into_async<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -258,7 +258,7 @@ impl Gpu {
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for non-square matrices; device errors as for [`Gpu::svd`].
-    pub fn polar<T: Real>(
+    pub fn polar<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
@@ -272,7 +272,7 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::polar`].
-    pub async fn polar_async<T: Real>(
+    pub async fn polar_async<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
@@ -288,7 +288,7 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::polar`]. After an error the contents of `out` are unspecified.
-    pub fn polar_into<T: Real>(
+    pub fn polar_into<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
@@ -301,13 +301,13 @@ impl Gpu {
     ///
     /// # Errors
     /// As [`Gpu::polar`].
-    pub async fn polar_into_async<T: Real>(
+    pub async fn polar_into_async<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &PolarOptions,
         out: &mut PolarOutput<T>,
     ) -> Result<()> {
-        let svd_opts = crate::polar::svd_options(batch)?;
+        let svd_opts = crate::polar::svd_options(batch, opts)?;
         let mut f = std::mem::take(out).into_factors();
         let n = batch.rows();
         let result = if n == 2 || n == 3 {

@@ -29,7 +29,7 @@ use super::readback::{map_all_and_wait, new_encoder, write_mapped};
 use super::select::{KernelRequest, select};
 use super::sweeps::run_sweeps;
 use crate::batch::MatrixBatch;
-use crate::element::Real;
+use crate::element::{Element, Real};
 use crate::error::{Error, Result};
 use crate::factors::{Factors, Product};
 use crate::options::{SignConvention, SvdOptions};
@@ -64,7 +64,7 @@ struct Submitted<'a> {
 ///
 /// Any failure while the device is lost (destroyed, reset, removed) is reported as
 /// [`Error::DeviceLost`], whichever wgpu call noticed it first.
-pub(crate) async fn run<T: Real>(
+pub(crate) async fn run<T: Element>(
     gpu: &Gpu,
     batch: &MatrixBatch<'_, T>,
     opts: &SvdOptions,
@@ -76,17 +76,19 @@ pub(crate) async fn run<T: Real>(
         .map_err(|e| gpu.lost_or(e))
 }
 
-async fn run_on_device<T: Real>(
+/// Validates the call and selects its kernel; real batches then run ([`run_kernel`]), complex
+/// ones are [`Error::NoKernel`] naming the family their shape takes (no complex kernels yet).
+async fn run_on_device<T: Element>(
     gpu: &Gpu,
     batch: &MatrixBatch<'_, T>,
     opts: &SvdOptions,
     product: Product,
     out: &mut Factors<T>,
 ) -> Result<()> {
-    opts.validate_for(batch.rows(), batch.cols())?;
+    opts.validate_for_batch(batch)?;
     gpu.check_lost()?;
     let device = gpu.device();
-    let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
+    let (m, n) = (batch.rows(), batch.cols());
     let request = KernelRequest {
         m,
         n,
@@ -99,7 +101,7 @@ async fn run_on_device<T: Real>(
         product,
         qr_preconditioning: opts.qr_preconditioning,
         sweep_pairs: opts.sweep_pairs,
-        scalar: Scalar::of::<T>(),
+        scalar: Scalar::of::<T::Real>(),
     };
     if request.scalar == Scalar::F64 && !gpu.supports_f64() {
         return Err(Error::MissingFeature(format!(
@@ -112,6 +114,26 @@ async fn run_on_device<T: Real>(
         return Ok(());
     }
     let kernel = select(&request, &device.limits(), gpu.adapter_info())?;
+    let Some((batch, out)) = T::real_parts(batch, out) else {
+        return Err(Error::NoKernel {
+            element: T::NAME,
+            family: kernel.family.public(),
+        });
+    };
+    run_kernel(gpu, batch, opts, product, out, kernel).await
+}
+
+/// Runs `kernel` over the chunks of a non-empty real batch.
+async fn run_kernel<T: Real>(
+    gpu: &Gpu,
+    batch: &MatrixBatch<'_, T>,
+    opts: &SvdOptions,
+    product: Product,
+    out: &mut Factors<T>,
+    kernel: JacobiKernel,
+) -> Result<()> {
+    let device = gpu.device();
+    let (count, m, n) = (batch.count(), batch.rows(), batch.cols());
     let elem = kernel.scalar.size();
     let mut sizes = Sizes::new(&kernel, m, n, opts.vectors);
     let rotation_only = product == (Product::Polar { with_s: false });

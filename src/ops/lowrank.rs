@@ -1,10 +1,10 @@
 //! Low-rank approximation: `A_k = Σ_{j<k} σⱼ·uⱼ·vⱼᵀ`, the best rank-`k` approximation in the
 //! spectral and Frobenius norms (Eckart–Young–Mirsky), and its error.
 
-use nalgebra::{DMatrixView, Dyn};
+use nalgebra::DMatrix;
 
 use super::truncate::{Cutoff, Truncated, truncate};
-use super::{finite_sigma, require_vectors, row_major_view};
+use super::{finite_sigma, require_vectors, row_major_matrix};
 use crate::batch::MatrixBatch;
 use crate::element::Real;
 use crate::error::Result;
@@ -102,13 +102,13 @@ impl<T: Real> LowRank<T> {
         &self.ranks
     }
 
-    /// Approximation `i` (`m×n`) as an nalgebra view of the row-major data.
+    /// Approximation `i` (`m×n`) as an nalgebra matrix (a copy of the row-major data).
     ///
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn matrix(&self, i: usize) -> DMatrixView<'_, T, Dyn, Dyn> {
-        row_major_view(&self.data, i, self.report.m, self.report.n)
+    pub fn matrix(&self, i: usize) -> DMatrix<T> {
+        row_major_matrix(&self.data, i, self.report.m, self.report.n)
     }
 
     /// All approximations, `count×m×n`, each row-major.

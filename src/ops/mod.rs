@@ -72,7 +72,7 @@ pub use pca::{Centered, Pca, center};
 pub use pinv::{Pinv, pinv};
 pub use truncate::{Cutoff, Truncated, truncate};
 
-use nalgebra::{DMatrixView, Dyn};
+use nalgebra::DMatrix;
 
 use crate::batch::MatrixBatch;
 use crate::element::Real;
@@ -155,24 +155,19 @@ pub(crate) fn finite_sigma<T: Real>(out: &SvdOutput<T>, i: usize) -> bool {
     out.singular_values(i).iter().all(|x| x.is_finite())
 }
 
-/// `rows×cols` matrix `i` of a flat array of row-major matrices, as an nalgebra view.
+/// `rows×cols` matrix `i` of a flat array of row-major matrices, as an nalgebra matrix (a
+/// copy: see [`row_major_matrix`](crate::output) for why not a view).
 ///
 /// # Panics
 /// If the array is too short for matrix `i`.
-pub(crate) fn row_major_view<T: Real>(
+pub(crate) fn row_major_matrix<T: Real>(
     data: &[T],
     i: usize,
     rows: usize,
     cols: usize,
-) -> DMatrixView<'_, T, Dyn, Dyn> {
-    let len = rows * cols;
-    DMatrixView::from_slice_with_strides_generic(
-        &data[i * len..(i + 1) * len],
-        Dyn(rows),
-        Dyn(cols),
-        Dyn(cols),
-        Dyn(1),
-    )
+) -> DMatrix<T> {
+    crate::output::row_major_matrix(data, i, rows, cols)
+        .unwrap_or_else(|| DMatrix::from_element(rows, cols, T::default()))
 }
 
 /// `count·a·b` (and `·c`), or [`Error::TooLarge`].

@@ -22,9 +22,9 @@
 //! n_features)·ε` (ε = 2⁻²³) divided by `n_samples − 1`, and components belonging to nearly
 //! equal variances are determined only up to a rotation within their span (as with any PCA).
 
-use nalgebra::{DMatrixView, Dyn};
+use nalgebra::DMatrix;
 
-use super::{finite_sigma, require_sorted, require_vectors, row_major_view};
+use super::{finite_sigma, require_sorted, require_vectors, row_major_matrix};
 use crate::batch::{Layout, MatrixBatch};
 use crate::element::Real;
 use crate::error::{Error, Result};
@@ -369,8 +369,8 @@ impl<T: Real> Pca<T> {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn components(&self, i: usize) -> DMatrixView<'_, T, Dyn, Dyn> {
-        row_major_view(&self.components, i, self.n_components, self.report.n)
+    pub fn components(&self, i: usize) -> DMatrix<T> {
+        row_major_matrix(&self.components, i, self.n_components, self.report.n)
     }
 
     /// All components, `count×p×n_features`, each row-major.

@@ -1,11 +1,11 @@
 //! The Moore–Penrose pseudoinverse `A⁺ = V·Σ⁺·Uᵀ` of every matrix of a batch.
 
-use nalgebra::{DMatrixView, Dyn};
+use nalgebra::DMatrix;
 
 use super::{
     default_rcond_for, finite_sigma, require_non_negative, require_sorted, require_vectors,
 };
-use super::{row_major_view, truncate::Cutoff};
+use super::{row_major_matrix, truncate::Cutoff};
 use crate::element::Real;
 use crate::error::Result;
 use crate::output::SvdOutput;
@@ -153,13 +153,13 @@ impl<T: Real> Pinv<T> {
         &self.ranks
     }
 
-    /// Pseudoinverse `i` (`n×m`) as an nalgebra view of the row-major data.
+    /// Pseudoinverse `i` (`n×m`) as an nalgebra matrix (a copy of the row-major data).
     ///
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn matrix(&self, i: usize) -> DMatrixView<'_, T, Dyn, Dyn> {
-        row_major_view(&self.data, i, self.report.n, self.report.m)
+    pub fn matrix(&self, i: usize) -> DMatrix<T> {
+        row_major_matrix(&self.data, i, self.report.n, self.report.m)
     }
 
     /// All pseudoinverses, `count×n×m`, each row-major.

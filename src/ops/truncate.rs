@@ -1,9 +1,9 @@
 //! Truncation: keep the top-`K` singular triplets of each matrix, or the triplets whose
 //! singular value exceeds a tolerance.
 
-use nalgebra::{DMatrix, DMatrixView, Dyn};
+use nalgebra::DMatrix;
 
-use super::{finite_sigma, require_non_negative, require_sorted, row_major_view};
+use super::{finite_sigma, require_non_negative, require_sorted, row_major_matrix};
 use crate::element::Real;
 use crate::error::{Error, Result};
 use crate::output::SvdOutput;
@@ -205,24 +205,24 @@ impl<T: Real> Truncated<T> {
         &self.singular_values
     }
 
-    /// U of matrix `i` (`m×w`) as an nalgebra view, or `None` without vectors.
+    /// U of matrix `i` (`m×w`) as an nalgebra matrix (a copy), or `None` without vectors.
     ///
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn u(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
+    pub fn u(&self, i: usize) -> Option<DMatrix<T>> {
         self.vectors
-            .then(|| row_major_view(&self.u, i, self.report.m, self.width))
+            .then(|| row_major_matrix(&self.u, i, self.report.m, self.width))
     }
 
-    /// Vᵀ of matrix `i` (`w×n`) as an nalgebra view, or `None` without vectors.
+    /// Vᵀ of matrix `i` (`w×n`) as an nalgebra matrix (a copy), or `None` without vectors.
     ///
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn vt(&self, i: usize) -> Option<DMatrixView<'_, T, Dyn, Dyn>> {
+    pub fn vt(&self, i: usize) -> Option<DMatrix<T>> {
         self.vectors
-            .then(|| row_major_view(&self.vt, i, self.width, self.report.n))
+            .then(|| row_major_matrix(&self.vt, i, self.width, self.report.n))
     }
 
     /// All U, `count×m×w`, each row-major (empty without vectors).

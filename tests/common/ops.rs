@@ -40,7 +40,7 @@ pub fn matrix(data: &[f32], b: usize, m: usize, n: usize) -> DMatrix<f64> {
 }
 
 /// A view of f32 values widened to f64.
-pub fn widen(v: nalgebra::DMatrixView<'_, f32, nalgebra::Dyn, nalgebra::Dyn>) -> DMatrix<f64> {
+pub fn widen(v: DMatrix<f32>) -> DMatrix<f64> {
     v.map(f64::from)
 }
 

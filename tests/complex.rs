@@ -1,0 +1,329 @@
+//! Complex matrices (complex64, complex128) on the CPU engine: the four bounds with the real
+//! type's ε against nalgebra's complex SVD in f64 (residuals in double-double through the
+//! real embedding), on the issue's classes, shapes, layouts and vector modes; NaN isolation;
+//! the polar decomposition A = W·P; and what the GPU engine and `Auto` do with complex input.
+
+mod common;
+
+use batched_svd::cpu::Cpu;
+use batched_svd::tuning::KernelFamily;
+use batched_svd::{
+    Backend, Element, Engine, Error, MatrixBatch, PolarOptions, Real, SignConvention, Solver,
+    Status, SvdOptions, Vectors,
+};
+use bench_support::complex::{
+    self as cx, C64, assert_accurate, batch_row_major, latms_sigma, reference_sigma,
+    to_dmatrix_c64, with_singular_values,
+};
+use common::matrices::Rng;
+use nalgebra::{Complex, DMatrix};
+
+/// The classes of the issue for one shape, each a list of matrices.
+fn classes(m: usize, n: usize, double: bool, seed: u64) -> Vec<(&'static str, Vec<DMatrix<C64>>)> {
+    let mut rng = Rng::new(seed);
+    let k = m.min(n);
+    let two = |rng: &mut Rng, f: &dyn Fn(&mut Rng) -> DMatrix<C64>| vec![f(rng), f(rng)];
+    let (tiny, huge) = if double {
+        (1e-300, 1e300)
+    } else {
+        (1e-30, 1e30)
+    };
+    let conds: &[f64] = if double {
+        &[1e2, 1e6, 1e12]
+    } else {
+        &[1e2, 1e6]
+    };
+    let mut out = vec![
+        ("gaussian", two(&mut rng, &|r| cx::gaussian(r, m, n))),
+        ("rank deficient", {
+            let r = k.div_ceil(2);
+            two(&mut rng, &|g| cx::gaussian(g, m, r) * cx::gaussian(g, r, n))
+        }),
+        ("zero", vec![DMatrix::zeros(m, n)]),
+        (
+            "purely imaginary",
+            two(&mut rng, &|r| {
+                cx::gaussian(r, m, n).map(|z| C64::new(0.0, z.re + z.im))
+            }),
+        ),
+        (
+            "tiny",
+            two(&mut rng, &|r| cx::gaussian(r, m, n) * C64::new(tiny, 0.0)),
+        ),
+        (
+            "huge",
+            two(&mut rng, &|r| cx::gaussian(r, m, n) * C64::new(huge, 0.0)),
+        ),
+    ];
+    let mut latms = Vec::new();
+    for mode in 1..=5 {
+        for &cond in conds {
+            let s = latms_sigma(&mut rng, mode, k, cond);
+            latms.push(with_singular_values(&mut rng, m, n, &s));
+        }
+    }
+    out.push(("latms", latms));
+    if m == n {
+        out.push((
+            "hermitian",
+            two(&mut rng, &|r| {
+                let b = cx::gaussian(r, n, n);
+                &b + b.adjoint()
+            }),
+        ));
+        out.push(("unitary", two(&mut rng, &|r| cx::unitary_columns(r, n, n))));
+        out.push(("identity", vec![DMatrix::identity(n, n)]));
+    }
+    out
+}
+
+fn check_type<R: Real>(m: usize, n: usize)
+where
+    Complex<R>: Element<Real = R>,
+{
+    let double = R::BYTES == 8;
+    let cpu = Cpu::with_threads(2);
+    let mut worst = 0.0f64;
+    for (label, matrices) in classes(m, n, double, (m * 31 + n) as u64) {
+        let count = matrices.len();
+        let row = batch_row_major::<R>(&matrices);
+        let col = bench_support::matrices::to_col_major(&row, count, m, n);
+        for vectors in [Vectors::Thin, Vectors::Full, Vectors::None] {
+            for col_major in [false, true] {
+                let batch = if col_major {
+                    MatrixBatch::col_major(&col, count, m, n).unwrap()
+                } else {
+                    MatrixBatch::row_major(&row, count, m, n).unwrap()
+                };
+                let opts = SvdOptions::default().with_vectors(vectors);
+                let out = cpu.svd(&batch, &opts).unwrap();
+                assert_eq!(out.engine().kind, Engine::Cpu);
+                assert_eq!(
+                    (out.u_cols(), out.vt_rows()),
+                    (vectors.u_cols(m, n), vectors.vt_rows(m, n))
+                );
+                let what = format!(
+                    "{} {m}×{n} {label} {vectors:?} {}",
+                    Complex::<R>::NAME,
+                    if col_major { "col" } else { "row" }
+                );
+                worst = worst.max(assert_accurate(&what, &batch, &out));
+            }
+        }
+    }
+    eprintln!(
+        "{} {m}×{n}: worst error/bound {worst:.3}",
+        Complex::<R>::NAME
+    );
+}
+
+/// The shapes: the Jacobi sizes (≤ 4), nalgebra's, tall, wide and vectors.
+const SHAPES: [(usize, usize); 11] = [
+    (1, 1),
+    (2, 2),
+    (3, 3),
+    (4, 4),
+    (1, 5),
+    (8, 8),
+    (16, 16),
+    (12, 5),
+    (5, 12),
+    (40, 9),
+    (9, 40),
+];
+
+#[test]
+fn complex64_meets_the_bounds_on_every_class() {
+    for (m, n) in SHAPES {
+        check_type::<f32>(m, n);
+    }
+}
+
+#[test]
+fn complex128_meets_the_bounds_on_every_class() {
+    for (m, n) in SHAPES {
+        check_type::<f64>(m, n);
+    }
+}
+
+#[test]
+fn complex_past_nalgebras_real_sizes() {
+    // 64×48 is past the real path's nalgebra limit (faer's there); complex stays on nalgebra.
+    check_type::<f64>(64, 48);
+}
+
+#[test]
+fn real_data_stored_as_complex_gives_the_real_singular_values() {
+    let mut rng = Rng::new(5);
+    for (m, n) in [(3, 3), (7, 4), (4, 9), (12, 12)] {
+        let a = rng.gaussian(m, n);
+        let z: Vec<Complex<f64>> = (0..m)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|(i, j)| Complex::new(a[(i, j)], 0.0))
+            .collect();
+        let batch = MatrixBatch::row_major(&z, 1, m, n).unwrap();
+        let out = Cpu::new().svd(&batch, &SvdOptions::default()).unwrap();
+        let real = common::reference_sigma(&a);
+        for (s, r) in out.singular_values(0).iter().zip(&real) {
+            assert!(
+                (s - r).abs() <= 16.0 * m.max(n) as f64 * f64::EPSILON * real[0],
+                "{m}×{n}: {s} vs {r}"
+            );
+        }
+        assert_accurate("real as complex", &batch, &out);
+    }
+}
+
+#[test]
+fn a_nan_in_either_part_isolates_its_matrix() {
+    let mut rng = Rng::new(9);
+    let (m, n) = (5, 4);
+    let matrices: Vec<DMatrix<C64>> = (0..4).map(|_| cx::gaussian(&mut rng, m, n)).collect();
+    let mut data = batch_row_major::<f32>(&matrices);
+    data[m * n + 3].re = f32::NAN; // matrix 1, real part
+    data[3 * m * n + 7].im = f32::INFINITY; // matrix 3, imaginary part
+    let batch = MatrixBatch::row_major(&data, 4, m, n).unwrap();
+    let out = Cpu::new().svd(&batch, &SvdOptions::default()).unwrap();
+    for i in 0..4 {
+        if i % 2 == 1 {
+            assert_eq!(out.status(i), Status::NonFinite, "matrix {i}");
+            assert!(out.singular_values(i).iter().all(|s| s.is_nan()));
+            assert!(
+                out.u(i)
+                    .unwrap()
+                    .iter()
+                    .all(|z| z.re.is_nan() && z.im.is_nan())
+            );
+        } else {
+            assert_eq!(out.status(i), Status::Converged, "matrix {i}");
+            let acc = cx::accuracy(&out, i, &to_dmatrix_c64(&batch, i));
+            assert!(acc.worst() <= 1.0, "matrix {i}: {acc:?}");
+        }
+    }
+}
+
+#[test]
+fn the_second_factor_is_v_conjugate_transposed() {
+    // A = diag(2, 1)·[[1, 0], [0, i]]: σ = (2, 1), and A = U·Σ·Vᴴ with the phase i carried by
+    // U or by Vᴴ. Whatever the split, U·Σ·Vᴴ must give back A (Vᵀ would give −i).
+    let data = [
+        Complex::new(2.0f64, 0.0),
+        Complex::new(0.0, 0.0),
+        Complex::new(0.0, 0.0),
+        Complex::new(0.0, 1.0),
+    ];
+    let batch = MatrixBatch::row_major(&data, 1, 2, 2).unwrap();
+    let out = Cpu::new().svd(&batch, &SvdOptions::default()).unwrap();
+    assert_eq!(out.singular_values(0), &[2.0, 1.0]);
+    let (u, vh) = (out.u(0).unwrap(), out.vt(0).unwrap());
+    let s = DMatrix::from_diagonal(&nalgebra::DVector::from_vec(vec![
+        Complex::new(2.0, 0.0),
+        Complex::new(1.0, 0.0),
+    ]));
+    let a = u * s * vh;
+    let expected = DMatrix::from_row_slice(2, 2, &data);
+    assert!((a - expected).norm() < 1e-15);
+}
+
+#[test]
+fn complex_polar_gives_unitary_w_and_hermitian_psd_p() {
+    let mut rng = Rng::new(21);
+    for n in [1, 2, 3, 5, 8] {
+        let matrices: Vec<DMatrix<C64>> = (0..3).map(|_| cx::gaussian(&mut rng, n, n)).collect();
+        let data = batch_row_major::<f64>(&matrices);
+        let batch = MatrixBatch::row_major(&data, 3, n, n).unwrap();
+        let out = Cpu::new().polar(&batch, &PolarOptions::default()).unwrap();
+        let bound = 16.0 * n as f64 * f64::EPSILON;
+        for (i, a) in matrices.iter().enumerate() {
+            assert_eq!(out.status(i), Status::Converged);
+            let w = out.r(i).into_owned();
+            let p = out.s(i).unwrap().into_owned();
+            let wu = w.adjoint() * &w - DMatrix::<C64>::identity(n, n);
+            assert!(wu.norm() <= bound, "n = {n}: ‖WᴴW − I‖ = {}", wu.norm());
+            assert!(
+                (&p - p.adjoint()).norm() <= bound * p.norm(),
+                "P not Hermitian"
+            );
+            let eig = p.clone().symmetric_eigenvalues();
+            assert!(
+                eig.iter().all(|&l| l >= -bound * p.norm()),
+                "P not positive semi-definite: {eig:?}"
+            );
+            let r = &w * &p - a;
+            assert!(
+                r.norm() <= bound * a.norm(),
+                "n = {n}: ‖A − WP‖ = {}",
+                r.norm()
+            );
+            // P's eigenvalues are A's singular values.
+            let mut eig: Vec<f64> = eig.iter().copied().collect();
+            eig.sort_by(|x, y| y.total_cmp(x));
+            for (l, s) in eig.iter().zip(reference_sigma(a)) {
+                assert!((l - s).abs() <= bound * s.max(1.0));
+            }
+        }
+    }
+}
+
+#[test]
+fn real_only_options_are_errors_for_complex_input() {
+    let data = [Complex::new(1.0f32, 0.5); 4];
+    let batch = MatrixBatch::row_major(&data, 1, 2, 2).unwrap();
+    let cpu = Cpu::new();
+    let rotation = SvdOptions::default().with_signs(SignConvention::Rotation);
+    assert!(matches!(
+        cpu.svd(&batch, &rotation),
+        Err(Error::InvalidOption(msg)) if msg.contains("complex64")
+    ));
+    assert!(matches!(
+        cpu.polar(&batch, &PolarOptions::rotation_only()),
+        Err(Error::InvalidOption(msg)) if msg.contains("rotation_only")
+    ));
+}
+
+#[test]
+fn empty_complex_batches_are_shaped_as_numpys() {
+    let data: [Complex<f64>; 0] = [];
+    let batch = MatrixBatch::from_shape(&data, &[2, 3, 0], batched_svd::Layout::RowMajor).unwrap();
+    let opts = SvdOptions::default().with_vectors(Vectors::Full);
+    let out = Cpu::new().svd(&batch, &opts).unwrap();
+    assert_eq!(out.count(), 2);
+    assert!(out.all_singular_values().is_empty());
+    // Full U is the 3×3 identity, as numpy's.
+    let u = out.u(1).unwrap();
+    assert_eq!(u, DMatrix::<Complex<f64>>::identity(3, 3));
+}
+
+#[test]
+fn auto_takes_the_cpu_for_complex_and_the_gpu_engine_names_the_family() {
+    let mut rng = Rng::new(3);
+    let a = cx::gaussian(&mut rng, 6, 6);
+    let data = batch_row_major::<f32>(&[a]);
+    let batch = MatrixBatch::row_major(&data, 1, 6, 6).unwrap();
+    let out = Solver::auto().svd(&batch, &SvdOptions::default()).unwrap();
+    assert_eq!(out.engine().kind, Engine::Cpu);
+    assert!(
+        out.engine().reason.is_fallback(),
+        "{:?}",
+        out.engine().reason
+    );
+    assert!(out.engine().reason.to_string().contains("complex64"));
+    assert_accurate("auto", &batch, &out);
+    let Some(gpu) = common::gpu() else { return };
+    match gpu.svd(&batch, &SvdOptions::default()) {
+        Err(Error::NoKernel { element, family }) => {
+            assert_eq!(element, "complex64");
+            assert_ne!(family, KernelFamily::Auto);
+        }
+        other => panic!("expected NoKernel, got {other:?}"),
+    }
+    let forced = Solver::with_gpu(gpu.clone(), Backend::Gpu);
+    assert!(matches!(
+        forced.svd(&batch, &SvdOptions::default()),
+        Err(Error::NoKernel { .. })
+    ));
+    assert!(matches!(
+        gpu.polar(&batch, &PolarOptions::default()),
+        Err(Error::NoKernel { .. })
+    ));
+}
