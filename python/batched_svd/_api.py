@@ -200,24 +200,28 @@ def _warn_bad(info: Info, what: str) -> None:
     )
 
 
-def _linalg_dtype(arr: np.ndarray, name: str) -> np.dtype:
+def _linalg_dtype(arr: np.ndarray, name: str, complex_ok: bool = False) -> np.dtype:
     """The dtype a computation on ``arr`` runs in: float32 and float64 as they are, integer
-    and bool as float64 (numpy's rule); anything else is a ``TypeError``."""
+    and bool as float64 (numpy's rule), complex64 and complex128 as they are where
+    ``complex_ok`` (the SVD and what is computed from its values, the polar decomposition);
+    anything else is a ``TypeError``."""
     dt = arr.dtype
     if dt.kind == "f" and dt.itemsize in (4, 8):
         return np.dtype(np.float32 if dt.itemsize == 4 else np.float64)
     if dt.kind in "iub":
         return np.dtype(np.float64)
-    if dt.kind == "c":
+    if dt.kind == "c" and dt.itemsize in (8, 16) and complex_ok:
+        return np.dtype(np.complex64 if dt.itemsize == 8 else np.complex128)
+    if dt.kind == "c" and dt.itemsize in (8, 16):
         raise TypeError(
-            f"{name} has dtype {dt}: complex matrices are not supported yet (batched_svd "
-            "computes real float32 and float64 matrices; integer and bool arrays are "
-            "converted to float64)"
+            f"{name} has dtype {dt}: complex matrices are not supported here yet (svd, "
+            "svdvals, matrix_rank, cond and polar take complex64 and complex128; pinv, lstsq "
+            "and the dask functions do not yet)"
         )
     raise TypeError(
-        f"{name} has dtype {dt}, which batched_svd does not support: it computes real "
-        "float32 and float64 matrices (integer and bool arrays are converted to float64; "
-        "convert float16 or longdouble arrays with .astype(numpy.float32 or numpy.float64))"
+        f"{name} has dtype {dt}, which batched_svd does not support: it computes float32, "
+        "float64, complex64 and complex128 matrices (integer and bool arrays are converted "
+        "to float64; convert float16, longdouble or clongdouble arrays with .astype(...))"
     )
 
 
@@ -253,10 +257,12 @@ def _engine_input(arr: np.ndarray, dtype: np.dtype) -> Tuple[np.ndarray, bool]:
     return np.ascontiguousarray(arr), False
 
 
-def _matrices(a: Any, name: str = "a") -> Tuple[np.ndarray, bool, np.ndarray]:
+def _matrices(
+    a: Any, name: str = "a", complex_ok: bool = False
+) -> Tuple[np.ndarray, bool, np.ndarray]:
     arr = _asarray(a, name)
     _require_matrices(arr, name)
-    x, t = _engine_input(arr, _linalg_dtype(arr, name))
+    x, t = _engine_input(arr, _linalg_dtype(arr, name, complex_ok))
     return x, t, arr
 
 
@@ -400,7 +406,8 @@ class Solver:
         Parameters
         ----------
         a : array_like, shape ``(..., m, n)``
-            float32 or float64 (integer and bool: float64), any leading dimensions, C or
+            float32, float64, complex64 or complex128 (integer and bool: float64), any
+            leading dimensions, C or
             Fortran order or strided (read in place when C-ordered, Fortran-ordered or with
             the last two axes swapped; copied once otherwise).
         full_matrices : bool
@@ -423,20 +430,22 @@ class Solver:
         -------
         SVDResult or numpy.ndarray
             ``S`` is ``(..., k)``, descending; all outputs have ``a``'s dtype (float64 for
-            integer input).
+            integer input), except ``S`` of complex input, which is real of the matching
+            precision (float32 for complex64), as numpy's. For complex input ``U`` and ``Vh``
+            are unitary and ``a = U @ diag(S) @ Vh``.
 
         Accuracy
         --------
         With ``eps`` the dtype's unit roundoff (2**-23 for float32, 2**-52 for float64), the
         library's tested bounds: ``|S - S_exact| <= 16·max(m, n)·eps·S[0]``,
-        ``max|U^T U - I| <= 16·m·eps``, ``max|V^T V - I| <= 16·n·eps``,
+        ``max|U^H U - I| <= 16·m·eps``, ``max|V^H V - I| <= 16·n·eps``,
         ``‖a - U S Vh‖_F <= 16·max(m, n)·eps·‖a‖_F``.
 
         Matrices holding NaN or inf, or not converged, get NaN outputs and a
         ``RuntimeWarning`` says how many; the other matrices are unaffected (numpy raises
         ``LinAlgError`` for the whole call instead).
         """
-        x, t, _ = _matrices(a)
+        x, t, _ = _matrices(a, complex_ok=True)
         vectors = "none" if not compute_uv else ("full" if full_matrices else "thin")
         s, u, vh, d = self._engine.svd(x, t, vectors, _check_tol(tol), _check_sweeps(max_sweeps))
         info = self._finish(d, "svd")
@@ -586,7 +595,7 @@ class Solver:
         if arr.ndim < 2:
             rank = int(not np.all(arr == 0))
             return (rank, _no_call_info()) if return_info else rank
-        x, t, _ = _matrices(arr, "A")
+        x, t, _ = _matrices(arr, "A", complex_ok=True)
         s, _, _, d = self._engine.svd(x, t, "none", None, _check_sweeps(max_sweeps))
         info = self._finish(d, "matrix_rank")
         if tol is None:
@@ -624,10 +633,10 @@ class Solver:
         if not (p is None or p in (2, -2, "fro", "nuc")):
             if return_info:
                 raise ValueError(f"return_info is not available for p={p!r} (numpy computes it)")
-            return np.linalg.cond(arr.astype(_linalg_dtype(arr, "x"), copy=False), p)
+            return np.linalg.cond(arr.astype(_linalg_dtype(arr, "x", True), copy=False), p)
         if p in ("fro", "nuc") and arr.shape[-1] != arr.shape[-2]:
             raise LinAlgError("Last 2 dimensions of the array must be square")
-        xx, t, _ = _matrices(arr, "x")
+        xx, t, _ = _matrices(arr, "x", complex_ok=True)
         s, _, _, d = self._engine.svd(xx, t, "none", _check_tol(tol), _check_sweeps(max_sweeps))
         info = self._finish(d, "cond")
         with np.errstate(all="ignore"):
@@ -665,8 +674,13 @@ class Solver:
 
         Returns ``PolarResult(R, S)``, or ``R`` alone when ``rotation_only``. Accuracy: ``R``
         orthogonal and ``a ≈ R @ S`` to ``16·n·eps`` relative to ``‖a‖``.
+
+        For complex input (complex64, complex128) the decomposition is ``a = W @ P`` with
+        ``W = U @ Vh`` unitary and ``P = Vh^H @ diag(S) @ Vh`` Hermitian positive
+        semidefinite (scipy's ``polar``), returned as ``PolarResult(W, P)``;
+        ``rotation_only`` is a ``ValueError`` for complex input (there is no rotation).
         """
-        x, t, arr = _matrices(a)
+        x, t, arr = _matrices(a, complex_ok=True)
         if arr.shape[-1] != arr.shape[-2]:
             raise LinAlgError(
                 f"Last 2 dimensions of the array must be square: the polar decomposition "

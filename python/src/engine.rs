@@ -2,7 +2,7 @@
 //! calls) and the computing methods the Python package calls.
 
 use batched_svd::wgpu;
-use batched_svd::{Backend, Gpu, Layout, Real, Solver, SvdOptions, Vectors};
+use batched_svd::{Backend, Complex, Gpu, Layout, Real, Solver, SvdOptions, Vectors};
 use numpy::{
     IxDyn, PyArray, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods,
 };
@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
 use crate::error::{to_py, unsupported};
-use crate::run::{self, InfoSlices, LstsqArrays, Rhs, RunError, Shape, Summary};
+use crate::run::{self, InfoSlices, LstsqArrays, Rhs, RunError, Shape, Summary, Value};
 
 /// Soft cap per device buffer (as the command-line tool's): with two buffer sets in flight the
 /// device holds about 10 × 4 MiB beyond the arrays; on a software adapter that is host memory
@@ -316,6 +316,24 @@ fn svd_options(vectors: Vectors, tol: Option<f64>, max_sweeps: Option<u32>) -> S
     opts
 }
 
+/// Calls `$body` with `$t` bound to the element type of `$a` (float32, float64, complex64 or
+/// complex128) and `$arr` to the input read in place.
+macro_rules! by_any_dtype {
+    ($a:expr, $what:expr, |$arr:ident: $t:ident| $body:expr) => {{
+        if let Ok(x) = $a.cast::<PyArrayDyn<Complex<f32>>>() {
+            type $t = Complex<f32>;
+            let $arr = x.readonly();
+            $body
+        } else if let Ok(x) = $a.cast::<PyArrayDyn<Complex<f64>>>() {
+            type $t = Complex<f64>;
+            let $arr = x.readonly();
+            $body
+        } else {
+            by_dtype!($a, $what, |$arr: $t| $body)
+        }
+    }};
+}
+
 /// Calls `$body` with `$t` bound to the element type of `$a` (float32 or float64) and `$arr` to
 /// the input read in place.
 macro_rules! by_dtype {
@@ -451,7 +469,7 @@ impl Engine {
             }
         };
         let opts = svd_options(vectors, tol, max_sweeps);
-        by_dtype!(a, "svd", |arr: T| self
+        by_any_dtype!(a, "svd", |arr: T| self
             .svd_t::<T>(py, &arr, transposed, &opts))
     }
 
@@ -464,7 +482,7 @@ impl Engine {
         transposed: bool,
         rotation_only: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        by_dtype!(a, "polar", |arr: T| self.polar_t::<T>(
+        by_any_dtype!(a, "polar", |arr: T| self.polar_t::<T>(
             py,
             &arr,
             transposed,
@@ -542,7 +560,7 @@ impl Engine {
         )
     }
 
-    fn svd_t<'py, T: Real + numpy::Element>(
+    fn svd_t<'py, T: Value + numpy::Element>(
         &self,
         py: Python<'py>,
         a: &PyReadonlyArrayDyn<'py, T>,
@@ -580,7 +598,7 @@ impl Engine {
         }
     }
 
-    fn polar_t<'py, T: Real + numpy::Element>(
+    fn polar_t<'py, T: Value + numpy::Element>(
         &self,
         py: Python<'py>,
         a: &PyReadonlyArrayDyn<'py, T>,
@@ -605,7 +623,7 @@ impl Engine {
         PyTuple::new(py, [r.into_any(), s, info.into_any()])
     }
 
-    fn pinv_t<'py, T: Real + numpy::Element>(
+    fn pinv_t<'py, T: Real + Value + numpy::Element>(
         &self,
         py: Python<'py>,
         a: &PyReadonlyArrayDyn<'py, T>,
@@ -630,7 +648,7 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn lstsq_t<'py, T: Real + numpy::Element>(
+    fn lstsq_t<'py, T: Real + Value + numpy::Element>(
         &self,
         py: Python<'py>,
         a: &PyReadonlyArrayDyn<'py, T>,

@@ -18,8 +18,8 @@
 
 use batched_svd::ops::{self, RightHandSides};
 use batched_svd::{
-    EngineChoice, Layout, MatrixBatch, PolarOptions, Real, Report, Solver, Status, SvdOptions,
-    SvdOutput, Timings, Vectors, WorkCounts,
+    Complex, Element, EngineChoice, Layout, MatrixBatch, PolarOptions, Real, Report, Solver,
+    Status, SvdOptions, SvdOutput, Timings, Vectors, WorkCounts,
 };
 
 /// Bytes of input and output per library call of `pinv` and `lstsq` (a slice of the batch, at
@@ -84,7 +84,7 @@ impl Shape {
     }
 
     /// Matrices `[c0, c1)` of `data` as a library batch.
-    fn batch<'a, T: Real>(
+    fn batch<'a, T: Element>(
         &self,
         data: &'a [T],
         c0: usize,
@@ -211,17 +211,45 @@ fn put<T: Copy>(dst: &mut [T], at: usize, len: usize, src: &[T]) -> Result<(), R
 }
 
 /// Sets matrix `i` (`len` elements each) of `dst` to NaN.
-fn nan<T: Real>(dst: &mut [T], i: usize, len: usize) {
+fn nan<T: Nan>(dst: &mut [T], i: usize, len: usize) {
     if let Some(x) = dst.get_mut(i * len..(i + 1) * len) {
-        x.fill(T::nan());
+        x.fill(T::NAN);
     }
 }
 
-/// The output arrays of an SVD, owned: σ `(…, k)`, U `(…, m, u_cols)` and Vᵀ `(…, vt_rows, n)`
-/// (empty without vectors), C order.
-pub struct SvdVecs<T> {
+/// NaN (in every part), for the outputs of matrices that did not converge.
+pub trait Nan: Copy {
+    /// Not a number.
+    const NAN: Self;
+}
+
+impl Nan for f32 {
+    const NAN: Self = f32::NAN;
+}
+
+impl Nan for f64 {
+    const NAN: Self = f64::NAN;
+}
+
+impl Nan for Complex<f32> {
+    const NAN: Self = Complex::new(f32::NAN, f32::NAN);
+}
+
+impl Nan for Complex<f64> {
+    const NAN: Self = Complex::new(f64::NAN, f64::NAN);
+}
+
+/// An element type the package computes in (float32, float64, complex64, complex128): numpy
+/// arrays of it and of its real type exist.
+pub trait Value: Element<Real: Nan + numpy::Element> + Nan + numpy::Element {}
+
+impl<T: Element<Real: Nan + numpy::Element> + Nan + numpy::Element> Value for T {}
+
+/// The output arrays of an SVD, owned: σ `(…, k)` (real), U `(…, m, u_cols)` and Vᵀ (Vᴴ for
+/// complex) `(…, vt_rows, n)` (empty without vectors), C order.
+pub struct SvdVecs<T: Element> {
     /// σ.
-    pub s: Vec<T>,
+    pub s: Vec<T::Real>,
     /// U.
     pub u: Vec<T>,
     /// Vᵀ.
@@ -244,7 +272,7 @@ fn expect_len<T>(v: &[T], count: usize, len: usize, what: &str) -> Result<(), Ru
 ///
 /// # Errors
 /// The library's errors.
-pub fn svd<T: Real>(
+pub fn svd<T: Value>(
     solver: &Solver,
     data: &[T],
     shape: &Shape,
@@ -279,7 +307,7 @@ pub fn svd<T: Real>(
 ///
 /// # Errors
 /// The library's errors (non-square matrices among them).
-pub fn polar<T: Real>(
+pub fn polar<T: Value>(
     solver: &Solver,
     data: &[T],
     shape: &Shape,
@@ -309,7 +337,7 @@ pub fn polar<T: Real>(
 ///
 /// # Errors
 /// The library's errors (a negative or non-finite `rcond` among them).
-pub fn pinv<T: Real>(
+pub fn pinv<T: Real + Value>(
     solver: &Solver,
     data: &[T],
     shape: &Shape,
@@ -367,7 +395,7 @@ pub struct LstsqArrays<'a, T> {
 /// # Errors
 /// The library's errors.
 #[allow(clippy::too_many_arguments)]
-pub fn lstsq<T: Real>(
+pub fn lstsq<T: Real + Value>(
     solver: &Solver,
     data: &[T],
     shape: &Shape,

@@ -147,14 +147,25 @@ def cases(draw):
     return name, tuple(args), kwargs
 
 
-def _float_dtype(a):
-    """numpy.linalg's result dtype for array input, or None where it has none."""
+def _float_dtype(a, name):
+    """numpy.linalg's result dtype for array input to `name`, or None where the package
+    takes none (complex: the SVD, values, rank, cond and polar only)."""
     native = np.asarray(a).dtype.newbyteorder("=")
     if native == np.float32:
         return np.dtype(np.float32)
     if native == np.float64 or native.kind in "iub":
         return np.dtype(np.float64)
+    if native in (np.complex64, np.complex128) and name in COMPLEX_OK:
+        return np.dtype(native)
     return None
+
+
+COMPLEX_OK = ("svd", "svdvals", "matrix_rank", "cond", "polar")
+
+
+def _real(dtype):
+    """The real dtype of σ for `dtype`."""
+    return np.dtype(np.float32 if dtype in (np.float32, np.complex64) else np.float64)
 
 
 def check_result(name, args, kwargs, result):
@@ -168,7 +179,7 @@ def check_result(name, args, kwargs, result):
     a = np.asarray(args[0])
     if name == "matrix_rank" and a.ndim < 2:
         return  # numpy's too: int(not all(a == 0))
-    dtype = _float_dtype(a)
+    dtype = _float_dtype(a, name)
     assert dtype is not None, f"{name} accepted dtype {a.dtype}"
     assert a.ndim >= 2, f"{name} accepted ndim {a.ndim}"
     lead, (m, n) = a.shape[:-2], a.shape[-2:]
@@ -176,15 +187,16 @@ def check_result(name, args, kwargs, result):
     if name in ("svd", "svdvals"):
         uv = name == "svd" and bool(kwargs.get("compute_uv", True))
         s = result.S if uv else result
-        assert s.shape == lead + (k,) and s.dtype == dtype, (s.shape, s.dtype)
+        assert s.shape == lead + (k,) and s.dtype == _real(dtype), (s.shape, s.dtype)
         if uv:
             full = bool(kwargs.get("full_matrices", True))
             assert result.U.shape == lead + (m, m if full else k)
             assert result.Vh.shape == lead + (n if full else k, n)
             assert result.U.dtype == dtype and result.Vh.dtype == dtype
-        finite = np.isfinite(a.astype(np.float64)).all()
+        wide = np.complex128 if dtype.kind == "c" else np.float64
+        finite = np.isfinite(a.astype(wide)).all()
         if finite and a.size and kwargs.get("max_sweeps") is None and kwargs.get("tol") is None:
-            ref = np.linalg.svd(a.astype(np.float64), compute_uv=False)
+            ref = np.linalg.svd(a.astype(wide), compute_uv=False)
             eps = np.finfo(dtype).eps
             bound = 16 * max(m, n) * eps * ref[..., :1] + 1e-300
             assert (np.abs(s.astype(np.float64) - ref) <= bound * 1.0001).all()
