@@ -66,6 +66,11 @@ pub(crate) mod sealed {
         )>
         where
             Self: crate::Element;
+
+        /// Host values as [`Element::Wide`](crate::Element::Wide) values (the same type).
+        fn wide_slice(x: &[Self::Host]) -> &[<Self as crate::Element>::Wide]
+        where
+            Self: crate::Element;
     }
 }
 
@@ -86,6 +91,11 @@ pub trait Element:
     /// the parts for complex ones).
     type Real: Real;
 
+    /// The same kind of number in double precision: `f64` for the real types, `Complex<f64>`
+    /// for the complex ones. Derived results that are not of the element type (PCA's means)
+    /// are returned in it.
+    type Wide: Copy + Debug + Default + PartialEq + Send + Sync + 'static + nalgebra::Scalar;
+
     /// numpy's name of the type: `"float32"`, `"float64"`, `"complex64"`, `"complex128"`.
     const NAME: &'static str;
 
@@ -98,7 +108,12 @@ pub trait Element:
 
 /// A real element type, `f32` or `f64`: conversions to and from the f64 the host computes in,
 /// its unit roundoff, NaN.
-pub trait Real: Element<Real = Self> + PartialOrd + std::ops::Neg<Output = Self> {
+pub trait Real:
+    Element<Real = Self, Wide = f64>
+    + sealed::Sealed<Host = f64>
+    + PartialOrd
+    + std::ops::Neg<Output = Self>
+{
     /// Unit roundoff: 2⁻²³ for f32, 2⁻⁵² for f64.
     const EPSILON: Self;
 
@@ -117,24 +132,28 @@ pub trait Real: Element<Real = Self> + PartialOrd + std::ops::Neg<Output = Self>
 
 impl Element for f32 {
     type Real = f32;
+    type Wide = f64;
     const NAME: &'static str = "float32";
     const IS_COMPLEX: bool = false;
 }
 
 impl Element for f64 {
     type Real = f64;
+    type Wide = f64;
     const NAME: &'static str = "float64";
     const IS_COMPLEX: bool = false;
 }
 
 impl Element for Complex<f32> {
     type Real = f32;
+    type Wide = Complex<f64>;
     const NAME: &'static str = "complex64";
     const IS_COMPLEX: bool = true;
 }
 
 impl Element for Complex<f64> {
     type Real = f64;
+    type Wide = Complex<f64>;
     const NAME: &'static str = "complex128";
     const IS_COMPLEX: bool = true;
 }
@@ -171,6 +190,11 @@ macro_rules! sealed_real {
             ) -> Option<(&'r mut [Self], &'r mut [Self], &'r mut [Self])> {
                 Some((s, u, vt))
             }
+
+            #[inline]
+            fn wide_slice(x: &[f64]) -> &[f64] {
+                x
+            }
         }
     };
 }
@@ -206,6 +230,11 @@ macro_rules! sealed_complex {
                 _: &'r mut [Self],
             ) -> Option<(&'r mut [$r], &'r mut [$r], &'r mut [$r])> {
                 None
+            }
+
+            #[inline]
+            fn wide_slice(x: &[Complex<f64>]) -> &[Complex<f64>] {
+                x
             }
         }
     };

@@ -32,7 +32,7 @@ use std::sync::{Arc, OnceLock};
 
 use crate::batch::MatrixBatch;
 use crate::cpu::Cpu;
-use crate::element::{Element, Real};
+use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::gpu::Gpu;
 use crate::ops::{self, Cutoff, LowRank, Lstsq, Pca, Pinv, RightHandSides, Truncated};
@@ -510,7 +510,7 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`] and [`ops::truncate`].
-    pub fn truncated_svd<T: Real>(
+    pub fn truncated_svd<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -524,7 +524,7 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`] and [`ops::low_rank`].
-    pub fn low_rank<T: Real>(
+    pub fn low_rank<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -538,7 +538,7 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`] and [`ops::pinv`].
-    pub fn pinv<T: Real>(
+    pub fn pinv<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         opts: &SvdOptions,
@@ -555,7 +555,7 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Solver::svd`] and [`ops::lstsq`].
-    pub fn lstsq<T: Real>(
+    pub fn lstsq<T: Element>(
         &self,
         batch: &MatrixBatch<'_, T>,
         rhs: &RightHandSides<'_, T>,
@@ -573,7 +573,7 @@ impl Solver {
     ///
     /// # Errors
     /// As [`Pca::fit`].
-    pub fn pca<T: Real>(
+    pub fn pca<T: Element>(
         &self,
         data: &MatrixBatch<'_, T>,
         n_components: Option<usize>,

@@ -1,6 +1,6 @@
-//! Reading the input `.npy` files (float32 or float64, integer and bool read as float64; any
-//! rank, C or Fortran order, either byte order) and writing the output arrays, with the `npyz`
-//! crate for the headers.
+//! Reading the input `.npy` files (float32, float64, complex64 or complex128, integer and bool
+//! read as float64; any rank, C or Fortran order, either byte order) and writing the output
+//! arrays, with the `npyz` crate for the headers.
 //!
 //! The header is parsed by `npyz`; float data is read in one block straight into the element
 //! buffer (byte-swapped afterwards when the file's byte order is not the machine's), which is
@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
-use batched_svd::{Element, Layout, MatrixBatch, Real};
+use batched_svd::{Complex, Element, Layout, MatrixBatch};
 use npyz::WriterBuilder;
 use npyz::{AutoSerialize, DType, Endianness, NpyHeader, Order, TypeChar, TypeStr, WriteOptions};
 
@@ -33,30 +33,78 @@ const MAX_HEADER_NESTING: usize = 4;
 /// Bytes of data allocated at a time when the input's length is not known (a pipe).
 const STREAM_BLOCK_BYTES: usize = 1 << 20;
 
-/// The elements of an array in the type they are computed in: float32 files stay `f32`;
-/// float64, integer and bool files become `f64`, as numpy's `linalg` computes them.
+/// The elements of an array in the type they are computed in: float32, complex64 and
+/// complex128 files stay as they are; float64, integer and bool files become `f64`, as numpy's
+/// `linalg` computes them. Complex values are interleaved `(re, im)` pairs, as in the file.
 #[derive(Debug)]
 pub enum Values {
     /// From a float32 file.
     F32(Vec<f32>),
     /// From a float64, integer or bool file.
     F64(Vec<f64>),
+    /// From a complex64 file.
+    C64(Vec<Complex<f32>>),
+    /// From a complex128 file.
+    C128(Vec<Complex<f64>>),
 }
 
 impl Values {
-    /// numpy's name of the element type: `"float32"` or `"float64"`.
+    /// numpy's name of the element type: `"float32"`, `"float64"`, `"complex64"` or
+    /// `"complex128"`.
     pub fn dtype(&self) -> &'static str {
         match self {
             Values::F32(_) => f32::NAME,
             Values::F64(_) => f64::NAME,
+            Values::C64(_) => Complex::<f32>::NAME,
+            Values::C128(_) => Complex::<f64>::NAME,
         }
     }
 
-    /// The values as `f64` (exact for `f32`).
-    pub fn into_f64(self) -> Values {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
         match self {
-            Values::F32(v) => Values::F64(v.into_iter().map(f64::from).collect()),
-            f64s => f64s,
+            Values::F32(v) => v.len(),
+            Values::F64(v) => v.len(),
+            Values::C64(v) => v.len(),
+            Values::C128(v) => v.len(),
+        }
+    }
+
+    /// Whether there is no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn is_complex(&self) -> bool {
+        matches!(self, Values::C64(_) | Values::C128(_))
+    }
+
+    fn is_double(&self) -> bool {
+        matches!(self, Values::F64(_) | Values::C128(_))
+    }
+
+    /// The values converted (exactly) to numpy's common type of `self` and `other`: complex if
+    /// either is, double precision if either is (float32 with float64 is float64, float64
+    /// with complex64 is complex128).
+    pub fn promote_with(self, other: &Values) -> Values {
+        let complex = self.is_complex() || other.is_complex();
+        let double = self.is_double() || other.is_double();
+        let c = |re: f64| Complex::new(re, 0.0);
+        match (self, complex, double) {
+            (Values::F32(v), false, true) => Values::F64(v.into_iter().map(f64::from).collect()),
+            (Values::F32(v), true, false) => {
+                Values::C64(v.into_iter().map(|x| Complex::new(x, 0.0)).collect())
+            }
+            (Values::F32(v), true, true) => {
+                Values::C128(v.into_iter().map(|x| c(f64::from(x))).collect())
+            }
+            (Values::F64(v), true, _) => Values::C128(v.into_iter().map(c).collect()),
+            (Values::C64(v), _, true) => Values::C128(
+                v.into_iter()
+                    .map(|z| Complex::new(f64::from(z.re), f64::from(z.im)))
+                    .collect(),
+            ),
+            (same, _, _) => same,
         }
     }
 }
@@ -86,7 +134,7 @@ pub struct Input {
 
 impl Input {
     /// The values as a [`MatrixBatch`] of numpy's shape `lead + (m, n)` (no copy).
-    pub fn batch<'a, T: Real>(&self, data: &'a [T]) -> batched_svd::Result<MatrixBatch<'a, T>> {
+    pub fn batch<'a, T: Element>(&self, data: &'a [T]) -> batched_svd::Result<MatrixBatch<'a, T>> {
         let mut shape = self.lead.clone();
         shape.extend([self.m, self.n]);
         MatrixBatch::from_shape(data, &shape, self.layout)
@@ -198,7 +246,7 @@ fn read_raw_from(
         .map(|&d| usize::try_from(d))
         .collect::<Result<_, _>>()
         .map_err(|_| too_large(shape, path))?;
-    // At most 8: `element_type` accepts no larger type.
+    // At most 16 (complex128): `element_type` accepts no larger type.
     let size = type_str.size_field() as usize;
     let total = dims
         .iter()
@@ -222,6 +270,8 @@ fn read_raw_from(
     let values = match kind {
         Kind::F32 => Values::F32(read_floats(&mut reader, total, endianness, block, path)?),
         Kind::F64 => Values::F64(read_floats(&mut reader, total, endianness, block, path)?),
+        Kind::C64 => Values::C64(read_floats(&mut reader, total, endianness, block, path)?),
+        Kind::C128 => Values::C128(read_floats(&mut reader, total, endianness, block, path)?),
         Kind::Converted => Values::F64(read_converted(&mut reader, total, &type_str, block, path)?),
     };
     Ok(Raw {
@@ -376,12 +426,16 @@ enum Kind {
     F32,
     /// float64, kept.
     F64,
+    /// complex64, kept.
+    C64,
+    /// complex128, kept.
+    C128,
     /// Integer or bool, converted to float64 (as numpy's `linalg` does).
     Converted,
 }
 
-/// The file's element type, if the tool computes with it: float32, float64, a 1- to 8-byte
-/// integer or bool, in either byte order.
+/// The file's element type, if the tool computes with it: float32, float64, complex64,
+/// complex128, a 1- to 8-byte integer or bool, in either byte order.
 fn element_type(header: &NpyHeader, path: &Path) -> Result<(TypeStr, Kind), CliError> {
     let dtype = header.dtype();
     if let DType::Plain(ts) = &dtype {
@@ -391,13 +445,8 @@ fn element_type(header: &NpyHeader, path: &Path) -> Result<(TypeStr, Kind), CliE
             (TypeChar::Int | TypeChar::Uint, 1 | 2 | 4 | 8) | (TypeChar::Bool, 1) => {
                 Some(Kind::Converted)
             }
-            (TypeChar::Complex, _) => {
-                return Err(CliError::other(format!(
-                    "'{}' has dtype {}; complex matrices are not supported yet",
-                    path.display(),
-                    describe_dtype(&dtype)
-                )));
-            }
+            (TypeChar::Complex, 8) => Some(Kind::C64),
+            (TypeChar::Complex, 16) => Some(Kind::C128),
             _ => None,
         };
         if let Some(kind) = kind {
@@ -405,8 +454,8 @@ fn element_type(header: &NpyHeader, path: &Path) -> Result<(TypeStr, Kind), CliE
         }
     }
     Err(CliError::other(format!(
-        "'{}' has dtype {}; expected float32 or float64 (integer and bool arrays are read as \
-         float64)",
+        "'{}' has dtype {}; expected float32, float64, complex64 or complex128 (integer and \
+         bool arrays are read as float64)",
         path.display(),
         describe_dtype(&dtype)
     )))
@@ -517,8 +566,9 @@ fn read_elements<T: bytemuck::Pod + Default>(
     Ok(data)
 }
 
-/// Reads `total` floats of type `T` in the given byte order (`block` as [`read_elements`]).
-fn read_floats<T: bytemuck::Pod + Default>(
+/// Reads `total` floats of type `T` (real, or complex as two parts) in the given byte order
+/// (`block` as [`read_elements`]).
+fn read_floats<T: Element>(
     reader: &mut impl Read,
     total: usize,
     endianness: Endianness,
@@ -528,7 +578,8 @@ fn read_floats<T: bytemuck::Pod + Default>(
     let mut data = read_elements::<T>(reader, total, block, path)?;
     let native = Endianness::of_machine();
     if endianness != native && endianness != Endianness::Irrelevant {
-        let size = std::mem::size_of::<T>();
+        // Each part of a complex number is swapped on its own.
+        let size = std::mem::size_of::<T::Real>();
         for x in bytemuck::cast_slice_mut::<T, u8>(&mut data).chunks_exact_mut(size) {
             x.reverse();
         }
@@ -584,6 +635,8 @@ fn fortran_to_c(values: Values, shape: &[usize], path: &Path) -> Result<Values, 
     Ok(match values {
         Values::F32(v) => Values::F32(fortran_to_c_order(&v, shape, path)?),
         Values::F64(v) => Values::F64(fortran_to_c_order(&v, shape, path)?),
+        Values::C64(v) => Values::C64(fortran_to_c_order(&v, shape, path)?),
+        Values::C128(v) => Values::C128(fortran_to_c_order(&v, shape, path)?),
     })
 }
 

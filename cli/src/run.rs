@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use batched_svd::ops::{self, Cutoff, RightHandSides};
 use batched_svd::{
-    Engine, MatrixBatch, PolarOptions, Real, Report, Solver, Status, SvdOptions, Vectors,
+    Complex, Element, Engine, MatrixBatch, PolarOptions, Real, Report, Solver, Status, SvdOptions,
+    Vectors,
 };
 use serde_json::{Map, Value, json};
 
@@ -26,44 +27,44 @@ use crate::report;
 /// process also holds the arrays in).
 const CLI_CHUNK_BYTES: u64 = 4 << 20;
 
-/// The element types the tool computes in and writes: the input's float32 or float64.
-trait Float: Real + npyz::AutoSerialize + bytemuck::Pod {
+/// The element types the tool computes in and writes: the input's float32, float64,
+/// complex64 or complex128 (whose singular values, residuals and ranks are real).
+trait Float: Element + npyz::AutoSerialize {
     /// The values if they are of this type.
     fn of(values: &Values) -> Option<&[Self]>;
     /// An output file's contents.
     fn data(values: Cow<'_, [Self]>) -> Data<'_>;
 }
 
-impl Float for f32 {
-    fn of(values: &Values) -> Option<&[f32]> {
-        match values {
-            Values::F32(v) => Some(v),
-            Values::F64(_) => None,
-        }
-    }
+/// [`Float`] for each element type: its [`Values`] and [`Data`] variant.
+macro_rules! float {
+    ($t:ty, $variant:ident) => {
+        impl Float for $t {
+            fn of(values: &Values) -> Option<&[$t]> {
+                match values {
+                    Values::$variant(v) => Some(v),
+                    _ => None,
+                }
+            }
 
-    fn data(values: Cow<'_, [f32]>) -> Data<'_> {
-        Data::F32(values)
-    }
+            fn data(values: Cow<'_, [$t]>) -> Data<'_> {
+                Data::$variant(values)
+            }
+        }
+    };
 }
 
-impl Float for f64 {
-    fn of(values: &Values) -> Option<&[f64]> {
-        match values {
-            Values::F64(v) => Some(v),
-            Values::F32(_) => None,
-        }
-    }
-
-    fn data(values: Cow<'_, [f64]>) -> Data<'_> {
-        Data::F64(values)
-    }
-}
+float!(f32, F32);
+float!(f64, F64);
+float!(Complex<f32>, C64);
+float!(Complex<f64>, C128);
 
 /// The contents of one output file.
 enum Data<'a> {
     F32(Cow<'a, [f32]>),
     F64(Cow<'a, [f64]>),
+    C64(Cow<'a, [Complex<f32>]>),
+    C128(Cow<'a, [Complex<f64>]>),
     I32(Vec<i32>),
 }
 
@@ -85,8 +86,10 @@ struct Outcome<'a> {
 
 /// Runs a computing command; returns exit code 0 (every matrix converged) or 1 (outputs
 /// written, some matrix not converged or non-finite). The outputs have the input's dtype
-/// (float32 or float64; integer and bool inputs are computed in float64), and `lstsq`
-/// computes in float64 if either A or B is float64.
+/// (float32, float64, complex64 or complex128; integer and bool inputs are computed in
+/// float64; singular values and residuals are real of the matching precision), and `lstsq`
+/// computes in numpy's common type of A and B (float32 with float64 is float64, float64 with
+/// complex64 is complex128).
 ///
 /// # Errors
 /// Input, output-directory, device and library errors (exit code 2); nothing is left in the
@@ -102,10 +105,13 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     if let Some(rhs) = &mut rhs
         && input.values.dtype() != rhs.array.values.dtype()
     {
-        // numpy's type promotion: float32 with float64 computes in float64.
-        input.values = std::mem::replace(&mut input.values, Values::F64(Vec::new())).into_f64();
-        rhs.array.values =
-            std::mem::replace(&mut rhs.array.values, Values::F64(Vec::new())).into_f64();
+        // numpy's type promotion: float32 with float64 computes in float64, a real with a
+        // complex array in complex.
+        let take = |v: &mut Values| std::mem::replace(v, Values::F64(Vec::new()));
+        let a = take(&mut input.values);
+        let b = take(&mut rhs.array.values);
+        rhs.array.values = b.promote_with(&a);
+        input.values = a.promote_with(&rhs.array.values);
     }
     if matches!(args.operation, Operation::Polar { .. }) && input.m != input.n {
         return Err(CliError::other(format!(
@@ -119,6 +125,10 @@ pub fn run(args: &RunArgs) -> Result<u8, CliError> {
     match &input.values {
         Values::F32(data) => compute_and_write(args, start, read_input, &input, data, rhs.as_ref()),
         Values::F64(data) => compute_and_write(args, start, read_input, &input, data, rhs.as_ref()),
+        Values::C64(data) => compute_and_write(args, start, read_input, &input, data, rhs.as_ref()),
+        Values::C128(data) => {
+            compute_and_write(args, start, read_input, &input, data, rhs.as_ref())
+        }
     }
 }
 
@@ -131,7 +141,10 @@ fn compute_and_write<T: Float>(
     input: &Input,
     data: &[T],
     rhs: Option<&Rhs>,
-) -> Result<u8, CliError> {
+) -> Result<u8, CliError>
+where
+    T::Real: Float,
+{
     let batch = input.batch(data)?;
     let opts = svd_options(args);
     opts.validate()?;
@@ -158,6 +171,8 @@ fn compute_and_write<T: Float>(
         match &array.data {
             Data::F32(v) => staging.write(array.name, |p| npy::write_array(p, shape, v))?,
             Data::F64(v) => staging.write(array.name, |p| npy::write_array(p, shape, v))?,
+            Data::C64(v) => staging.write(array.name, |p| npy::write_array(p, shape, v))?,
+            Data::C128(v) => staging.write(array.name, |p| npy::write_array(p, shape, v))?,
             Data::I32(v) => staging.write(array.name, |p| npy::write_array(p, shape, v))?,
         }
         files.push((array.name.to_string(), array.shape.clone()));
@@ -175,7 +190,7 @@ fn compute_and_write<T: Float>(
             Operation::Polar { .. } => Vectors::Full,
             _ => Vectors::Thin,
         },
-        tolerance: opts.effective_tolerance_for::<T>(input.m, input.n),
+        tolerance: opts.effective_tolerance_for::<T::Real>(input.m, input.n),
         max_sweeps: opts.max_sweeps,
         files,
         seconds: report::Seconds {
@@ -252,7 +267,7 @@ fn read_rhs(input: &Input, path: &Path) -> Result<Rhs, CliError> {
 }
 
 /// The result of one operation, before it is turned into files.
-enum Computed<'a, T: Real> {
+enum Computed<'a, T: Element> {
     Svd(batched_svd::SvdOutput<T>),
     Truncated(ops::Truncated<T>, Cutoff),
     Pinv(ops::Pinv<T>, Option<f64>, f64),
@@ -260,7 +275,10 @@ enum Computed<'a, T: Real> {
     Polar(batched_svd::PolarOutput<T>, bool),
 }
 
-impl<'a, T: Float> Computed<'a, T> {
+impl<'a, T: Float> Computed<'a, T>
+where
+    T::Real: Float,
+{
     fn new(
         solver: &Solver,
         args: &RunArgs,
@@ -316,6 +334,11 @@ impl<'a, T: Float> Computed<'a, T> {
             shape,
             data: T::data(data.into()),
         };
+        let reals = |name, shape, data: &'a [T::Real]| OutputArray {
+            name,
+            shape,
+            data: T::Real::data(data.into()),
+        };
         let status = |r: &Report| OutputArray {
             name: "status.npy",
             shape: input.shaped(&[]),
@@ -335,7 +358,7 @@ impl<'a, T: Float> Computed<'a, T> {
         let mut extra = Map::new();
         match self {
             Computed::Svd(out) => {
-                let mut arrays = vec![floats(
+                let mut arrays = vec![reals(
                     "s.npy",
                     input.shaped(&[out.k()]),
                     out.all_singular_values(),
@@ -362,7 +385,7 @@ impl<'a, T: Float> Computed<'a, T> {
             }
             Computed::Truncated(t, cutoff) => {
                 let w = t.width();
-                let mut arrays = vec![floats("s.npy", input.shaped(&[w]), t.all_singular_values())];
+                let mut arrays = vec![reals("s.npy", input.shaped(&[w]), t.all_singular_values())];
                 if t.has_vectors() {
                     arrays.push(floats("u.npy", input.shaped(&[m, w]), t.all_u()));
                     arrays.push(floats("vh.npy", input.shaped(&[w, n]), t.all_vt()));
@@ -412,7 +435,11 @@ impl<'a, T: Float> Computed<'a, T> {
                     (false, true) => (input.shaped(&[n]), input.shaped(&[])),
                     (_, false) => (input.shaped(&[n, r]), input.shaped(&[r])),
                 };
-                let residuals: Vec<T> = x.all_residuals().iter().map(|&v| T::from_f64(v)).collect();
+                let residuals: Vec<T::Real> = x
+                    .all_residuals()
+                    .iter()
+                    .map(|&v| T::Real::from_f64(v))
+                    .collect();
                 add_cutoff(&mut extra, x.rcond(), rcond.is_none(), x.ranks());
                 extra.insert(
                     "rhs".into(),
@@ -432,7 +459,7 @@ impl<'a, T: Float> Computed<'a, T> {
                         OutputArray {
                             name: "residuals.npy",
                             shape: res_shape,
-                            data: T::data(residuals.into()),
+                            data: T::Real::data(residuals.into()),
                         },
                         rank(x.ranks()),
                         status(x),

@@ -45,15 +45,15 @@ fn missing_input_file() {
 #[test]
 fn wrong_dtype_names_it() {
     let s = Scratch::new("wrong_dtype");
-    // float16, complex, strings and structured arrays: one line naming the dtype.
+    // float16, clongdouble, strings and structured arrays: one line naming the dtype.
+    let expected = "expected float32, float64, complex64 or complex128";
+    let half = format!("float16 (<f2); {expected}");
+    let clongdouble = format!("complex256 (<c32); {expected}");
+    let string = format!("str (<U1); {expected}");
     let cases: [(&str, &str, &str); 4] = [
-        ("<f2", "float16 (<f2); expected float32 or float64", "half"),
-        (
-            "<c8",
-            "complex64 (<c8); complex matrices are not supported yet",
-            "complex",
-        ),
-        ("<U1", "str (<U1); expected float32 or float64", "str"),
+        ("<f2", &half, "half"),
+        ("<c32", &clongdouble, "complex"),
+        ("<U1", &string, "str"),
         ("[('a', '<f4'), ('b', '<f4')]", "structured", "record"),
     ];
     for (descr, needle, name) in cases {
@@ -63,7 +63,7 @@ fn wrong_dtype_names_it() {
         } else {
             format!("'{descr}'")
         };
-        write_raw_npy(&input, &quoted, "(2, 2)", &[0u8; 64]);
+        write_raw_npy(&input, &quoted, "(2, 2)", &[0u8; 128]);
         expect_input_error(&s, &input, &["--backend", "cpu"], needle);
     }
 }

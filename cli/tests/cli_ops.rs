@@ -580,7 +580,7 @@ fn bad_inputs_and_options_are_one_line_errors() {
     common::cli::write_raw_npy(&half, "'<f2'", "(3, 4)", &[0u8; 24]);
     assert_error(
         &op("lstsq", &[&a, &half], &out, "cpu", &[]),
-        "has dtype float16 (<f2); expected float32 or float64",
+        "has dtype float16 (<f2); expected float32, float64, complex64 or complex128",
     );
     let missing = s.path("missing.npy");
     assert_error(

@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     match (&array_file, &array_pipe) {
         (Ok(a), Ok(b)) => {
             let elements: usize = a.shape.iter().product();
-            assert_eq!(len(&a.values), elements);
+            assert_eq!(a.values.len(), elements);
             assert_eq!(a.shape, b.shape);
             assert!(
                 same_values(&a.values, &b.values),
@@ -76,14 +76,19 @@ fn check_input(input: &npy::Input) {
     let count: usize = input.lead.iter().product();
     assert_eq!(count, input.count);
     assert_eq!(input.shape.len(), input.lead.len() + 2);
-    assert_eq!(len(&input.values), input.count * input.m * input.n);
+    assert_eq!(input.values.len(), input.count * input.m * input.n);
     assert_eq!(input.shaped(&[input.m, input.n]).len(), input.shape.len());
     let batch_ok = match &input.values {
         Values::F32(v) => input.batch(v).map(|b| (b.count(), b.rows(), b.cols())),
         Values::F64(v) => input.batch(v).map(|b| (b.count(), b.rows(), b.cols())),
+        Values::C64(v) => input.batch(v).map(|b| (b.count(), b.rows(), b.cols())),
+        Values::C128(v) => input.batch(v).map(|b| (b.count(), b.rows(), b.cols())),
     };
     assert_eq!(batch_ok.unwrap(), (input.count, input.m, input.n));
-    assert!(matches!(input.values.dtype(), "float32" | "float64"));
+    assert!(matches!(
+        input.values.dtype(),
+        "float32" | "float64" | "complex64" | "complex128"
+    ));
     let _ = npy::format_shape(&input.shape);
 }
 
@@ -97,13 +102,6 @@ fn check_error(err: &CliError) {
     );
 }
 
-fn len(values: &Values) -> usize {
-    match values {
-        Values::F32(v) => v.len(),
-        Values::F64(v) => v.len(),
-    }
-}
-
 /// Bit for bit (NaN payloads included).
 fn same_values(a: &Values, b: &Values) -> bool {
     match (a, b) {
@@ -115,6 +113,14 @@ fn same_values(a: &Values, b: &Values) -> bool {
             .iter()
             .map(|x| x.to_bits())
             .eq(b.iter().map(|x| x.to_bits())),
+        (Values::C64(a), Values::C64(b)) => a
+            .iter()
+            .map(|z| (z.re.to_bits(), z.im.to_bits()))
+            .eq(b.iter().map(|z| (z.re.to_bits(), z.im.to_bits()))),
+        (Values::C128(a), Values::C128(b)) => a
+            .iter()
+            .map(|z| (z.re.to_bits(), z.im.to_bits()))
+            .eq(b.iter().map(|z| (z.re.to_bits(), z.im.to_bits()))),
         _ => false,
     }
 }

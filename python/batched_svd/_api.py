@@ -200,24 +200,17 @@ def _warn_bad(info: Info, what: str) -> None:
     )
 
 
-def _linalg_dtype(arr: np.ndarray, name: str, complex_ok: bool = False) -> np.dtype:
-    """The dtype a computation on ``arr`` runs in: float32 and float64 as they are, integer
-    and bool as float64 (numpy's rule), complex64 and complex128 as they are where
-    ``complex_ok`` (the SVD and what is computed from its values, the polar decomposition);
-    anything else is a ``TypeError``."""
+def _linalg_dtype(arr: np.ndarray, name: str) -> np.dtype:
+    """The dtype a computation on ``arr`` runs in: float32, float64, complex64 and complex128
+    as they are, integer and bool as float64 (numpy's rule); anything else is a
+    ``TypeError``."""
     dt = arr.dtype
     if dt.kind == "f" and dt.itemsize in (4, 8):
         return np.dtype(np.float32 if dt.itemsize == 4 else np.float64)
     if dt.kind in "iub":
         return np.dtype(np.float64)
-    if dt.kind == "c" and dt.itemsize in (8, 16) and complex_ok:
-        return np.dtype(np.complex64 if dt.itemsize == 8 else np.complex128)
     if dt.kind == "c" and dt.itemsize in (8, 16):
-        raise TypeError(
-            f"{name} has dtype {dt}: complex matrices are not supported here yet (svd, "
-            "svdvals, matrix_rank, cond and polar take complex64 and complex128; pinv, lstsq "
-            "and the dask functions do not yet)"
-        )
+        return np.dtype(np.complex64 if dt.itemsize == 8 else np.complex128)
     raise TypeError(
         f"{name} has dtype {dt}, which batched_svd does not support: it computes float32, "
         "float64, complex64 and complex128 matrices (integer and bool arrays are converted "
@@ -257,12 +250,10 @@ def _engine_input(arr: np.ndarray, dtype: np.dtype) -> Tuple[np.ndarray, bool]:
     return np.ascontiguousarray(arr), False
 
 
-def _matrices(
-    a: Any, name: str = "a", complex_ok: bool = False
-) -> Tuple[np.ndarray, bool, np.ndarray]:
+def _matrices(a: Any, name: str = "a") -> Tuple[np.ndarray, bool, np.ndarray]:
     arr = _asarray(a, name)
     _require_matrices(arr, name)
-    x, t = _engine_input(arr, _linalg_dtype(arr, name, complex_ok))
+    x, t = _engine_input(arr, _linalg_dtype(arr, name))
     return x, t, arr
 
 
@@ -445,7 +436,7 @@ class Solver:
         ``RuntimeWarning`` says how many; the other matrices are unaffected (numpy raises
         ``LinAlgError`` for the whole call instead).
         """
-        x, t, _ = _matrices(a, complex_ok=True)
+        x, t, _ = _matrices(a)
         vectors = "none" if not compute_uv else ("full" if full_matrices else "thin")
         s, u, vh, d = self._engine.svd(x, t, vectors, _check_tol(tol), _check_sweeps(max_sweeps))
         info = self._finish(d, "svd")
@@ -536,7 +527,8 @@ class Solver:
         a_arr = _asarray(a, "a")
         b_arr = _asarray(b, "b")
         _require_matrices(a_arr, "a")
-        da, db = _linalg_dtype(a_arr, "a"), _linalg_dtype(b_arr, "b")
+        da = _linalg_dtype(a_arr, "a")
+        db = _linalg_dtype(b_arr, "b")
         dtype = np.promote_types(da, db)
         lead, (m, n) = a_arr.shape[:-2], a_arr.shape[-2:]
         if b_arr.shape == lead + (m,):
@@ -567,7 +559,7 @@ class Solver:
             # numpy's 2-D conventions.
             rank = int(rank)
             if rank != n or m <= n:
-                res = np.empty((0,), dtype=dtype)
+                res = np.empty((0,), dtype=s.dtype)  # real, as numpy's for complex
         elif b_vectors:
             res = res.reshape(lead)
         result = LstsqResult(x, res, rank, s)
@@ -595,7 +587,7 @@ class Solver:
         if arr.ndim < 2:
             rank = int(not np.all(arr == 0))
             return (rank, _no_call_info()) if return_info else rank
-        x, t, _ = _matrices(arr, "A", complex_ok=True)
+        x, t, _ = _matrices(arr, "A")
         s, _, _, d = self._engine.svd(x, t, "none", None, _check_sweeps(max_sweeps))
         info = self._finish(d, "matrix_rank")
         if tol is None:
@@ -636,7 +628,7 @@ class Solver:
             return np.linalg.cond(arr.astype(_linalg_dtype(arr, "x", True), copy=False), p)
         if p in ("fro", "nuc") and arr.shape[-1] != arr.shape[-2]:
             raise LinAlgError("Last 2 dimensions of the array must be square")
-        xx, t, _ = _matrices(arr, "x", complex_ok=True)
+        xx, t, _ = _matrices(arr, "x")
         s, _, _, d = self._engine.svd(xx, t, "none", _check_tol(tol), _check_sweeps(max_sweeps))
         info = self._finish(d, "cond")
         with np.errstate(all="ignore"):
@@ -680,7 +672,7 @@ class Solver:
         semidefinite (scipy's ``polar``), returned as ``PolarResult(W, P)``;
         ``rotation_only`` is a ``ValueError`` for complex input (there is no rotation).
         """
-        x, t, arr = _matrices(a, complex_ok=True)
+        x, t, arr = _matrices(a)
         if arr.shape[-1] != arr.shape[-2]:
             raise LinAlgError(
                 f"Last 2 dimensions of the array must be square: the polar decomposition "

@@ -64,6 +64,11 @@ def _check(x: Any, name: str) -> Tuple["da.Array", np.dtype]:
     return x, dtype
 
 
+def _real(dtype: np.dtype) -> np.dtype:
+    """The dtype of the singular values: float32 for float32 and complex64, else float64."""
+    return np.finfo(dtype).dtype
+
+
 def _svd_block(
     block: np.ndarray,
     full_matrices: bool,
@@ -96,7 +101,8 @@ def svd(
 ) -> Tuple["da.Array", "da.Array", "da.Array"]:
     """``(U, S, Vh)`` of every matrix of the dask array ``x`` ``(..., m, n)``, lazily: one
     ``batched_svd.svd`` call per chunk of the leading dimensions, on each worker's default
-    solver for ``backend``. Shapes and dtypes as ``batched_svd.svd`` (``full_matrices``
+    solver for ``backend``. Shapes and dtypes as ``batched_svd.svd`` (complex input: ``S`` real
+    of the matching precision; ``full_matrices``
     defaults to ``False`` here, as dask's own ``svd``). Chunks along ``m`` or ``n`` are a
     ``ValueError``."""
     x, dtype = _check(x, "x")
@@ -106,7 +112,7 @@ def svd(
     lead = (0,) * (x.ndim - 2)
     meta = (
         np.empty(lead + (0, 0), dtype=dtype),
-        np.empty(lead + (0,), dtype=dtype),
+        np.empty(lead + (0,), dtype=_real(dtype)),
         np.empty(lead + (0, 0), dtype=dtype),
     )
     func = partial(
@@ -150,5 +156,5 @@ def svdvals(
         x,
         output_sizes={"k": k},
         allow_rechunk=False,
-        meta=np.empty((0,) * (x.ndim - 1), dtype=dtype),
+        meta=np.empty((0,) * (x.ndim - 1), dtype=_real(dtype)),
     )

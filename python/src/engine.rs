@@ -2,7 +2,7 @@
 //! calls) and the computing methods the Python package calls.
 
 use batched_svd::wgpu;
-use batched_svd::{Backend, Complex, Gpu, Layout, Real, Solver, SvdOptions, Vectors};
+use batched_svd::{Backend, Complex, Gpu, Layout, Solver, SvdOptions, Vectors};
 use numpy::{
     IxDyn, PyArray, PyArrayDyn, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods,
 };
@@ -503,7 +503,7 @@ impl Engine {
         max_sweeps: Option<u32>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let opts = svd_options(Vectors::Thin, tol, max_sweeps);
-        by_dtype!(a, "pinv", |arr: T| self
+        by_any_dtype!(a, "pinv", |arr: T| self
             .pinv_t::<T>(py, &arr, transposed, rcond, &opts))
     }
 
@@ -525,7 +525,7 @@ impl Engine {
         max_sweeps: Option<u32>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let opts = svd_options(Vectors::Thin, tol, max_sweeps);
-        by_dtype!(a, "lstsq", |arr: T| {
+        by_any_dtype!(a, "lstsq", |arr: T| {
             let b = b
                 .cast::<PyArrayDyn<T>>()
                 .map_err(|_| unsupported("lstsq: b must have the dtype of a, and", b))?;
@@ -623,7 +623,7 @@ impl Engine {
         PyTuple::new(py, [r.into_any(), s, info.into_any()])
     }
 
-    fn pinv_t<'py, T: Real + Value + numpy::Element>(
+    fn pinv_t<'py, T: Value>(
         &self,
         py: Python<'py>,
         a: &PyReadonlyArrayDyn<'py, T>,
@@ -648,7 +648,7 @@ impl Engine {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn lstsq_t<'py, T: Real + Value + numpy::Element>(
+    fn lstsq_t<'py, T: Value>(
         &self,
         py: Python<'py>,
         a: &PyReadonlyArrayDyn<'py, T>,
@@ -688,9 +688,9 @@ impl Engine {
         } else {
             zeros::<T>(py, &shape.with(&[n, r]))
         };
-        let residuals = zeros::<T>(py, &shape.with(&[r]));
+        let residuals = zeros::<T::Real>(py, &shape.with(&[r]));
         let rank = zeros::<i64>(py, &shape.lead);
-        let s = zeros::<T>(py, &shape.with(&[k]));
+        let s = zeros::<T::Real>(py, &shape.with(&[k]));
         let info = InfoArrays::new(py, &shape);
         let (solver, small) = self.pick(&shape);
         let summary = {

@@ -337,7 +337,7 @@ pub fn polar<T: Value>(
 ///
 /// # Errors
 /// The library's errors (a negative or non-finite `rcond` among them).
-pub fn pinv<T: Real + Value>(
+pub fn pinv<T: Value>(
     solver: &Solver,
     data: &[T],
     shape: &Shape,
@@ -376,17 +376,17 @@ pub struct Rhs<'a, T> {
     pub vectors: bool,
 }
 
-/// The output arrays of least squares: x `(…, n)` or `(…, n, r)`, residuals `(…, r)`,
-/// ranks `(…)`, σ `(…, k)`.
-pub struct LstsqArrays<'a, T> {
+/// The output arrays of least squares: x `(…, n)` or `(…, n, r)`, residuals `(…, r)` and
+/// σ `(…, k)` (both real), ranks `(…)`.
+pub struct LstsqArrays<'a, T: Element> {
     /// The solutions.
     pub x: &'a mut [T],
     /// `‖b − A·x‖²` per right-hand side.
-    pub residuals: &'a mut [T],
+    pub residuals: &'a mut [T::Real],
     /// The numerical rank of each matrix at `rcond`.
     pub rank: &'a mut [i64],
     /// The singular values of each matrix.
-    pub s: &'a mut [T],
+    pub s: &'a mut [T::Real],
 }
 
 /// Minimum-norm least squares for every matrix of `data` and its right-hand sides,
@@ -395,7 +395,7 @@ pub struct LstsqArrays<'a, T> {
 /// # Errors
 /// The library's errors.
 #[allow(clippy::too_many_arguments)]
-pub fn lstsq<T: Real + Value>(
+pub fn lstsq<T: Value>(
     solver: &Solver,
     data: &[T],
     shape: &Shape,
@@ -428,7 +428,7 @@ pub fn lstsq<T: Real + Value>(
         let x = ops::lstsq(&batch, &lib, &b, Some(rcond))?;
         put(out.x, c0, n * r, x.all_solutions())?;
         residuals.clear();
-        residuals.extend(x.all_residuals().iter().map(|&v| T::from_f64(v)));
+        residuals.extend(x.all_residuals().iter().map(|&v| T::Real::from_f64(v)));
         put(out.residuals, c0, r, &residuals)?;
         let ranks: Vec<i64> = x
             .ranks()

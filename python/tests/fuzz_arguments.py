@@ -149,18 +149,15 @@ def cases(draw):
 
 def _float_dtype(a, name):
     """numpy.linalg's result dtype for array input to `name`, or None where the package
-    takes none (complex: the SVD, values, rank, cond and polar only)."""
+    takes none."""
     native = np.asarray(a).dtype.newbyteorder("=")
     if native == np.float32:
         return np.dtype(np.float32)
     if native == np.float64 or native.kind in "iub":
         return np.dtype(np.float64)
-    if native in (np.complex64, np.complex128) and name in COMPLEX_OK:
+    if native in (np.complex64, np.complex128):
         return np.dtype(native)
     return None
-
-
-COMPLEX_OK = ("svd", "svdvals", "matrix_rank", "cond", "polar")
 
 
 def _real(dtype):

@@ -127,3 +127,83 @@ def test_polar_is_unitary_times_hermitian_psd(rng, dtype, n):
     assert (eig >= -16 * n * eps * norm[:, :, 0]).all()
     err = np.linalg.norm(a.astype(np.complex128) - w @ p, axis=(-2, -1))
     assert (err <= 16 * n * eps * norm[:, 0, 0]).all()
+
+
+def with_sigma(rng, lead, m, n, sigma, dtype):
+    """``U @ diag(sigma) @ Vh`` with random unitary factors (complex128, then ``dtype``)."""
+    k = len(sigma)
+    u, _ = np.linalg.qr(crandn(rng, lead + (m, k), np.complex128))
+    v, _ = np.linalg.qr(crandn(rng, lead + (n, k), np.complex128))
+    a = (u * np.asarray(sigma)) @ np.conj(np.swapaxes(v, -1, -2))
+    return a.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+@pytest.mark.parametrize("shape", [(6, 3, 3), (2, 3, 7, 4), (4, 4, 9)])
+def test_pinv_matches_numpy(rng, dtype, shape):
+    lead, (m, n) = shape[:-2], shape[-2:]
+    k = min(m, n)
+    cond = 1e2
+    a = with_sigma(rng, lead, m, n, np.geomspace(1, 1 / cond, k), dtype)
+    p = bs.pinv(a, rtol=None)
+    assert p.dtype == dtype and p.shape == lead + (n, m)
+    ref = np.linalg.pinv(a.astype(np.complex128))
+    eps = np.finfo(real_of(dtype)).eps
+    err = np.linalg.norm(p.astype(np.complex128) - ref, axis=(-2, -1))
+    assert (err <= cond * 16 * max(m, n) * eps * np.linalg.norm(ref, axis=(-2, -1))).all()
+    # The Penrose conditions in complex128: A·A⁺·A = A and (A·A⁺)ᴴ = A·A⁺.
+    a128, p128 = a.astype(np.complex128), p.astype(np.complex128)
+    ap = a128 @ p128
+    assert np.abs(ap @ a128 - a128).max() <= cond * 16 * max(m, n) * eps
+    assert np.abs(ap - np.conj(np.swapaxes(ap, -1, -2))).max() <= cond * 16 * max(m, n) * eps
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+def test_rank_deficient_pinv_drops_the_null_space(rng, dtype):
+    a = with_sigma(rng, (3,), 6, 5, [3.0, 2.0, 1.0, 0.0, 0.0], dtype)
+    p = bs.pinv(a, rtol=1e-4)
+    ref = np.linalg.pinv(a.astype(np.complex128), rtol=1e-4)
+    eps = np.finfo(real_of(dtype)).eps
+    assert np.abs(p - ref).max() <= 3 * 16 * 6 * eps * np.abs(ref).max()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+def test_lstsq_matches_numpy(rng, dtype):
+    m, n = 7, 4
+    a = with_sigma(rng, (), m, n, [4.0, 2.0, 1.0, 0.5], dtype)
+    b = crandn(rng, (m, 3), dtype)
+    x, res, rank, s = bs.lstsq(a, b)
+    assert x.dtype == dtype and x.shape == (n, 3)
+    assert res.dtype == real_of(dtype) and res.shape == (3,) and s.dtype == real_of(dtype)
+    assert rank == n
+    xr, resr, rankr, sr = np.linalg.lstsq(a.astype(np.complex128), b.astype(np.complex128))
+    eps = np.finfo(real_of(dtype)).eps
+    bound = 16 * m * eps * (8 + 64 * np.linalg.norm(b) / np.linalg.norm(xr))
+    assert np.linalg.norm(x - xr) <= bound * np.linalg.norm(xr)
+    assert np.allclose(res, resr, rtol=0, atol=64 * m * eps * np.linalg.norm(b) ** 2)
+    # A batch with vector right-hand sides, and a complex b with a real a: complex128.
+    ab = with_sigma(rng, (5,), m, n, [1.0, 1.0, 0.5, 0.25], dtype)
+    bb = crandn(rng, (5, m), dtype)
+    xb, resb, rankb, sb = bs.lstsq(ab, bb)
+    assert xb.shape == (5, n) and resb.shape == (5,) and rankb.dtype == np.int64
+    for i in range(5):
+        xi = np.linalg.lstsq(ab[i].astype(np.complex128), bb[i].astype(np.complex128))[0]
+        assert np.linalg.norm(xb[i] - xi) <= 16 * m * eps * 64 * np.linalg.norm(xi)
+    xm = bs.lstsq(np.ones((3, 2)), np.ones(3, dtype=np.complex64))[0]
+    assert xm.dtype == np.complex128
+
+
+def test_dask_svd_of_complex_chunks(rng):
+    da = pytest.importorskip("dask.array")
+    import dask
+
+    x = crandn(rng, (40, 5, 3), np.complex64)
+    dx = da.from_array(x, chunks=(10, 5, 3))
+    import batched_svd.dask as bsd
+
+    U, S, Vh = bsd.svd(dx)
+    assert U.dtype == np.complex64 and S.dtype == np.float32 and Vh.dtype == np.complex64
+    with dask.config.set(scheduler="threads"):
+        Uc, Sc, Vhc = dask.compute(U, S, Vh)
+    assert Sc.dtype == np.float32
+    check_svd(x, Uc, Sc, Vhc, False)

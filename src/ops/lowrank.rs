@@ -1,31 +1,31 @@
-//! Low-rank approximation: `A_k = Σ_{j<k} σⱼ·uⱼ·vⱼᵀ`, the best rank-`k` approximation in the
+//! Low-rank approximation: `A_k = Σ_{j<k} σⱼ·uⱼ·vⱼᴴ` (`vⱼᵀ` for real matrices), the best rank-`k` approximation in the
 //! spectral and Frobenius norms (Eckart–Young–Mirsky), and its error.
 
-use nalgebra::DMatrix;
+use nalgebra::{ComplexField, DMatrix};
 
 use super::truncate::{Cutoff, Truncated, truncate};
 use super::{finite_sigma, require_vectors, row_major_matrix};
 use crate::batch::MatrixBatch;
-use crate::element::Real;
+use crate::element::{Element, Real as _};
 use crate::error::Result;
 use crate::output::SvdOutput;
 use crate::report::Report;
 
 /// The low-rank approximations of every matrix of a batch, with their errors.
 ///
-/// * approximations: `count×m×n`, each matrix **row-major** (a numpy `(count, m, n)` array),
-///   f32, accumulated in f64 from the SVD's f32 triplets;
+/// * approximations: `count×m×n` of `T`, each matrix **row-major** (a numpy `(count, m, n)`
+///   array), accumulated in f64 (complex: `Complex<f64>`) from the SVD's triplets;
 /// * ranks: the number of triplets `rᵢ` each approximation keeps (see [`Cutoff`]);
 /// * errors (f64) from the singular values the approximation drops:
 ///   `‖A − A_r‖₂ = σ_{r+1}` and `‖A − A_r‖_F = √(Σ_{j>r} σⱼ²)` (0 when `r = k`).
 ///
 /// Accuracy: each element of `A_r` is within the SVD's reconstruction error
-/// (`‖A − UΣVᵀ‖_F ≤ 16·max(m, n)·ε·‖A‖_F`, ε = 2⁻²³) plus one f32 rounding of the
+/// (`‖A − UΣVᴴ‖_F ≤ 16·max(m, n)·ε·‖A‖_F`, ε of `T`'s real type) plus one rounding to `T` of the
 /// Eckart–Young optimum, and the predicted errors are within `16·max(m, n)·ε·σ₁` (spectral)
 /// of the exact ones. [`LowRank::residual_frobenius`] measures `‖A − A_r‖_F` directly instead.
 /// Matrices whose singular values are not all finite get NaN everywhere.
 #[derive(Clone, Debug)]
-pub struct LowRank<T: Real = f32> {
+pub struct LowRank<T: Element = f32> {
     report: Report,
     ranks: Vec<usize>,
     data: Vec<T>,
@@ -33,7 +33,7 @@ pub struct LowRank<T: Real = f32> {
     error_frobenius: Vec<f64>,
 }
 
-impl<T: Real> std::ops::Deref for LowRank<T> {
+impl<T: Element> std::ops::Deref for LowRank<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -49,7 +49,7 @@ impl<T: Real> std::ops::Deref for LowRank<T> {
 /// [`Error::InvalidOption`](crate::Error::InvalidOption) for an invalid cutoff, a values-only
 /// SVD or unsorted singular values; [`Error::TooLarge`](crate::Error::TooLarge) if the output
 /// does not fit in memory addressing.
-pub fn low_rank<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<LowRank<T>> {
+pub fn low_rank<T: Element>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<LowRank<T>> {
     require_vectors(out, "a low-rank approximation")?;
     let t = truncate(out, cutoff)?;
     let (count, (m, n)) = (out.count(), out.shape());
@@ -59,7 +59,7 @@ pub fn low_rank<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<LowRank<T
     // matrices of any size, found by fuzzing).
     let per_matrix = if len == 0 { 1 } else { m * n };
     for (i, dst) in data.chunks_exact_mut(per_matrix).enumerate() {
-        t.reconstruct_into(i, |r, c, x| dst[r * n + c] = T::from_f64(x));
+        t.reconstruct_into(i, |r, c, x| dst[r * n + c] = T::from_host(x));
     }
     let (error_spectral, error_frobenius) = (0..count).map(|i| dropped_errors(out, &t, i)).unzip();
     Ok(LowRank {
@@ -72,7 +72,7 @@ pub fn low_rank<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<LowRank<T
 }
 
 /// `(σ_{r+1}, √Σ_{j>r} σⱼ²)` of matrix `i` for the rank its truncation kept.
-fn dropped_errors<T: Real>(out: &SvdOutput<T>, t: &Truncated<T>, i: usize) -> (f64, f64) {
+fn dropped_errors<T: Element>(out: &SvdOutput<T>, t: &Truncated<T>, i: usize) -> (f64, f64) {
     if !finite_sigma(out, i) {
         return (f64::NAN, f64::NAN);
     }
@@ -86,7 +86,7 @@ fn dropped_errors<T: Real>(out: &SvdOutput<T>, t: &Truncated<T>, i: usize) -> (f
     (spectral, frobenius)
 }
 
-impl<T: Real> LowRank<T> {
+impl<T: Element> LowRank<T> {
     /// Rank (number of kept triplets) of approximation `i`.
     ///
     /// # Panics
@@ -163,7 +163,7 @@ impl<T: Real> LowRank<T> {
     }
 
     /// `‖A − A_r‖_F` of every matrix measured directly against the original `batch`, in f64
-    /// from the stored f32 approximation (so it includes the f32 rounding of `A_r`, about
+    /// from the stored approximation (so it includes the rounding of `A_r` to `T`, about
     /// `ε·‖A‖_F/√(mn)` per element).
     ///
     /// # Errors
@@ -188,8 +188,8 @@ impl<T: Real> LowRank<T> {
                 let mut sum = 0.0f64;
                 for i in 0..m {
                     for j in 0..n {
-                        let d = batch.get(b, i, j).to_f64() - approx[i * n + j].to_f64();
-                        sum += d * d;
+                        let d = batch.get(b, i, j).to_host() - approx[i * n + j].to_host();
+                        sum += d.modulus_squared();
                     }
                 }
                 sum.sqrt()

@@ -1,10 +1,12 @@
 //! Minimum-norm least squares `min‖A·x − b‖₂` for every matrix of a batch, with one or more
 //! right-hand sides per matrix, through the pseudoinverse.
 
-use super::{default_rcond_for, finite_sigma, require_non_negative, require_same_shape};
+use super::{default_rcond_for, finite_sigma, nan, require_non_negative, require_same_shape};
 use super::{require_sorted, require_vectors, truncate::Cutoff};
 use crate::batch::MatrixBatch;
-use crate::element::Real;
+use nalgebra::ComplexField;
+
+use crate::element::{Element, Real as _};
 use crate::error::{Error, Result};
 use crate::output::SvdOutput;
 use crate::report::{Report, Status};
@@ -17,7 +19,7 @@ use crate::report::{Report, Status};
 /// (`b[i]` at `i·m`), [`RightHandSides::matrices`] a `(count, m, r)` array (element
 /// `(row, col)` of matrix `i` at `i·m·r + row·r + col`).
 #[derive(Clone, Copy, Debug)]
-pub struct RightHandSides<'a, T: Real = f32> {
+pub struct RightHandSides<'a, T: Element = f32> {
     data: &'a [T],
     count: usize,
     m: usize,
@@ -25,7 +27,7 @@ pub struct RightHandSides<'a, T: Real = f32> {
     vector: bool,
 }
 
-impl<'a, T: Real> RightHandSides<'a, T> {
+impl<'a, T: Element> RightHandSides<'a, T> {
     /// One right-hand side vector per matrix: a row-major `(count, m)` array.
     ///
     /// # Errors
@@ -90,20 +92,22 @@ impl<'a, T: Real> RightHandSides<'a, T> {
 ///
 /// * solutions `x`: `count×n` for [`RightHandSides::vectors`] (a numpy `(count, n)` array),
 ///   `count×n×r` row-major for [`RightHandSides::matrices`] (`(count, n, r)`), in `T`;
-/// * residuals: `count×r` sums of squared residuals `‖b − A·x‖²` per right-hand side (f64);
+/// * residuals: `count×r` sums of squared residuals `‖b − A·x‖²` per right-hand side (f64,
+///   also for complex `T`);
 /// * ranks: the numerical rank of each `A` at the cutoff.
 ///
 /// Each `x` is the **minimum-norm** least-squares solution `x = A⁺·b` with
-/// `A⁺ = Σ_{σⱼ > rcond·σ₁} vⱼ·σⱼ⁻¹·uⱼᵀ` — singular values `≤ rcond·σ₁` treated as zero, as
+/// `A⁺ = Σ_{σⱼ > rcond·σ₁} vⱼ·σⱼ⁻¹·uⱼᴴ` — singular values `≤ rcond·σ₁` treated as zero, as
 /// [`pinv`](super::pinv()) does and as LAPACK's `gelsd` (behind `numpy.linalg.lstsq`) does.
 /// So for the same `rcond` it is the solution `numpy.linalg.lstsq(a, b, rcond=rcond)` returns.
 ///
 /// **Residuals.** Unlike numpy, which returns them only when `rank = n < m` (an empty array
 /// otherwise), they are computed for every matrix, in f64 from the input `A`, the f64
-/// solution (before its rounding to f32 for f32 input) and `b`. When `rank = n < m` they are numpy's
+/// solution (before its rounding to `T`) and `b`. When `rank = n < m` they are numpy's
 /// residuals; otherwise they are still `‖b − A·x‖²` of the minimum-norm solution.
 ///
-/// **Accuracy.** Accumulated in f64 from the SVD (`x = V·Σ⁺·(Uᵀb)`; for f32, rounded to f32). The
+/// **Accuracy.** Accumulated in f64 (complex: `Complex<f64>`) from the SVD (`x = V·Σ⁺·(Uᴴb)`),
+/// rounded to `T`. The
 /// error of `x` relative to `‖x‖` is about `κ_r·16·max(m, n)·ε` plus, when the residual is
 /// not small, `κ_r²·16·max(m, n)·ε·‖b − A·x‖/(‖A‖·‖x‖)` (the usual least-squares
 /// sensitivity), `κ_r = σ₁/σ_r`.
@@ -112,7 +116,7 @@ impl<'a, T: Real> RightHandSides<'a, T> {
 /// infinity is also reported [`Status::NonFinite`]. Non-finite matrices (or right-hand sides)
 /// get NaN solutions and residuals, and rank 0 when `A` is the non-finite one.
 #[derive(Clone, Debug)]
-pub struct Lstsq<T: Real = f32> {
+pub struct Lstsq<T: Element = f32> {
     report: Report,
     r: usize,
     vector: bool,
@@ -122,7 +126,7 @@ pub struct Lstsq<T: Real = f32> {
     residuals: Vec<f64>,
 }
 
-impl<T: Real> std::ops::Deref for Lstsq<T> {
+impl<T: Element> std::ops::Deref for Lstsq<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -139,7 +143,7 @@ impl<T: Real> std::ops::Deref for Lstsq<T> {
 /// [`Error::InvalidOption`] if `svd` is not an SVD of a batch of `a`'s shape, has no vectors or
 /// unsorted singular values, if `b` does not have `count` matrices of `m` rows, or for a
 /// negative or non-finite `rcond`; [`Error::TooLarge`] if the output size overflows.
-pub fn lstsq<T: Real>(
+pub fn lstsq<T: Element>(
     a: &MatrixBatch<'_, T>,
     svd: &SvdOutput<T>,
     b: &RightHandSides<'_, T>,
@@ -161,7 +165,7 @@ pub fn lstsq<T: Real>(
     let (uc, vr) = (svd.u_cols(), svd.vt_rows());
     // Scratch: y = Σ⁺·Uᵀ·b (k×r), x in f64 (n×r), one column of A·x (m); none when x is
     // empty (k, n and r may then be anything up to usize::MAX; otherwise k·r ≤ n·r ≤ x.len()).
-    let scratch = |rows: usize| vec![0.0f64; if x.is_empty() { 0 } else { rows * r }];
+    let scratch = |rows: usize| vec![T::Host::default(); if x.is_empty() { 0 } else { rows * r }];
     let mut y = scratch(svd.k());
     let mut x64 = scratch(n);
     for i in 0..count {
@@ -170,16 +174,16 @@ pub fn lstsq<T: Real>(
         let res = &mut residuals[i * r..(i + 1) * r];
         if !finite_sigma(svd, i) {
             ranks.push(0);
-            xi.fill(T::nan());
+            xi.fill(nan());
             res.fill(f64::NAN);
             continue;
         }
         let sigma = svd.singular_values(i);
         let rank = cutoff.kept(sigma);
         ranks.push(rank);
-        if bi.iter().any(|v| !v.is_finite()) {
+        if bi.iter().any(|v| !v.to_host().is_finite()) {
             report.info[i].status = Status::NonFinite;
-            xi.fill(T::nan());
+            xi.fill(nan());
             res.fill(f64::NAN);
             continue;
         }
@@ -191,57 +195,56 @@ pub fn lstsq<T: Real>(
             xi.fill(T::default());
             for b_row in bi.chunks_exact(r) {
                 for (acc, &bv) in res.iter_mut().zip(b_row) {
-                    *acc += bv.to_f64() * bv.to_f64();
+                    *acc += bv.to_host().modulus_squared();
                 }
             }
             continue;
         }
         let u = &svd.all_u()[i * m * uc..(i + 1) * m * uc];
         let vt = &svd.all_vt()[i * vr * n..(i + 1) * vr * n];
-        // y[l, c] = (Σ_row U[row, l]·b[row, c]) / σₗ for l < rank.
+        // y[l, c] = (Σ_row conj(U[row, l])·b[row, c]) / σₗ for l < rank.
         let y = &mut y[..rank * r];
-        y.fill(0.0);
+        y.fill(T::Host::default());
         for (u_row, b_row) in u.chunks_exact(uc).zip(bi.chunks_exact(r)) {
             for (l, y_row) in y.chunks_exact_mut(r).enumerate() {
-                let ul = u_row[l].to_f64();
+                let ul = u_row[l].to_host().conjugate();
                 for (acc, &bv) in y_row.iter_mut().zip(b_row) {
-                    *acc += ul * bv.to_f64();
+                    *acc += ul * bv.to_host();
                 }
             }
         }
         for (y_row, &s) in y.chunks_exact_mut(r).zip(sigma) {
             let s = s.to_f64();
-            y_row.iter_mut().for_each(|v| *v /= s);
+            y_row.iter_mut().for_each(|v| *v = v.unscale(s));
         }
-        // x[j, c] = Σ_l Vᵀ[l, j]·y[l, c].
-        x64.fill(0.0);
+        // x[j, c] = Σ_l V[j, l]·y[l, c], V[j, l] = conj(Vᴴ[l, j]).
+        x64.fill(T::Host::default());
         for (vt_row, y_row) in vt.chunks_exact(n).zip(y.chunks_exact(r)) {
             for (&v, x_row) in vt_row.iter().zip(x64.chunks_exact_mut(r)) {
-                let v = v.to_f64();
+                let v = v.to_host().conjugate();
                 for (acc, &yv) in x_row.iter_mut().zip(y_row) {
                     *acc += v * yv;
                 }
             }
         }
         for (d, &s) in xi.iter_mut().zip(&x64) {
-            *d = T::from_f64(s);
+            *d = T::from_host(s);
         }
         // Residuals ‖b − A·x‖² per column, in f64.
         res.fill(0.0);
         let am = a.matrix_slice(i);
         let layout = a.layout();
-        let mut ax = vec![0.0f64; r];
+        let mut ax = vec![T::Host::default(); r];
         for (row, b_row) in bi.chunks_exact(r).enumerate() {
-            ax.fill(0.0);
+            ax.fill(T::Host::default());
             for (j, x_row) in x64.chunks_exact(r).enumerate() {
-                let aij = am[layout.offset(m, n, row, j)].to_f64();
+                let aij = am[layout.offset(m, n, row, j)].to_host();
                 for (acc, &xv) in ax.iter_mut().zip(x_row) {
                     *acc += aij * xv;
                 }
             }
             for ((acc, &axv), &bv) in res.iter_mut().zip(&ax).zip(b_row) {
-                let d = bv.to_f64() - axv;
-                *acc += d * d;
+                *acc += (bv.to_host() - axv).modulus_squared();
             }
         }
     }
@@ -258,7 +261,10 @@ pub fn lstsq<T: Real>(
 
 /// Fails unless `b` has `count` right-hand sides of `m` rows for the `count` `m×n` matrices of
 /// `a` (checked before any SVD is computed).
-pub(crate) fn check_rhs<T: Real>(a: &MatrixBatch<'_, T>, b: &RightHandSides<'_, T>) -> Result<()> {
+pub(crate) fn check_rhs<T: Element>(
+    a: &MatrixBatch<'_, T>,
+    b: &RightHandSides<'_, T>,
+) -> Result<()> {
     let (count, m, n) = (a.count(), a.rows(), a.cols());
     if b.count != count || b.m != m {
         return Err(Error::InvalidOption(format!(
@@ -270,7 +276,7 @@ pub(crate) fn check_rhs<T: Real>(a: &MatrixBatch<'_, T>, b: &RightHandSides<'_, 
     Ok(())
 }
 
-impl<T: Real> Lstsq<T> {
+impl<T: Element> Lstsq<T> {
     /// Unknowns `n` per solution.
     #[must_use]
     pub fn unknowns(&self) -> usize {

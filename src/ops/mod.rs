@@ -10,7 +10,7 @@
 //! | [`truncate`](mod@truncate) | top-`K` triplets, or the triplets above a relative or absolute tolerance | [`Truncated`] |
 //! | [`norms`] | numerical rank, spectral, Frobenius and nuclear norms, 2-norm condition number | `Vec<usize>` / `Vec<f64>` |
 //! | [`lowrank`] | the rank-`k` approximation `A_k` and its errors `‖A − A_k‖_F`, `‖A − A_k‖₂` | [`LowRank`] |
-//! | [`pinv`](mod@pinv) | the pseudoinverse `A⁺ = V·Σ⁺·Uᵀ` | [`Pinv`] |
+//! | [`pinv`](mod@pinv) | the pseudoinverse `A⁺ = V·Σ⁺·Uᴴ` (`Uᵀ` for real matrices) | [`Pinv`] |
 //! | [`lstsq`](mod@lstsq) | minimum-norm least squares `min‖A·x − b‖₂` for batched right-hand sides | [`Lstsq`] |
 //! | [`pca`] | principal component analysis of a batch of data matrices | [`Pca`] |
 //!
@@ -19,13 +19,18 @@
 //! * **Layouts.** Every array is stored like [`SvdOutput`]'s: matrices one after another, each
 //!   **row-major** (numpy C order), so a result is exactly the numpy array of the shape given
 //!   in its documentation.
-//! * **Precision.** The singular values and vectors are f32 (that is what the SVD produces);
-//!   everything computed from them — products such as `V·Σ⁺·Uᵀ`, sums of squares, residuals,
-//!   means — is accumulated in f64 and rounded to f32 only when stored as an f32 array. Scalar
+//! * **Element types.** Every operation takes the element types of the SVD: f32, f64,
+//!   `Complex<f32>` and `Complex<f64>`. For complex matrices the transposes are conjugate
+//!   transposes (`A⁺ = V·Σ⁺·Uᴴ`, `x = V·Σ⁺·Uᴴ·b`, `A_k = U_k·Σ_k·V_kᴴ`, PCA's projections), the
+//!   singular values, norms, residuals and variances are real.
+//! * **Precision.** The singular values and vectors have the precision of the element type
+//!   (that is what the SVD produces); everything computed from them — products such as
+//!   `V·Σ⁺·Uᴴ`, sums of squares, residuals, means — is accumulated in f64 (`Complex<f64>` for
+//!   complex types) and rounded to the element type only when stored as an array of it. Scalar
 //!   results (norms, errors, residuals, variances) are returned in f64. The accuracy of a
 //!   result is therefore that of the SVD it is built on (see [`Gpu::svd`](crate::Gpu::svd):
-//!   `|σᵢ − σ̂ᵢ| ≤ 16·max(m, n)·ε·σ₁` with ε = 2⁻²³), propagated through the operation; each
-//!   function documents what that means for its result.
+//!   `|σᵢ − σ̂ᵢ| ≤ 16·max(m, n)·ε·σ₁` with ε of the real type, 2⁻²³ or 2⁻⁵²), propagated
+//!   through the operation; each function documents what that means for its result.
 //! * **Cutoffs.** A singular value counts as zero when it is `≤` the threshold (`σ ≤ rcond·σ₁`
 //!   for [`pinv`](pinv::pinv) and [`lstsq`](lstsq::lstsq), as `numpy.linalg.pinv` and LAPACK's
 //!   `gelsd` decide it). The default relative cutoff is [`default_rcond_for`]`::<T>(m, n)` =
@@ -75,8 +80,9 @@ pub use truncate::{Cutoff, Truncated, truncate};
 use nalgebra::DMatrix;
 
 use crate::batch::MatrixBatch;
-use crate::element::Real;
+use crate::element::{Element, Real};
 use crate::error::{Error, Result};
+use crate::host::Host;
 use crate::output::SvdOutput;
 
 /// The default relative cutoff for `m×n` f32 matrices: `max(m, n)·ε` with ε = 2⁻²³
@@ -99,16 +105,17 @@ pub fn default_rcond(m: usize, n: usize) -> f64 {
     default_rcond_for::<f32>(m, n)
 }
 
-/// The default relative cutoff for `m×n` matrices of `T`: `max(m, n)·ε_T` (2⁻²³ for f32 as
-/// [`default_rcond`], 2⁻⁵² for f64 — then numpy's own `lstsq` default, and the Array API's
-/// `pinv`/`matrix_rank` default for float64).
+/// The default relative cutoff for `m×n` matrices of `T`: `max(m, n)·ε` of `T`'s real type
+/// (2⁻²³ for f32 and complex64 as [`default_rcond`], 2⁻⁵² for f64 and complex128 — then
+/// numpy's own `lstsq` default, and the Array API's `pinv`/`matrix_rank` default for float64
+/// and complex128).
 #[must_use]
-pub fn default_rcond_for<T: Real>(m: usize, n: usize) -> f64 {
-    m.max(n) as f64 * T::EPSILON.to_f64()
+pub fn default_rcond_for<T: Element>(m: usize, n: usize) -> f64 {
+    m.max(n) as f64 * T::Real::EPSILON.to_f64()
 }
 
 /// Fails unless `out` holds singular vectors.
-pub(crate) fn require_vectors<T: Real>(out: &SvdOutput<T>, what: &str) -> Result<()> {
+pub(crate) fn require_vectors<T: Element>(out: &SvdOutput<T>, what: &str) -> Result<()> {
     if out.vectors().wanted() {
         Ok(())
     } else {
@@ -119,7 +126,7 @@ pub(crate) fn require_vectors<T: Real>(out: &SvdOutput<T>, what: &str) -> Result
 }
 
 /// Fails unless the singular values of every matrix with finite values are descending.
-pub(crate) fn require_sorted<T: Real>(out: &SvdOutput<T>) -> Result<()> {
+pub(crate) fn require_sorted<T: Element>(out: &SvdOutput<T>) -> Result<()> {
     for i in 0..out.count() {
         let s = out.singular_values(i);
         if s.iter().all(|x| x.is_finite()) && s.windows(2).any(|w| w[0] < w[1]) {
@@ -133,7 +140,7 @@ pub(crate) fn require_sorted<T: Real>(out: &SvdOutput<T>) -> Result<()> {
 }
 
 /// Fails unless `batch` has the shape (count, m, n) the SVD output was computed for.
-pub(crate) fn require_same_shape<T: Real>(
+pub(crate) fn require_same_shape<T: Element>(
     batch: &MatrixBatch<'_, T>,
     out: &SvdOutput<T>,
 ) -> Result<()> {
@@ -151,7 +158,7 @@ pub(crate) fn require_same_shape<T: Real>(
 }
 
 /// Whether every singular value of matrix `i` is finite (otherwise its results are NaN).
-pub(crate) fn finite_sigma<T: Real>(out: &SvdOutput<T>, i: usize) -> bool {
+pub(crate) fn finite_sigma<T: Element>(out: &SvdOutput<T>, i: usize) -> bool {
     out.singular_values(i).iter().all(|x| x.is_finite())
 }
 
@@ -160,7 +167,7 @@ pub(crate) fn finite_sigma<T: Real>(out: &SvdOutput<T>, i: usize) -> bool {
 ///
 /// # Panics
 /// If the array is too short for matrix `i`.
-pub(crate) fn row_major_matrix<T: Real>(
+pub(crate) fn row_major_matrix<T: Element>(
     data: &[T],
     i: usize,
     rows: usize,
@@ -168,6 +175,11 @@ pub(crate) fn row_major_matrix<T: Real>(
 ) -> DMatrix<T> {
     crate::output::row_major_matrix(data, i, rows, cols)
         .unwrap_or_else(|| DMatrix::from_element(rows, cols, T::default()))
+}
+
+/// NaN of an element type (in every part).
+pub(crate) fn nan<T: Element>() -> T {
+    T::from_host(<T::Host as Host>::nan())
 }
 
 /// `count·a·b` (and `·c`), or [`Error::TooLarge`].

@@ -5,7 +5,7 @@
 //! singular values are not all finite (non-finite input) gives NaN (rank 0).
 //!
 //! Accuracy: the SVD's singular values carry an absolute error of at most
-//! `δ = 16·max(m, n)·ε·σ₁` (ε = 2⁻²³; the tested bound of [`Gpu::svd`](crate::Gpu::svd) and
+//! `δ = 16·max(m, n)·ε·σ₁` (ε of the real type: 2⁻²³ for f32 and complex64; the tested bound of [`Gpu::svd`](crate::Gpu::svd) and
 //! the CPU path), so
 //! * the spectral norm σ₁ has a relative error `≤ 16·max(m, n)·ε`;
 //! * the Frobenius norm `√Σσᵢ²` and the nuclear norm `Σσᵢ` have relative errors
@@ -19,7 +19,7 @@
 //! The sums are accumulated in f64.
 
 use super::{default_rcond_for, finite_sigma, truncate::Cutoff};
-use crate::element::Real;
+use crate::element::{Element, Real as _};
 use crate::error::Result;
 use crate::output::SvdOutput;
 
@@ -33,7 +33,7 @@ use crate::output::SvdOutput;
 /// # Errors
 /// [`Error::InvalidOption`](crate::Error::InvalidOption) for an invalid cutoff or unsorted
 /// singular values.
-pub fn ranks<T: Real>(out: &SvdOutput<T>, cutoff: Option<Cutoff>) -> Result<Vec<usize>> {
+pub fn ranks<T: Element>(out: &SvdOutput<T>, cutoff: Option<Cutoff>) -> Result<Vec<usize>> {
     let (m, n) = out.shape();
     let cutoff = cutoff.unwrap_or(Cutoff::Relative(default_rcond_for::<T>(m, n)));
     cutoff.validate()?;
@@ -45,19 +45,19 @@ pub fn ranks<T: Real>(out: &SvdOutput<T>, cutoff: Option<Cutoff>) -> Result<Vec<
 
 /// The spectral norm `‖A‖₂ = σ₁` of every matrix.
 #[must_use]
-pub fn spectral_norms<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
+pub fn spectral_norms<T: Element>(out: &SvdOutput<T>) -> Vec<f64> {
     per_matrix(out, |s| s.iter().copied().fold(0.0, f64::max))
 }
 
 /// The Frobenius norm `‖A‖_F = √(Σᵢ σᵢ²)` of every matrix (sum in f64).
 #[must_use]
-pub fn frobenius_norms<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
+pub fn frobenius_norms<T: Element>(out: &SvdOutput<T>) -> Vec<f64> {
     per_matrix(out, |s| s.iter().map(|x| x * x).sum::<f64>().sqrt())
 }
 
 /// The nuclear norm `‖A‖_* = Σᵢ σᵢ` of every matrix (sum in f64).
 #[must_use]
-pub fn nuclear_norms<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
+pub fn nuclear_norms<T: Element>(out: &SvdOutput<T>) -> Vec<f64> {
     per_matrix(out, |s| s.iter().sum())
 }
 
@@ -66,7 +66,7 @@ pub fn nuclear_norms<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
 /// (including the zero matrix, where numpy also gives `inf`). See the module documentation
 /// for its accuracy.
 #[must_use]
-pub fn condition_numbers<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
+pub fn condition_numbers<T: Element>(out: &SvdOutput<T>) -> Vec<f64> {
     per_matrix(out, |s| {
         let max = s.iter().copied().fold(0.0, f64::max);
         let min = s.iter().copied().fold(f64::INFINITY, f64::min);
@@ -75,7 +75,7 @@ pub fn condition_numbers<T: Real>(out: &SvdOutput<T>) -> Vec<f64> {
 }
 
 /// Applies `f` to the f64 singular values of each matrix; NaN for non-finite ones.
-fn per_matrix<T: Real>(out: &SvdOutput<T>, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
+fn per_matrix<T: Element>(out: &SvdOutput<T>, f: impl Fn(&[f64]) -> f64) -> Vec<f64> {
     let mut s64 = Vec::with_capacity(out.k());
     (0..out.count())
         .map(|i| {

@@ -10,36 +10,47 @@
 //! * `transform(X) = (X − mean)·Vᵀ_pᵀ` (the scores, `n×p`) and
 //!   `inverse_transform(Z) = Z·Vᵀ_p + mean`.
 //!
+//! **Complex data** (complex64, complex128) follows the same definitions with conjugate
+//! transposes: `X_c = U·Σ·Vᴴ`, the components are the rows of `Vᴴ` (row `c` is `v_cᴴ`, with
+//! `v_c` the eigenvector of the covariance `X_cᴴ·X_c/(n_samples − 1)`), the means are complex
+//! ([`Element::Wide`](crate::Element::Wide), `Complex<f64>`), the variances real
+//! (`Σ|x − mean|²/(n_samples − 1)`), `transform(X) = (X − mean)·(Vᴴ_p)ᴴ` and
+//! `inverse_transform(Z) = Z·Vᴴ_p + mean`.
+//!
 //! These are the definitions of scikit-learn's `PCA` (`explained_variance_`,
 //! `explained_variance_ratio_`, `components_`, `transform`, `inverse_transform`, without
 //! whitening). Component signs are made deterministic as in scikit-learn ≥ 1.5: each component
 //! is flipped so that its entry of largest magnitude is positive (the first such entry on a
-//! tie), so both backends give the same signs.
+//! tie), so both backends give the same signs. A complex component is multiplied by the
+//! unit phase that makes that entry real and positive (for real data, the same flip).
 //!
-//! Precision: means, total variances, scores and reconstructions are accumulated in f64 from
-//! the f32 data; the centred matrix is rounded to f32 for the SVD (one rounding per element),
+//! Precision: means, total variances, scores and reconstructions are accumulated in f64
+//! (complex: `Complex<f64>`) from the data; the centred matrix is rounded to the element type
+//! for the SVD (one rounding per element),
 //! so the explained variances carry the SVD's error: `|σⱼ² − σ̂ⱼ²| ≲ 2·σ₁·σⱼ·16·max(n_samples,
-//! n_features)·ε` (ε = 2⁻²³) divided by `n_samples − 1`, and components belonging to nearly
+//! n_features)·ε` (ε of the real type) divided by `n_samples − 1`, and components belonging to nearly
 //! equal variances are determined only up to a rotation within their span (as with any PCA).
 
-use nalgebra::DMatrix;
+use nalgebra::{ComplexField, DMatrix};
 
-use super::{finite_sigma, require_sorted, require_vectors, row_major_matrix};
+use super::{finite_sigma, nan, require_sorted, require_vectors, row_major_matrix};
 use crate::batch::{Layout, MatrixBatch};
-use crate::element::Real;
+use crate::element::{Element, Real as _};
 use crate::error::{Error, Result};
+use crate::host::Host;
 use crate::options::SvdOptions;
 use crate::output::SvdOutput;
 use crate::report::Report;
 
 /// A batch of data matrices with each column centred, ready for the SVD.
 ///
-/// [`Centered::batch`] is `count×n_samples×n_features`, row-major f32 (each element is
-/// `x − mean` computed in f64 and rounded once); the means and total variances are f64.
+/// [`Centered::batch`] is `count×n_samples×n_features`, row-major `T` (each element is
+/// `x − mean` computed in f64 — `Complex<f64>` for complex `T` — and rounded once); the means
+/// are [`Element::Wide`] (f64 or `Complex<f64>`), the total variances f64.
 #[derive(Clone, Debug)]
-pub struct Centered<T: Real = f32> {
+pub struct Centered<T: Element = f32> {
     batch: MatrixBatch<'static, T>,
-    means: Vec<f64>,
+    means: Vec<T::Host>,
     total_variance: Vec<f64>,
 }
 
@@ -49,7 +60,7 @@ pub struct Centered<T: Real = f32> {
 /// # Errors
 /// [`Error::InvalidOption`] if there are fewer than two samples (rows) per matrix, since the
 /// variance needs `n_samples − 1 > 0`.
-pub fn center<T: Real>(data: &MatrixBatch<'_, T>) -> Result<Centered<T>> {
+pub fn center<T: Element>(data: &MatrixBatch<'_, T>) -> Result<Centered<T>> {
     let (count, s, f) = (data.count(), data.rows(), data.cols());
     if s < 2 {
         return Err(Error::InvalidOption(format!(
@@ -58,22 +69,24 @@ pub fn center<T: Real>(data: &MatrixBatch<'_, T>) -> Result<Centered<T>> {
     }
     let layout = data.layout();
     let mut centred = crate::factors::zeroed_vec::<T>(super::checked_len(&[count, s, f])?)?;
-    let mut means = vec![0.0f64; count * f];
+    let mut means = vec![T::Host::default(); count * f];
     let mut total_variance = Vec::with_capacity(count);
     for b in 0..count {
         let x = data.matrix_slice(b);
-        let at = |i: usize, j: usize| x[layout.offset(s, f, i, j)].to_f64();
+        let at = |i: usize, j: usize| x[layout.offset(s, f, i, j)].to_host();
         let mean = &mut means[b * f..(b + 1) * f];
         for (j, mj) in mean.iter_mut().enumerate() {
-            *mj = (0..s).map(|i| at(i, j)).sum::<f64>() / s as f64;
+            *mj = (0..s)
+                .fold(T::Host::default(), |acc, i| acc + at(i, j))
+                .unscale(s as f64);
         }
         let dst = &mut centred[b * s * f..(b + 1) * s * f];
         let mut sum_sq = 0.0f64;
         for (i, row) in dst.chunks_exact_mut(f.max(1)).enumerate() {
             for (j, (d, &mj)) in row.iter_mut().zip(mean.iter()).enumerate() {
                 let c = at(i, j) - mj;
-                sum_sq += c * c;
-                *d = T::from_f64(c);
+                sum_sq += c.modulus_squared();
+                *d = T::from_host(c);
             }
         }
         total_variance.push(sum_sq / (s - 1) as f64);
@@ -85,8 +98,8 @@ pub fn center<T: Real>(data: &MatrixBatch<'_, T>) -> Result<Centered<T>> {
     })
 }
 
-impl<T: Real> Centered<T> {
-    /// The centred data, `count×n_samples×n_features`, row-major f32: decompose this.
+impl<T: Element> Centered<T> {
+    /// The centred data, `count×n_samples×n_features`, row-major: decompose this.
     #[must_use]
     pub fn batch(&self) -> &MatrixBatch<'static, T> {
         &self.batch
@@ -97,9 +110,9 @@ impl<T: Real> Centered<T> {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn mean(&self, i: usize) -> &[f64] {
+    pub fn mean(&self, i: usize) -> &[T::Wide] {
         let f = self.batch.cols();
-        &self.means[i * f..(i + 1) * f]
+        T::wide_slice(&self.means[i * f..(i + 1) * f])
     }
 
     /// Total variance of data matrix `i`: `Σⱼ var(column j) = ‖X_c‖_F²/(n_samples − 1)`.
@@ -115,26 +128,26 @@ impl<T: Real> Centered<T> {
 /// A fitted PCA of every data matrix of a batch (see the [module documentation](self)).
 ///
 /// With `p` = [`Pca::n_components`] and `f` = `n_features`:
-/// * means: `count×f` (f64);
-/// * components: `count×p×f`, each matrix **row-major** (component `c` of data set `i` is row
-///   `c` of [`Pca::components`]`(i)`, like scikit-learn's `components_`), f32 unit vectors;
-/// * singular values: `count×p` (f32, of the centred data);
+/// * means: `count×f` ([`Element::Wide`]: f64, or `Complex<f64>` for complex data);
+/// * components: `count×p×f` of `T`, each matrix **row-major** (component `c` of data set `i`
+///   is row `c` of [`Pca::components`]`(i)`, like scikit-learn's `components_`), unit vectors;
+/// * singular values: `count×p` (the real type, of the centred data);
 /// * explained variance and its ratio: `count×p` (f64).
 ///
 /// Data sets whose centred matrix is not finite get NaN everywhere.
 #[derive(Clone, Debug)]
-pub struct Pca<T: Real = f32> {
+pub struct Pca<T: Element = f32> {
     report: Report,
     n_components: usize,
-    means: Vec<f64>,
+    means: Vec<T::Host>,
     components: Vec<T>,
-    singular_values: Vec<T>,
+    singular_values: Vec<T::Real>,
     explained_variance: Vec<f64>,
     explained_variance_ratio: Vec<f64>,
     total_variance: Vec<f64>,
 }
 
-impl<T: Real> std::ops::Deref for Pca<T> {
+impl<T: Element> std::ops::Deref for Pca<T> {
     type Target = Report;
 
     /// The report of the SVD of the centred data: `shape()` is `(n_samples, n_features)`.
@@ -143,7 +156,7 @@ impl<T: Real> std::ops::Deref for Pca<T> {
     }
 }
 
-impl<T: Real> Pca<T> {
+impl<T: Element> Pca<T> {
     /// Fits a PCA to every data matrix of `data` (`count×n_samples×n_features`): centres it,
     /// decomposes the centred batch with `solver` (thin vectors, sorted), and keeps
     /// `n_components` components (`None`: all `min(n_samples, n_features)`).
@@ -200,7 +213,7 @@ impl<T: Real> Pca<T> {
         }
         let vr = svd.vt_rows();
         let mut components = vec![T::default(); count * p * f];
-        let mut singular_values = vec![T::default(); count * p];
+        let mut singular_values = vec![T::Real::default(); count * p];
         let mut explained_variance = vec![0.0f64; count * p];
         let mut explained_variance_ratio = vec![0.0f64; count * p];
         let dof = (s - 1) as f64;
@@ -210,8 +223,8 @@ impl<T: Real> Pca<T> {
             let ev = &mut explained_variance[i * p..(i + 1) * p];
             let ratio = &mut explained_variance_ratio[i * p..(i + 1) * p];
             if !finite_sigma(svd, i) {
-                comp.fill(T::nan());
-                sv.fill(T::nan());
+                comp.fill(nan());
+                sv.fill(T::Real::nan());
                 ev.fill(f64::NAN);
                 ratio.fill(f64::NAN);
                 continue;
@@ -219,7 +232,7 @@ impl<T: Real> Pca<T> {
             let vt = &svd.all_vt()[i * vr * f..(i + 1) * vr * f];
             comp.copy_from_slice(&vt[..p * f]);
             for row in comp.chunks_exact_mut(f) {
-                flip_sign(row);
+                normalize_phase(row);
             }
             sv.copy_from_slice(&svd.singular_values(i)[..p]);
             let total = centered.total_variance(i);
@@ -243,8 +256,8 @@ impl<T: Real> Pca<T> {
 
     /// Projects the samples of every data matrix of `data` (`count×rows×n_features`, any
     /// number of rows, either layout) onto the components of the matching fitted data set:
-    /// `Z = (X − mean)·Vᵀ_pᵀ`. Returns the scores, `count×rows×p`, row-major (computed in
-    /// f64, rounded to f32).
+    /// `Z = (X − mean)·Vᵀ_pᵀ` (complex: `(X − mean)·(Vᴴ_p)ᴴ`). Returns the scores,
+    /// `count×rows×p`, row-major (computed in f64 or `Complex<f64>`, rounded to `T`).
     ///
     /// # Errors
     /// [`Error::InvalidOption`] if `data` does not have `count` matrices of `n_features`
@@ -264,34 +277,35 @@ impl<T: Real> Pca<T> {
         let mut out =
             crate::factors::zeroed_vec::<T>(super::checked_len(&[self.report.count, rows, p])?)?;
         // (None for no data sets: `f` may then be anything up to usize::MAX.)
-        let mut centred = vec![0.0f64; if self.report.count == 0 { 0 } else { f }];
+        let mut centred = vec![T::Host::default(); if self.report.count == 0 { 0 } else { f }];
         for b in 0..self.report.count {
             let x = data.matrix_slice(b);
-            let mean = self.mean(b);
+            let mean = self.host_mean(b);
             let comp = &self.components[b * p * f..(b + 1) * p * f];
             for (i, z_row) in out[b * rows * p..(b + 1) * rows * p]
                 .chunks_exact_mut(p)
                 .enumerate()
             {
                 for (j, (c, &mj)) in centred.iter_mut().zip(mean).enumerate() {
-                    *c = x[layout.offset(rows, f, i, j)].to_f64() - mj;
+                    *c = x[layout.offset(rows, f, i, j)].to_host() - mj;
                 }
                 for (z, comp_row) in z_row.iter_mut().zip(comp.chunks_exact(f)) {
-                    let dot: f64 = centred
+                    let dot = centred
                         .iter()
                         .zip(comp_row)
-                        .map(|(&c, &v)| c * v.to_f64())
-                        .sum();
-                    *z = T::from_f64(dot);
+                        .fold(T::Host::default(), |acc, (&c, &v)| {
+                            acc + c * v.to_host().conjugate()
+                        });
+                    *z = T::from_host(dot);
                 }
             }
         }
         MatrixBatch::from_vec(out, self.report.count, rows, p, Layout::RowMajor)
     }
 
-    /// Maps scores back to feature space: `X̂ = Z·Vᵀ_p + mean` for every data set, with `Z`
-    /// of shape `count×rows×p` (either layout). Returns `count×rows×n_features`, row-major
-    /// (computed in f64, rounded to f32). With all components this undoes
+    /// Maps scores back to feature space: `X̂ = Z·Vᵀ_p + mean` (complex: `Z·Vᴴ_p + mean`) for
+    /// every data set, with `Z` of shape `count×rows×p` (either layout). Returns
+    /// `count×rows×n_features`, row-major (computed in f64 or `Complex<f64>`, rounded to `T`). With all components this undoes
     /// [`Pca::transform`] up to rounding; with fewer it is the best rank-`p` approximation of
     /// the centred data, plus the means.
     ///
@@ -314,7 +328,7 @@ impl<T: Real> Pca<T> {
         let layout = scores.layout();
         let mut out =
             crate::factors::zeroed_vec::<T>(super::checked_len(&[self.report.count, rows, f])?)?;
-        let mut acc = vec![0.0f64; if self.report.count == 0 { 0 } else { f }];
+        let mut acc = vec![T::Host::default(); if self.report.count == 0 { 0 } else { f }];
         for b in 0..self.report.count {
             let z = scores.matrix_slice(b);
             let comp = &self.components[b * p * f..(b + 1) * p * f];
@@ -322,15 +336,15 @@ impl<T: Real> Pca<T> {
                 .chunks_exact_mut(f)
                 .enumerate()
             {
-                acc.copy_from_slice(self.mean(b));
+                acc.copy_from_slice(self.host_mean(b));
                 for (c, comp_row) in comp.chunks_exact(f).enumerate() {
-                    let zc = z[layout.offset(rows, p, i, c)].to_f64();
+                    let zc = z[layout.offset(rows, p, i, c)].to_host();
                     for (a, &v) in acc.iter_mut().zip(comp_row) {
-                        *a += zc * v.to_f64();
+                        *a += zc * v.to_host();
                     }
                 }
                 for (d, &a) in x_row.iter_mut().zip(&acc) {
-                    *d = T::from_f64(a);
+                    *d = T::from_host(a);
                 }
             }
         }
@@ -360,7 +374,11 @@ impl<T: Real> Pca<T> {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn mean(&self, i: usize) -> &[f64] {
+    pub fn mean(&self, i: usize) -> &[T::Wide] {
+        T::wide_slice(self.host_mean(i))
+    }
+
+    fn host_mean(&self, i: usize) -> &[T::Host] {
         &self.means[i * self.report.n..(i + 1) * self.report.n]
     }
 
@@ -384,7 +402,7 @@ impl<T: Real> Pca<T> {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn singular_values(&self, i: usize) -> &[T] {
+    pub fn singular_values(&self, i: usize) -> &[T::Real] {
         &self.singular_values[i * self.n_components..(i + 1) * self.n_components]
     }
 
@@ -417,18 +435,22 @@ impl<T: Real> Pca<T> {
     }
 }
 
-/// Flips `v` so that its entry of largest magnitude (the first on a tie) is positive.
-fn flip_sign<T: Real>(v: &mut [T]) {
+/// Multiplies `v` by the unit phase that makes its entry of largest magnitude (the first on a
+/// tie) real and positive: for real `v`, flips it when that entry is negative (exactly).
+fn normalize_phase<T: Element>(v: &mut [T]) {
     let mut best = 0.0f64;
-    let mut sign = 1.0f64;
+    let mut phase = None;
     for &x in v.iter() {
-        let x = x.to_f64();
-        if x.abs() > best {
-            best = x.abs();
-            sign = x.signum();
+        let x = x.to_host();
+        if x.modulus() > best {
+            best = x.modulus();
+            phase = Some(x.phase());
         }
     }
-    if sign < 0.0 {
-        v.iter_mut().for_each(|x| *x = -*x);
+    let one = T::Host::from_real(1.0);
+    if let Some(phase) = phase.filter(|&p| p != one) {
+        let turn = phase.conjugate();
+        v.iter_mut()
+            .for_each(|x| *x = T::from_host(x.to_host() * turn));
     }
 }

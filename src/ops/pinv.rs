@@ -1,45 +1,46 @@
-//! The Moore–Penrose pseudoinverse `A⁺ = V·Σ⁺·Uᵀ` of every matrix of a batch.
+//! The Moore–Penrose pseudoinverse `A⁺ = V·Σ⁺·Uᴴ` of every matrix of a batch (`Uᴴ = Uᵀ` for
+//! real matrices).
 
-use nalgebra::DMatrix;
+use nalgebra::{ComplexField, DMatrix};
 
 use super::{
-    default_rcond_for, finite_sigma, require_non_negative, require_sorted, require_vectors,
+    default_rcond_for, finite_sigma, nan, require_non_negative, require_sorted, require_vectors,
 };
 use super::{row_major_matrix, truncate::Cutoff};
-use crate::element::Real;
+use crate::element::{Element, Real as _};
 use crate::error::Result;
 use crate::output::SvdOutput;
 use crate::report::Report;
 
 /// The pseudoinverses of every matrix of a batch of `m×n` matrices.
 ///
-/// * pseudoinverses: `count×n×m`, each matrix **row-major** — exactly the array
+/// * pseudoinverses: `count×n×m` of `T`, each matrix **row-major** — exactly the array
 ///   `numpy.linalg.pinv(a, rtol=rcond)` returns for a `(count, m, n)` array `a`;
 /// * ranks: how many singular values of each matrix were inverted (`σ > rcond·σ₁`).
 ///
-/// **Cutoff.** `A⁺ = Σ_{σⱼ > rcond·σ₁} vⱼ·σⱼ⁻¹·uⱼᵀ`: singular values `≤ rcond·σ₁` are treated
+/// **Cutoff.** `A⁺ = Σ_{σⱼ > rcond·σ₁} vⱼ·σⱼ⁻¹·uⱼᴴ`: singular values `≤ rcond·σ₁` are treated
 /// as zero (their triplets are left out), exactly numpy's rule (`s > rcond·max(s)` are
 /// inverted). The default `rcond` is [`default_rcond_for`]`::<T>(m, n) = max(m, n)·ε` of `T`
 /// (the Array API standard's default, `numpy.linalg.pinv(a, rtol=None)`); note that
 /// `numpy.linalg.pinv(a)` without `rcond`/`rtol` uses `1e-15`.
 ///
-/// **Accuracy.** Accumulated in f64 from the SVD (for f32, rounded to f32). Relative to `‖A⁺‖₂ =
+/// **Accuracy.** Accumulated in f64 (complex: `Complex<f64>`) from the SVD and rounded to `T`. Relative to `‖A⁺‖₂ =
 /// 1/σ_r` (σ_r the smallest kept singular value), the error is about `κ_r·16·max(m, n)·ε`
 /// with `κ_r = σ₁/σ_r` (the pseudoinverse is that sensitive to the input itself), provided no
 /// singular value lies within the SVD's error `16·max(m, n)·ε·σ₁` of the cutoff — otherwise
 /// the rank, and with it `A⁺`, is not determined at the precision of `T` (ε = 2⁻²³ for f32,
-/// 2⁻⁵² for f64).
+/// 2⁻⁵² for f64; the same for complex64 and complex128).
 ///
 /// Matrices whose singular values are not all finite get rank 0 and a NaN pseudoinverse.
 #[derive(Clone, Debug)]
-pub struct Pinv<T: Real = f32> {
+pub struct Pinv<T: Element = f32> {
     report: Report,
     rcond: f64,
     ranks: Vec<usize>,
     data: Vec<T>,
 }
 
-impl<T: Real> std::ops::Deref for Pinv<T> {
+impl<T: Element> std::ops::Deref for Pinv<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -54,7 +55,7 @@ impl<T: Real> std::ops::Deref for Pinv<T> {
 /// [`Error::InvalidOption`](crate::Error::InvalidOption) for a negative or non-finite
 /// `rcond`, a values-only SVD or unsorted singular values;
 /// [`Error::TooLarge`](crate::Error::TooLarge) if the output size overflows.
-pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> {
+pub fn pinv<T: Element>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> {
     require_vectors(out, "the pseudoinverse")?;
     require_sorted(out)?;
     let (count, (m, n), k) = (out.count(), out.shape(), out.k());
@@ -65,10 +66,11 @@ pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> 
     let mut data = crate::factors::zeroed_vec::<T>(len)?;
     let mut ranks = Vec::with_capacity(count);
     let (uc, vr) = (out.u_cols(), out.vt_rows());
-    // Scratch: row j of A⁺ (length m), and the scaled row of Vᵀ column j: vⱼₗ/σₗ. None for an
+    // Scratch: row j of A⁺ (length m), and row j of V scaled: V[j, l]/σₗ = conj(Vᴴ[l, j])/σₗ. None for an
     // empty output, whose m and k may be anything up to usize::MAX (found by fuzzing: a
     // batch of no matrices of 3·10¹⁸ × 3·10¹⁸ panicked with a capacity overflow here).
-    let scratch = |len_needed: usize| vec![0.0f64; if len == 0 { 0 } else { len_needed }];
+    let scratch =
+        |len_needed: usize| vec![T::Host::default(); if len == 0 { 0 } else { len_needed }];
     let mut row = scratch(m);
     let mut scaled = scratch(k);
     if len == 0 {
@@ -80,7 +82,7 @@ pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> 
     for (i, dst) in data.chunks_exact_mut(per_matrix).enumerate() {
         if !finite_sigma(out, i) {
             ranks.push(0);
-            dst.fill(T::nan());
+            dst.fill(nan());
             continue;
         }
         let sigma = out.singular_values(i);
@@ -88,21 +90,24 @@ pub fn pinv<T: Real>(out: &SvdOutput<T>, rcond: Option<f64>) -> Result<Pinv<T>> 
         ranks.push(r);
         let u = &out.all_u()[i * m * uc..(i + 1) * m * uc];
         let vt = &out.all_vt()[i * vr * n..(i + 1) * vr * n];
-        // A⁺[j, c] = Σ_{l<r} Vᵀ[l, j]/σₗ · U[c, l]
+        // A⁺[j, c] = Σ_{l<r} conj(Vᴴ[l, j])/σₗ · conj(U[c, l])
         for (j, dst_row) in dst.chunks_exact_mut(m).enumerate() {
             for (l, s) in scaled[..r].iter_mut().enumerate() {
-                *s = vt[l * n + j].to_f64() / sigma[l].to_f64();
+                *s = vt[l * n + j]
+                    .to_host()
+                    .conjugate()
+                    .unscale(sigma[l].to_f64());
             }
-            row.fill(0.0);
             for (acc, u_row) in row.iter_mut().zip(u.chunks_exact(uc)) {
                 *acc = scaled[..r]
                     .iter()
                     .zip(u_row)
-                    .map(|(&a, &b)| a * b.to_f64())
-                    .sum();
+                    .fold(T::Host::default(), |acc, (&a, &b)| {
+                        acc + a * b.to_host().conjugate()
+                    });
             }
             for (d, &x) in dst_row.iter_mut().zip(&row) {
-                *d = T::from_f64(x);
+                *d = T::from_host(x);
             }
         }
     }
@@ -123,7 +128,7 @@ pub fn validate_rcond(rcond: f64) -> Result<()> {
     require_non_negative("rcond", rcond)
 }
 
-impl<T: Real> Pinv<T> {
+impl<T: Element> Pinv<T> {
     /// `(n, m)`: the shape of each pseudoinverse, the transpose of the input's
     /// ([`Report::shape`]).
     #[must_use]

@@ -3,8 +3,10 @@
 
 use nalgebra::DMatrix;
 
-use super::{finite_sigma, require_non_negative, require_sorted, row_major_matrix};
-use crate::element::Real;
+use super::{finite_sigma, nan, require_non_negative, require_sorted, row_major_matrix};
+use nalgebra::ComplexField;
+
+use crate::element::{Element, Real};
 use crate::error::{Error, Result};
 use crate::output::SvdOutput;
 use crate::report::Report;
@@ -76,26 +78,26 @@ impl Cutoff {
 /// kept:
 /// * singular values: `count×w`, row-major;
 /// * U: `count×m×w`, each matrix **row-major** (a numpy `(count, m, w)` array);
-/// * Vᵀ: `count×w×n`, each matrix **row-major** (`(count, w, n)`).
+/// * Vᵀ (Vᴴ for complex `T`): `count×w×n`, each matrix **row-major** (`(count, w, n)`).
 ///
 /// Triplets `rᵢ..w` of matrix `i` (dropped by a tolerance) are **zero** — σ, the U column
 /// and the Vᵀ row — so `U·diag(σ)·Vᵀ` of the stored arrays is the truncated matrix `A_r` for
 /// every matrix, whatever its rank. Matrices whose singular values are not all finite have
-/// rank 0 and NaN everywhere. The values are the SVD's f32 values, copied: truncation adds no
+/// rank 0 and NaN everywhere. The values are the SVD's values, copied: truncation adds no
 /// rounding. U and Vᵀ are empty when the SVD was computed without vectors.
 #[derive(Clone, Debug)]
-pub struct Truncated<T: Real = f32> {
+pub struct Truncated<T: Element = f32> {
     report: Report,
     width: usize,
     vectors: bool,
     cutoff: Cutoff,
     ranks: Vec<usize>,
-    singular_values: Vec<T>,
+    singular_values: Vec<T::Real>,
     u: Vec<T>,
     vt: Vec<T>,
 }
 
-impl<T: Real> std::ops::Deref for Truncated<T> {
+impl<T: Element> std::ops::Deref for Truncated<T> {
     type Target = Report;
 
     fn deref(&self) -> &Report {
@@ -111,7 +113,7 @@ impl<T: Real> std::ops::Deref for Truncated<T> {
 /// # Errors
 /// [`Error::InvalidOption`] for an invalid `cutoff` (see [`Cutoff::validate`]) or singular
 /// values not sorted in descending order.
-pub fn truncate<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<Truncated<T>> {
+pub fn truncate<T: Element>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<Truncated<T>> {
     cutoff.validate()?;
     require_sorted(out)?;
     let (count, (m, n), k) = (out.count(), out.shape(), out.k());
@@ -124,7 +126,7 @@ pub fn truncate<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<Truncated
         vectors,
         cutoff,
         ranks: Vec::with_capacity(count),
-        singular_values: vec![T::default(); count * width],
+        singular_values: vec![T::Real::default(); count * width],
         u: vec![T::default(); if vectors { count * m * width } else { 0 }],
         vt: vec![T::default(); if vectors { count * width * n } else { 0 }],
     };
@@ -133,10 +135,10 @@ pub fn truncate<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<Truncated
         let s_dst = &mut t.singular_values[i * width..(i + 1) * width];
         if !finite_sigma(out, i) {
             t.ranks.push(0);
-            s_dst.fill(T::nan());
+            s_dst.fill(T::Real::nan());
             if vectors {
-                t.u[i * m * width..(i + 1) * m * width].fill(T::nan());
-                t.vt[i * width * n..(i + 1) * width * n].fill(T::nan());
+                t.u[i * m * width..(i + 1) * m * width].fill(nan());
+                t.vt[i * width * n..(i + 1) * width * n].fill(nan());
             }
             continue;
         }
@@ -156,7 +158,7 @@ pub fn truncate<T: Real>(out: &SvdOutput<T>, cutoff: Cutoff) -> Result<Truncated
     Ok(t)
 }
 
-impl<T: Real> Truncated<T> {
+impl<T: Element> Truncated<T> {
     /// Triplets stored per matrix (`w`): `min(K, k)` for [`Cutoff::Rank`], `k` otherwise.
     #[must_use]
     pub fn width(&self) -> usize {
@@ -195,13 +197,13 @@ impl<T: Real> Truncated<T> {
     /// # Panics
     /// If `i >= count`.
     #[must_use]
-    pub fn singular_values(&self, i: usize) -> &[T] {
+    pub fn singular_values(&self, i: usize) -> &[T::Real] {
         &self.singular_values[i * self.width..(i + 1) * self.width]
     }
 
     /// All stored singular values, `count×w`, row-major.
     #[must_use]
-    pub fn all_singular_values(&self) -> &[T] {
+    pub fn all_singular_values(&self) -> &[T::Real] {
         &self.singular_values
     }
 
@@ -215,7 +217,8 @@ impl<T: Real> Truncated<T> {
             .then(|| row_major_matrix(&self.u, i, self.report.m, self.width))
     }
 
-    /// Vᵀ of matrix `i` (`w×n`) as an nalgebra matrix (a copy), or `None` without vectors.
+    /// Vᵀ (Vᴴ for complex `T`) of matrix `i` (`w×n`) as an nalgebra matrix (a copy), or `None`
+    /// without vectors.
     ///
     /// # Panics
     /// If `i >= count`.
@@ -231,29 +234,15 @@ impl<T: Real> Truncated<T> {
         &self.u
     }
 
-    /// All Vᵀ, `count×w×n`, each row-major (empty without vectors).
+    /// All Vᵀ (Vᴴ), `count×w×n`, each row-major (empty without vectors).
     #[must_use]
     pub fn all_vt(&self) -> &[T] {
         &self.vt
     }
 
-    /// The truncated matrix `A_r = Σ_{j<r} σⱼ·uⱼ·vⱼᵀ` of matrix `i` (`m×n`), accumulated in
-    /// f64 from the f32 triplets, or `None` without vectors.
-    ///
-    /// # Panics
-    /// If `i >= count`.
-    #[must_use]
-    pub fn reconstruct(&self, i: usize) -> Option<DMatrix<f64>> {
-        if !self.vectors {
-            return None;
-        }
-        let mut a = DMatrix::zeros(self.report.m, self.report.n);
-        self.reconstruct_into(i, |r, c, x| a[(r, c)] = x);
-        Some(a)
-    }
-
-    /// Calls `put(row, col, value)` for every element of `A_r` of matrix `i` (f64 sums).
-    pub(crate) fn reconstruct_into(&self, i: usize, mut put: impl FnMut(usize, usize, f64)) {
+    /// Calls `put(row, col, value)` for every element of `A_r` of matrix `i` (sums in the
+    /// host type: f64, or `Complex<f64>` for complex `T`).
+    pub(crate) fn reconstruct_into(&self, i: usize, mut put: impl FnMut(usize, usize, T::Host)) {
         let (m, n, w) = (self.report.m, self.report.n, self.width);
         let s = self.singular_values(i);
         let u = &self.u[i * m * w..(i + 1) * m * w];
@@ -267,22 +256,39 @@ impl<T: Real> Truncated<T> {
         };
         if w == 0 {
             // No triplet (m or n is 0, or a rank-0 cutoff): A_r is the m×n zero matrix.
-            (0..m * n).for_each(|e| put(e / n, e % n, 0.0));
+            (0..m * n).for_each(|e| put(e / n, e % n, T::Host::default()));
             return;
         }
-        let mut row = vec![0.0f64; n];
+        let mut row = vec![T::Host::default(); n];
         for (ri, u_row) in u.chunks_exact(w).enumerate() {
-            row.fill(0.0);
+            row.fill(T::Host::default());
             for j in 0..r {
-                let coef = u_row[j].to_f64() * s[j].to_f64();
+                let coef = u_row[j].to_host().scale(s[j].to_f64());
                 for (acc, &v) in row.iter_mut().zip(&vt[j * n..(j + 1) * n]) {
-                    *acc += coef * v.to_f64();
+                    *acc += coef * v.to_host();
                 }
             }
             for (c, &x) in row.iter().enumerate() {
                 put(ri, c, x);
             }
         }
+    }
+}
+
+impl<T: Real> Truncated<T> {
+    /// The truncated matrix `A_r = Σ_{j<r} σⱼ·uⱼ·vⱼᵀ` of matrix `i` (`m×n`), accumulated in
+    /// f64 from the stored triplets, or `None` without vectors.
+    ///
+    /// # Panics
+    /// If `i >= count`.
+    #[must_use]
+    pub fn reconstruct(&self, i: usize) -> Option<DMatrix<f64>> {
+        if !self.vectors {
+            return None;
+        }
+        let mut a = DMatrix::zeros(self.report.m, self.report.n);
+        self.reconstruct_into(i, |r, c, x| a[(r, c)] = x);
+        Some(a)
     }
 }
 
