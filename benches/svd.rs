@@ -7,7 +7,10 @@
 //! `nalgebra_all_cores` ([`bench_support::peers`]: nalgebra in f32, statically sized where it
 //! can). Then the f64 groups (`svd_f64/3x3/thin`, …, `svd_f64/256x256/thin`): the same
 //! matrices widened to f64, against nalgebra in f64. Throughput is in matrices (criterion's
-//! `elem/s`); the benchmark parameter is the batch count. On a software adapter the `gpu`
+//! `elem/s`); the benchmark parameter is the batch count. Then the complex groups
+//! (`svd_c64/3x3/thin`, `svd_c64/8x8/thin`, `svd_c64/32x32/thin`, `svd_c128/8x8/thin`): no
+//! `gpu` function while the GPU engine has no complex kernel, a `cpu_engine` one instead
+//! ([`Cpu::svd_into`]), against nalgebra's complex SVD. On a software adapter the `gpu`
 //! function is skipped for matrices of more than 128×128 elements (seconds per matrix there).
 //!
 //! Batches are 2^20 matrices for 2×2 and 3×3 down to 2^10 for 64×64, cut to a power of two
@@ -27,9 +30,9 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use batched_svd::{Gpu, MatrixBatch, Real, SvdOptions, Vectors};
+use batched_svd::{Complex, Cpu, Gpu, MatrixBatch, SvdOptions, Vectors};
+use bench_support::peers;
 use bench_support::peers::PeerScalar;
-use bench_support::{peers, rng};
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
@@ -42,6 +45,10 @@ const VALUES_ONLY: [(usize, usize); 4] = bench_support::cases::BENCH_VALUES_ONLY
 
 /// The f64 shapes and their planned batch counts (thin vectors).
 const F64_CASES: [((usize, usize), usize); 4] = bench_support::cases::BENCH_F64_CASES;
+
+/// The complex shapes and their planned batch counts (thin vectors).
+const C64_CASES: [((usize, usize), usize); 3] = bench_support::cases::BENCH_C64_CASES;
+const C128_CASES: [((usize, usize), usize); 1] = bench_support::cases::BENCH_C128_CASES;
 
 /// Largest matrix (elements) the `gpu` function runs on a software adapter.
 const SOFTWARE_GPU_MAX_ELEMENTS: usize = 128 * 128;
@@ -88,6 +95,14 @@ fn bench_svd(c: &mut Criterion) {
             .filter(|_| !software || m * n <= SOFTWARE_GPU_MAX_ELEMENTS);
         bench_case::<f64>(c, gpu, m, n, planned, Vectors::Thin, cores);
     }
+    // Complex: no GPU kernel yet (the gpu function would be `Error::NoKernel`), so the CPU
+    // engine is measured against nalgebra's complex SVD.
+    for ((m, n), planned) in C64_CASES {
+        bench_case::<Complex<f32>>(c, None, m, n, planned, Vectors::Thin, cores);
+    }
+    for ((m, n), planned) in C128_CASES {
+        bench_case::<Complex<f64>>(c, None, m, n, planned, Vectors::Thin, cores);
+    }
 }
 
 /// One group: the three backends on one batch of `T`.
@@ -106,13 +121,15 @@ fn bench_case<T: PeerScalar>(
         "thin"
     };
     let label = format!("{m}x{n}/{mode}");
-    let group_name = if T::BYTES == 8 { "svd_f64" } else { "svd" };
+    let group_name = match (T::IS_COMPLEX, T::BYTES) {
+        (false, 4) => "svd",
+        (false, _) => "svd_f64",
+        (true, 8) => "svd_c64",
+        (true, _) => "svd_c128",
+    };
     let opts = SvdOptions::default().with_vectors(vectors);
     // The same generator and seed as `batched-svd bench`.
-    let data: Vec<T> = rng::gaussian_row_major(planned, m, n, (m as u64) << 32 | n as u64)
-        .into_iter()
-        .map(|x| <T as Real>::from_f64(f64::from(x)))
-        .collect();
+    let data: Vec<T> = peers::gaussian_batch(planned, m, n, (m as u64) << 32 | n as u64);
     let prefix = |count: usize| {
         MatrixBatch::row_major(&data[..count * m * n], count, m, n).expect("a valid batch")
     };
@@ -177,6 +194,17 @@ fn bench_case<T: PeerScalar>(
         });
     }
     group.measurement_time(measurement(cpu_rate));
+    if T::IS_COMPLEX {
+        let cpu = Cpu::new();
+        let mut out = batched_svd::SvdOutput::<T>::default();
+        group.bench_with_input(BenchmarkId::new("cpu_engine", count), &batch, |b, batch| {
+            b.iter(|| {
+                cpu.svd_into(batch, &opts, &mut out)
+                    .expect("the CPU engine takes every shape");
+                black_box(&out);
+            });
+        });
+    }
     for (name, threads) in [("nalgebra_1_thread", 1), ("nalgebra_all_cores", cores)] {
         group.bench_with_input(BenchmarkId::new(name, count), &batch, |b, batch| {
             b.iter(|| {

@@ -26,6 +26,15 @@ pub const BENCH_F64_CASES: [((usize, usize), usize); 4] = [
     ((256, 256), 8),
 ];
 
+/// The complex64 benchmark shapes and their batch counts (thin vectors): the 3×3, 8×8 and
+/// 32×32 of [`BENCH_CASES`] with an eighth of their counts (a complex solve does about four
+/// times the real one's flops).
+pub const BENCH_C64_CASES: [((usize, usize), usize); 3] =
+    [((3, 3), 1 << 17), ((8, 8), 1 << 14), ((32, 32), 1 << 9)];
+
+/// The complex128 benchmark shapes and their batch counts (thin vectors).
+pub const BENCH_C128_CASES: [((usize, usize), usize); 1] = [((8, 8), 1 << 14)];
+
 /// The benchmark shapes also measured values only.
 pub const BENCH_VALUES_ONLY: [(usize, usize); 4] = [(3, 3), (8, 8), (32, 32), (256, 16)];
 

@@ -1,5 +1,5 @@
-//! CPU peers for benchmarks: nalgebra's SVD in the batch's element type (f32 or f64), looped
-//! over a batch, on one thread or all cores.
+//! CPU peers for benchmarks: nalgebra's SVD in the batch's element type (f32, f64,
+//! `Complex<f32>` or `Complex<f64>`), looped over a batch, on one thread or all cores.
 //!
 //! This is "the CPU library people use today" that the GPU path is measured against (by
 //! `batched-svd bench` and `cargo bench`). It is built to be the **fastest honest CPU peer**
@@ -7,7 +7,7 @@
 //!
 //! * **the batch's precision**, that of the GPU path: f32 for f32 batches (the library's CPU
 //!   engine computes f32 batches in f64, which is slower and answers a different question),
-//!   f64 for f64 ones;
+//!   f64 for f64 ones, nalgebra's complex SVD for complex ones;
 //! * **statically sized matrices** ([`nalgebra::SMatrix`]) for the benchmark shapes
 //!   ([`STATIC_SHAPES`]): they live on the stack, so a solve allocates nothing, and nalgebra
 //!   uses its special closed-form 2×2 and eigen-based 3×3 paths for them. Other shapes fall
@@ -41,9 +41,9 @@ use std::hint::black_box;
 use std::ops::Range;
 use std::time::Instant;
 
-use nalgebra::{DMatrix, SMatrix, SVD};
+use nalgebra::{Complex, DMatrix, SMatrix, SVD};
 
-use batched_svd::{Error, Layout, MatrixBatch, Real, Result, Vectors};
+use batched_svd::{Element, Error, Layout, MatrixBatch, Real, Result, Vectors};
 
 /// Stack size of the worker threads. A 64×64 f32 solve keeps the matrix, U, Vᵀ and nalgebra's
 /// temporaries on the stack (well under 1 MiB in release builds, more in debug builds); this
@@ -53,14 +53,61 @@ const WORKER_STACK_BYTES: usize = 32 << 20;
 /// nalgebra's implicit-QR iteration cap per matrix, per unit of `m + n` (as the CPU path).
 const ITERATIONS_PER_DIM: usize = 1000;
 
-/// The element types the peer runs: the library's real types, which nalgebra decomposes.
-pub trait PeerScalar: Real + nalgebra::RealField {}
-impl PeerScalar for f32 {}
-impl PeerScalar for f64 {}
+/// The element types the peer runs: the library's four, which nalgebra decomposes (its
+/// singular values are of the real type, as the library's).
+pub trait PeerScalar:
+    Element + nalgebra::ComplexField<RealField = <Self as Element>::Real>
+{
+    /// Real numbers per element: 1, or 2 for complex types.
+    const PARTS: usize;
 
-/// The convergence threshold `SVD::new` uses: `5·ε` of the element type.
-fn nalgebra_eps<T: PeerScalar>() -> T {
-    <T as Real>::from_f64(5.0 * <T as Real>::EPSILON.to_f64())
+    /// The element of `PARTS` consecutive values (real, or real and imaginary part).
+    fn from_parts(parts: &[f32]) -> Self;
+}
+
+impl PeerScalar for f32 {
+    const PARTS: usize = 1;
+    fn from_parts(parts: &[f32]) -> Self {
+        parts[0]
+    }
+}
+
+impl PeerScalar for f64 {
+    const PARTS: usize = 1;
+    fn from_parts(parts: &[f32]) -> Self {
+        f64::from(parts[0])
+    }
+}
+
+impl PeerScalar for Complex<f32> {
+    const PARTS: usize = 2;
+    fn from_parts(parts: &[f32]) -> Self {
+        Complex::new(parts[0], parts[1])
+    }
+}
+
+impl PeerScalar for Complex<f64> {
+    const PARTS: usize = 2;
+    fn from_parts(parts: &[f32]) -> Self {
+        Complex::new(f64::from(parts[0]), f64::from(parts[1]))
+    }
+}
+
+/// `count` Gaussian `m×n` matrices of `T`, row-major: [`gaussian_row_major`]'s values (each
+/// complex element from two consecutive ones), so the real types see the same matrices.
+///
+/// [`gaussian_row_major`]: crate::rng::gaussian_row_major
+#[must_use]
+pub fn gaussian_batch<T: PeerScalar>(count: usize, m: usize, n: usize, seed: u64) -> Vec<T> {
+    crate::rng::gaussian_row_major(count * T::PARTS, m, n, seed)
+        .chunks_exact(T::PARTS)
+        .map(T::from_parts)
+        .collect()
+}
+
+/// The convergence threshold `SVD::new` uses: `5·ε` of the real type.
+fn nalgebra_eps<T: PeerScalar>() -> T::Real {
+    T::Real::from_f64(5.0 * T::Real::EPSILON.to_f64())
 }
 
 /// One timed loop of nalgebra over a batch.
@@ -134,8 +181,8 @@ pub fn nalgebra_loop_values<T: PeerScalar>(
     batch: &MatrixBatch<'_, T>,
     vectors: Vectors,
     threads: usize,
-) -> Result<(PeerRun, Vec<T>)> {
-    let mut sigma = vec![T::default(); batch.count() * batch.k()];
+) -> Result<(PeerRun, Vec<T::Real>)> {
+    let mut sigma = vec![T::Real::default(); batch.count() * batch.k()];
     let run = run(batch, vectors, threads, &mut sigma)?;
     Ok((run, sigma))
 }
@@ -154,14 +201,14 @@ struct Tally {
 }
 
 /// Decomposes matrices `range` of the batch; writes their σ to `sigma` unless it is empty.
-type Worker<T> = fn(&MatrixBatch<'_, T>, Range<usize>, bool, &mut [T]) -> Tally;
+type Worker<T> = fn(&MatrixBatch<'_, T>, Range<usize>, bool, &mut [<T as Element>::Real]) -> Tally;
 
 /// The timed loop shared by [`nalgebra_loop`] and [`nalgebra_loop_values`].
 fn run<T: PeerScalar>(
     batch: &MatrixBatch<'_, T>,
     vectors: Vectors,
     threads: usize,
-    sigma: &mut [T],
+    sigma: &mut [T::Real],
 ) -> Result<PeerRun> {
     if vectors == Vectors::Full {
         return Err(Error::InvalidOption(
@@ -218,18 +265,18 @@ fn run<T: PeerScalar>(
 fn drive<T: PeerScalar>(
     batch: &MatrixBatch<'_, T>,
     range: Range<usize>,
-    sigma: &mut [T],
-    mut solve: impl FnMut(&[T], &mut [T]) -> bool,
+    sigma: &mut [T::Real],
+    mut solve: impl FnMut(&[T], &mut [T::Real]) -> bool,
 ) -> Tally {
     let k = batch.k();
-    let mut scratch = vec![T::default(); k];
+    let mut scratch = vec![T::Real::default(); k];
     let mut tally = Tally::default();
     for (local, b) in range.enumerate() {
         if solve(batch.matrix_slice(b), &mut scratch) {
             tally.sigma_sum += scratch.iter().map(|&x| x.to_f64()).sum::<f64>();
         } else {
             tally.failed += 1;
-            scratch.fill(T::nan());
+            scratch.fill(T::Real::nan());
         }
         if let Some(dst) = sigma.get_mut(local * k..(local + 1) * k) {
             dst.copy_from_slice(&scratch);
@@ -243,7 +290,7 @@ fn solve_dynamic<T: PeerScalar>(
     batch: &MatrixBatch<'_, T>,
     range: Range<usize>,
     want: bool,
-    sigma: &mut [T],
+    sigma: &mut [T::Real],
 ) -> Tally {
     let (m, n) = (batch.rows(), batch.cols());
     let row_major = batch.layout() == Layout::RowMajor;
@@ -282,7 +329,7 @@ macro_rules! static_shapes {
                         batch: &MatrixBatch<'_, T>,
                         range: Range<usize>,
                         want: bool,
-                        sigma: &mut [T],
+                        sigma: &mut [T::Real],
                     ) -> Tally {
                         let row_major = batch.layout() == Layout::RowMajor;
                         let cap = ITERATIONS_PER_DIM * ($m + $n);
@@ -397,6 +444,34 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The complex peers run nalgebra's complex SVD: σ against the CPU engine's complex path
+    /// (1e-12·σ₁ for complex128, 1e-4·σ₁ for complex64), static and dynamic workers.
+    #[test]
+    fn complex_matches_the_cpu_path() {
+        fn check<T: PeerScalar>(tol: f64) {
+            for (count, m, n) in [(30, 3, 3), (10, 8, 8), (6, 5, 3)] {
+                let data: Vec<T> = gaussian_batch(count, m, n, 9);
+                let batch = MatrixBatch::row_major(&data, count, m, n).unwrap();
+                let reference = batched_svd::cpu::svd(&batch, &SvdOptions::values_only()).unwrap();
+                let (run, sigma) = nalgebra_loop_values(&batch, Vectors::Thin, 2).unwrap();
+                assert_eq!((run.failed, run.statically_sized), (0, m == n));
+                let k = m.min(n);
+                for i in 0..count {
+                    let want = reference.singular_values(i);
+                    for (g, w) in sigma[i * k..(i + 1) * k].iter().zip(want) {
+                        let (g, w) = (g.to_f64(), w.to_f64());
+                        assert!(
+                            (g - w).abs() <= tol * want[0].to_f64(),
+                            "{m}×{n} {i}: {g} vs {w}"
+                        );
+                    }
+                }
+            }
+        }
+        check::<Complex<f64>>(1e-12);
+        check::<Complex<f32>>(1e-4);
     }
 
     #[test]

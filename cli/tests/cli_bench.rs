@@ -23,6 +23,58 @@ use serde_json::Value;
 // bench
 // ---------------------------------------------------------------------------------------
 
+/// `bench --quick --shapes 3x3,8x8 --dtype complex64 --json FILE`: CPU-engine, auto and
+/// nalgebra rows in complex64, no GPU row (no complex kernel yet) and a note saying so.
+#[test]
+fn bench_complex_rows_have_no_gpu_row() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let s = Scratch::new("bench_complex");
+    let json_path = s.path("bench.json");
+    let result = run(&[
+        OsStr::new("bench"),
+        OsStr::new("--quick"),
+        OsStr::new("--shapes"),
+        OsStr::new("3x3,8x8"),
+        OsStr::new("--count"),
+        OsStr::new("512"),
+        OsStr::new("--dtype"),
+        OsStr::new("complex64"),
+        OsStr::new("--json"),
+        json_path.as_os_str(),
+    ]);
+    assert_success(&result);
+    assert!(
+        stdout(&result).contains("no complex kernel"),
+        "{}",
+        stdout(&result)
+    );
+    let doc: Value = serde_json::from_str(&fs::read_to_string(&json_path).unwrap()).unwrap();
+    let rows = doc["rows"].as_array().unwrap();
+    for shape in ["3x3", "8x8"] {
+        let backends: Vec<&str> = rows
+            .iter()
+            .filter(|r| r["shape"] == shape)
+            .map(|r| r["backend"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            backends[..3],
+            ["cpu", "auto", "nalgebra-1-thread"],
+            "{backends:?}"
+        );
+    }
+    for row in rows {
+        assert_eq!(row["dtype"], "complex64");
+        assert_eq!(row["vectors"], "thin");
+        assert!(row["matrices_per_second"].as_f64().unwrap() > 0.0, "{row}");
+        if row["backend"] == "cpu" || row["backend"] == "auto" {
+            assert_eq!(row["converged"], 512, "{row}");
+            assert!(row["speedup"].as_f64().unwrap() > 0.0, "{row}");
+        }
+    }
+}
+
 /// `bench --quick --shapes 3x3 --dtype float32,float64 --json FILE` (with a small `--count`):
 /// the table, and JSON with the keys the README documents, f32 and f64 rows.
 #[test]

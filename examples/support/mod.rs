@@ -1,4 +1,4 @@
-//! Shared by the examples that draw pictures (`image_compression`, `pca`,
+//! Shared by the examples that draw pictures (`image_compression`, `pca`, `mimo_capacity`,
 //! `matrix_completion`): the engine from the command line, a tiny RGB canvas with a 5×7 bitmap font, PNG
 //! output, and the output directory. Not an example itself (cargo only builds
 //! `examples/*.rs` and `examples/*/main.rs`).

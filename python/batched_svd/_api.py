@@ -469,7 +469,8 @@ class Solver:
         return_info: bool = False,
     ) -> Any:
         """The Moore–Penrose pseudoinverse ``(..., n, m)`` of every matrix of ``a``, as
-        ``numpy.linalg.pinv``: singular values ``<= rcond·S[0]`` count as zero.
+        ``numpy.linalg.pinv``: singular values ``<= rcond·S[0]`` count as zero. Complex input
+        gives ``V·Σ⁺·Uᴴ`` in its own dtype.
 
         ``rcond`` and ``rtol`` follow numpy 2: neither given, ``rcond = 1e-15``;
         ``rtol=None``, ``max(m, n)·eps`` of the dtype; ``rtol=x``, ``x``. Both given is a
@@ -522,7 +523,8 @@ class Solver:
         ``max(m, n)·eps`` of the computation's dtype (float32 computes in float32 here, so
         its eps, where numpy — computing float32 input in float64 — uses float64's; for
         float64 this is numpy's default). A float32 ``a`` with a float64 ``b`` (or the
-        reverse) computes in float64, as numpy.
+        reverse) computes in float64, a real with a complex array in complex (complex128
+        when either is double precision), as numpy; ``residuals`` and ``s`` are real.
         """
         a_arr = _asarray(a, "a")
         b_arr = _asarray(b, "b")

@@ -13,7 +13,9 @@ Usage: batched-svd bench [--quick] [--json FILE] [--shapes LIST] [--count N]
                          [--peak-gflops X] [--large] [--numpy FILE] [--dtype LIST]
 
 Decomposes batches of random Gaussian f32 matrices (deterministic seed), then the f64 table
-(3x3, 8x8, 32x32 and 256x256, thin vectors, the same matrices widened to f64), with the GPU engine
+(3x3, 8x8, 32x32 and 256x256, thin vectors, the same matrices widened to f64) and the complex
+tables (complex64 3x3, 8x8, 32x32 and complex128 8x8, thin vectors; no GPU row while the GPU
+engine has no complex kernel), with the GPU engine
 (Gpu::svd_into / polar_into with one output reused per case, default options), the CPU
 engine (all cores), the engine interface's auto choice (Solver, Backend::Auto), and nalgebra
 in the same precision on one thread and on all cores (the batch split over threads; statically sized
@@ -46,8 +48,9 @@ Options (in any order; --opt=value also accepted):
                      3x3:16777216,8x8:1048576 (the real-GPU check's sizes).
   --only LIST        Measure only these rows: any of gpu (with the data-resident rows), cpu,
                      auto, nalgebra (e.g. --only gpu,nalgebra, the rows of earlier builds).
-  --dtype LIST       Element types: float32, float64 or float32,float64 (default: both
-                     tables; float32 only with --shapes or --cases). On a software adapter the
+  --dtype LIST       Element types, comma-separated: float32, float64, complex64,
+                     complex128 (default: every table; float32 only with --shapes or
+                     --cases). On a software adapter the
                      GPU engine is skipped for matrices over 128x128 elements.
 
 Columns: matrices/s is the median throughput; speedup is each engine's over the fastest
@@ -214,13 +217,15 @@ fn parse_cases(value: &str) -> Result<Vec<ShapeCount>, CliError> {
         .collect()
 }
 
-/// A comma-separated list of element types (`float32`, `float64`; duplicates dropped).
+/// A comma-separated list of element types (`float32`, `float64`, `complex64`, `complex128`;
+/// duplicates dropped).
 fn parse_dtypes(value: &str) -> Result<Vec<Dtype>, CliError> {
     let mut dtypes = Vec::new();
     for item in value.split(',').map(str::trim) {
         let dtype = Dtype::parse(item).ok_or_else(|| {
             CliError::usage(format!(
-                "bench: bad dtype '{item}' in --dtype (expected float32, float64 or both, comma-separated)"
+                "bench: bad dtype '{item}' in --dtype (expected float32, float64, complex64 or \
+                 complex128, comma-separated)"
             ))
         })?;
         if !dtypes.contains(&dtype) {

@@ -3,11 +3,11 @@
 use std::time::Instant;
 
 use batched_svd::{
-    Cpu, Engine, Gpu, MatrixBatch, PolarOptions, PolarOutput, Real, Report, Solver, Status,
-    SvdOptions, SvdOutput, WorkCounts,
+    Complex, Cpu, Element, Engine, Gpu, MatrixBatch, PolarOptions, PolarOutput, Real, Report,
+    Solver, Status, SvdOptions, SvdOutput, WorkCounts,
 };
 use bench_support::peers::PeerScalar;
-use bench_support::{flops, peers, rng};
+use bench_support::{flops, peers};
 
 use super::plan::{Case, Dtype, MIN_COUNT, PROBE_FRACTION, SOFTWARE_GPU_MAX_ELEMENTS};
 use super::resident::{Resident, ResidentCase};
@@ -162,7 +162,7 @@ pub(crate) struct RowGroups {
 
 /// One engine of a case, with the output it reuses across calls (as a caller solving batches
 /// in a loop would: the timed runs pay for copying results out, not for fresh pages).
-struct EngineRun<'a, T: Real> {
+struct EngineRun<'a, T: Element> {
     which: Which<'a>,
     row: Row,
     svd: SvdOutput<T>,
@@ -177,7 +177,7 @@ enum Which<'a> {
     Auto(&'a Solver),
 }
 
-impl<T: Real> EngineRun<'_, T> {
+impl<T: Element> EngineRun<'_, T> {
     /// One call on `batch`; its seconds.
     fn call(&mut self, batch: &MatrixBatch<'_, T>, opts: &SvdOptions) -> batched_svd::Result<f64> {
         let polar = self.row.case.polar;
@@ -245,13 +245,17 @@ pub(crate) fn measure(
     match case.dtype {
         Dtype::F32 => measure_as::<f32>(case, engines, runs, threads, max_call),
         Dtype::F64 => measure_as::<f64>(case, engines, runs, threads, max_call),
+        Dtype::C64 => measure_as::<Complex<f32>>(case, engines, runs, threads, max_call),
+        Dtype::C128 => measure_as::<Complex<f64>>(case, engines, runs, threads, max_call),
     }
 }
 
 /// Measures one case: the GPU engine (if there is a GPU and the case fits it; for single
 /// large matrices, and matrices of more than [`SOFTWARE_GPU_MAX_ELEMENTS`], only on hardware
 /// adapters), the CPU engine, auto, and the nalgebra peers. f64 cases decompose the f32
-/// case's matrices widened to f64 (exactly), so both tables solve the same problems.
+/// case's matrices widened to f64 (exactly), so both tables solve the same problems; complex
+/// cases take their real and imaginary parts from the same generator. Complex cases have no
+/// GPU row while the GPU engine has no complex kernel (`Error::NoKernel`).
 ///
 /// First a probe on a small prefix of the batch compiles the GPU pipelines and estimates each
 /// engine's and one nalgebra thread's throughput. If the slowest would need more than
@@ -265,10 +269,7 @@ fn measure_as<T: PeerScalar>(
     threads: usize,
     max_call: f64,
 ) -> (Vec<Row>, Option<String>) {
-    let data: Vec<T> = rng::gaussian_row_major(case.count, case.m, case.n, seed(case))
-        .into_iter()
-        .map(|x| <T as Real>::from_f64(f64::from(x)))
-        .collect();
+    let data: Vec<T> = peers::gaussian_batch(case.count, case.m, case.n, seed(case));
     let opts = SvdOptions::default().with_vectors(case.vectors);
     let single = case.planned == 1;
     let hardware = engines
@@ -286,7 +287,10 @@ fn measure_as<T: PeerScalar>(
         });
     };
     let want = engines.rows;
-    if let Some(g) = engines.gpu.filter(|_| want.gpu && gpu_fits) {
+    if let Some(g) = engines
+        .gpu
+        .filter(|_| want.gpu && gpu_fits && !T::IS_COMPLEX)
+    {
         add(Which::Gpu(g), Backend::Gpu, 0);
     }
     if want.cpu {
@@ -342,12 +346,19 @@ fn measure_as<T: PeerScalar>(
             }
         }
     }
-    let mut note = (engines.gpu.is_some() && want.gpu && !gpu_fits && !single).then(|| {
-        format!(
-            "{label}: no gpu row: on a software adapter the GPU engine is measured up to \
-             {SOFTWARE_GPU_MAX_ELEMENTS} elements per matrix (auto runs the CPU engine here)"
-        )
-    });
+    let mut note = if engines.gpu.is_some() && want.gpu && T::IS_COMPLEX {
+        Some(format!(
+            "{label}: no gpu row: the GPU engine has no complex kernel yet (auto runs the CPU \
+             engine)"
+        ))
+    } else {
+        (engines.gpu.is_some() && want.gpu && !gpu_fits && !single).then(|| {
+            format!(
+                "{label}: no gpu row: on a software adapter the GPU engine is measured up to \
+                 {SOFTWARE_GPU_MAX_ELEMENTS} elements per matrix (auto runs the CPU engine here)"
+            )
+        })
+    };
     if let Some((rate, who)) = slowest {
         let fits = rate * max_call;
         if (case.count as f64) > fits {

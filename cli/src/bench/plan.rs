@@ -13,6 +13,10 @@ pub(crate) const DEFAULT_CASES: [((usize, usize), usize); 10] = cases::BENCH_CAS
 /// The default f64 shapes and their batch counts (thin vectors only).
 pub(crate) const DEFAULT_F64_CASES: [((usize, usize), usize); 4] = cases::BENCH_F64_CASES;
 
+/// The default complex64 and complex128 shapes and their batch counts (thin vectors only).
+pub(crate) const DEFAULT_C64_CASES: [((usize, usize), usize); 3] = cases::BENCH_C64_CASES;
+pub(crate) const DEFAULT_C128_CASES: [((usize, usize), usize); 1] = cases::BENCH_C128_CASES;
+
 /// On a software adapter the GPU engine is not measured for matrices of more elements than
 /// this (the multi-dispatch kernels take seconds per 256×256 matrix there, and auto sends such
 /// shapes to the CPU engine); on hardware adapters it always is.
@@ -60,6 +64,8 @@ pub(crate) const WORK_PER_CASE: f64 = 4e9;
 pub enum Dtype {
     F32,
     F64,
+    C64,
+    C128,
 }
 
 impl Dtype {
@@ -68,6 +74,8 @@ impl Dtype {
         match self {
             Dtype::F32 => "float32",
             Dtype::F64 => "float64",
+            Dtype::C64 => "complex64",
+            Dtype::C128 => "complex128",
         }
     }
 
@@ -75,15 +83,19 @@ impl Dtype {
     pub(crate) fn bytes(self) -> usize {
         match self {
             Dtype::F32 => 4,
-            Dtype::F64 => 8,
+            Dtype::F64 | Dtype::C64 => 8,
+            Dtype::C128 => 16,
         }
     }
 
-    /// `"float32"`/`"f32"` or `"float64"`/`"f64"`.
+    /// `"float32"`/`"f32"`, `"float64"`/`"f64"`, `"complex64"`/`"c64"` or
+    /// `"complex128"`/`"c128"`.
     pub(crate) fn parse(s: &str) -> Option<Self> {
         match s {
             "float32" | "f32" => Some(Dtype::F32),
             "float64" | "f64" => Some(Dtype::F64),
+            "complex64" | "c64" => Some(Dtype::C64),
+            "complex128" | "c128" => Some(Dtype::C128),
             _ => None,
         }
     }
@@ -124,7 +136,7 @@ pub(crate) fn plan(args: &BenchArgs) -> Vec<Case> {
         if given {
             vec![Dtype::F32]
         } else {
-            vec![Dtype::F32, Dtype::F64]
+            vec![Dtype::F32, Dtype::F64, Dtype::C64, Dtype::C128]
         }
     });
     let mut cases = Vec::new();
@@ -132,6 +144,8 @@ pub(crate) fn plan(args: &BenchArgs) -> Vec<Case> {
         let table: &[((usize, usize), usize)] = match dtype {
             Dtype::F32 => &DEFAULT_CASES,
             Dtype::F64 => &DEFAULT_F64_CASES,
+            Dtype::C64 => &DEFAULT_C64_CASES,
+            Dtype::C128 => &DEFAULT_C128_CASES,
         };
         plan_dtype(args, dtype, table, &mut cases);
     }
@@ -185,7 +199,7 @@ fn plan_dtype(
             dtype,
         };
         cases.push(case);
-        if dtype == Dtype::F64 {
+        if dtype != Dtype::F32 {
             continue;
         }
         if !args.quick && VALUES_ONLY_SHAPES.contains(&(m, n)) {
@@ -249,8 +263,8 @@ mod tests {
         );
         let cases = plan(&a);
         // Ten f32 shapes thin, four of them also values-only, 3×3 also as polar
-        // decompositions; then four f64 shapes thin.
-        assert_eq!(cases.len(), 15 + 4);
+        // decompositions; then four f64 shapes, three complex64 and one complex128, thin.
+        assert_eq!(cases.len(), 15 + 4 + 3 + 1);
         assert_eq!(cases[0].count, 1 << 20);
         assert!(cases.iter().any(|c| c.vectors == Vectors::None));
         assert_eq!(cases.iter().filter(|c| c.polar).count(), 1);
@@ -262,14 +276,34 @@ mod tests {
                 .all(|c| c.vectors == Vectors::Thin && !c.polar)
         );
         assert_eq!((f64_cases[3].m, f64_cases[3].count), (256, 8));
+        let complex: Vec<_> = cases
+            .iter()
+            .filter(|c| matches!(c.dtype, Dtype::C64 | Dtype::C128))
+            .collect();
+        assert!(
+            complex
+                .iter()
+                .all(|c| c.vectors == Vectors::Thin && !c.polar)
+        );
+        assert_eq!(
+            complex.iter().map(|c| (c.dtype, c.m)).collect::<Vec<_>>(),
+            [
+                (Dtype::C64, 3),
+                (Dtype::C64, 8),
+                (Dtype::C64, 32),
+                (Dtype::C128, 8)
+            ]
+        );
         let large = plan(&run_args(&["--large"]));
-        assert_eq!(large.len(), 19 + cases::LARGE_SINGLE.len());
-        assert!(large[19..].iter().all(|c| c.count == 1 && c.m == c.n));
+        assert_eq!(large.len(), 23 + cases::LARGE_SINGLE.len());
+        assert!(large[23..].iter().all(|c| c.count == 1 && c.m == c.n));
         let only64 = plan(&run_args(&["--dtype", "float64", "--shapes", "8x8"]));
         assert_eq!(only64.len(), 1);
         assert_eq!((only64[0].dtype, only64[0].count), (Dtype::F64, 1 << 15));
         let both = plan(&run_args(&["--dtype=float32,float64", "--quick"]));
         assert_eq!(both.len(), 10 + 1 + 4);
+        let c128 = plan(&run_args(&["--dtype", "c128,complex128", "--quick"]));
+        assert_eq!((c128.len(), c128[0].dtype, c128[0].m), (1, Dtype::C128, 8));
     }
 
     #[test]

@@ -50,6 +50,8 @@ pub(crate) fn table_line(row: &Row) -> String {
         match c.dtype {
             Dtype::F32 => "f32",
             Dtype::F64 => "f64",
+            Dtype::C64 => "c64",
+            Dtype::C128 => "c128",
         },
         c.mode(),
         backend,
