@@ -627,7 +627,7 @@ class Solver:
         if not (p is None or p in (2, -2, "fro", "nuc")):
             if return_info:
                 raise ValueError(f"return_info is not available for p={p!r} (numpy computes it)")
-            return np.linalg.cond(arr.astype(_linalg_dtype(arr, "x", True), copy=False), p)
+            return np.linalg.cond(arr.astype(_linalg_dtype(arr, "x"), copy=False), p)
         if p in ("fro", "nuc") and arr.shape[-1] != arr.shape[-2]:
             raise LinAlgError("Last 2 dimensions of the array must be square")
         xx, t, _ = _matrices(arr, "x")
