@@ -15,9 +15,6 @@ use crate::cpu::jacobi_complex;
 pub(crate) trait Host:
     ComplexField<RealField = f64> + Copy + Default + Send + Sync + 'static
 {
-    /// Scratch memory of the one-sided Jacobi solver in this type.
-    type JacobiWorkspace: Default + Send;
-
     /// The largest absolute value of the parts (`|x|` for real, `max(|re|, |im|)`).
     fn largest_part(self) -> f64;
 
@@ -37,7 +34,7 @@ pub(crate) trait Host:
         n: usize,
         a: &[Self],
         want_vectors: bool,
-        ws: &mut Self::JacobiWorkspace,
+        ws: &mut jacobi::Workspace<Self>,
         out: &mut Svd64<Self>,
     ) -> Option<()>;
 
@@ -55,8 +52,6 @@ pub(crate) trait Host:
 }
 
 impl Host for f64 {
-    type JacobiWorkspace = jacobi::Workspace;
-
     #[inline]
     fn largest_part(self) -> f64 {
         self.abs()
@@ -102,8 +97,6 @@ impl Host for f64 {
 }
 
 impl Host for Complex<f64> {
-    type JacobiWorkspace = jacobi_complex::Workspace;
-
     #[inline]
     fn largest_part(self) -> f64 {
         self.re.abs().max(self.im.abs())
@@ -134,7 +127,7 @@ impl Host for Complex<f64> {
         n: usize,
         a: &[Self],
         want_vectors: bool,
-        ws: &mut jacobi_complex::Workspace,
+        ws: &mut jacobi::Workspace<Self>,
         out: &mut Svd64<Self>,
     ) -> Option<()> {
         jacobi_complex::svd(m, n, a, want_vectors, ws, out)

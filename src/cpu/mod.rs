@@ -317,7 +317,7 @@ impl<T: Element> Job<'_, T> {
         let solver = solver_for(m, n, self.vectors, T::IS_COMPLEX);
         let layout = self.batch.layout();
         let mut a64 = vec![nalgebra::zero::<T::Host>(); m * n];
-        let mut jacobi_ws = <T::Host as Host>::JacobiWorkspace::default();
+        let mut jacobi_ws = jacobi::Workspace::<T::Host>::default();
         let mut faer_ws = None;
         let mut result = jacobi::Svd64::<T::Host>::default();
         for (local, info) in part.info.iter_mut().enumerate() {
