@@ -7,16 +7,16 @@
 >>> bool(np.allclose(U @ (S[..., None] * Vh), a, atol=1e-5))
 True
 
-Functions (shapes as numpy's; any leading dimensions; float32 or float64, integer and bool
-converted to float64): ``svd``, ``svdvals``, ``pinv``, ``lstsq``, ``matrix_rank``, ``cond``,
+Functions (shapes as numpy's; any leading dimensions; float32, float64, complex64 or
+complex128, integer and bool converted to float64): ``svd``, ``svdvals``, ``pinv``, ``lstsq``, ``matrix_rank``, ``cond``,
 ``polar``. Each takes ``backend="auto" | "gpu" | "cpu"`` and ``return_info``; the SVD-based
 ones also ``tol`` and ``max_sweeps``. ``Solver`` holds an engine of its own and the ``Info``
 of its last call; ``adapters()`` lists the GPU adapters. ``batched_svd.dask`` runs the SVD on
 dask arrays (``pip install 'batched-svd[dask]'``).
 
 Differences from numpy: a matrix holding NaN or inf, or not converged, gets NaN outputs and a
-``RuntimeWarning`` (numpy raises ``LinAlgError`` for the whole call); complex input is not
-supported yet (``TypeError``).
+``RuntimeWarning`` (numpy raises ``LinAlgError`` for the whole call); complex input runs on
+the CPU engine only (no complex GPU kernels yet: ``backend="gpu"`` is a ``TypeError``).
 """
 
 from . import _native

@@ -1,11 +1,13 @@
 """Type stubs of ``batched_svd._native``, the extension module (Rust, pyo3) behind the
 package. Use the package's functions and ``batched_svd.Solver``; this module takes arrays the
-package has already checked: C-contiguous, aligned, native-endian float32 or float64 of shape
+package has already checked: C-contiguous, aligned, native-endian float32, float64, complex64
+or complex128 of shape
 ``(..., p, q)``, holding ``p×q`` row-major matrices, or with ``transposed=True`` the transposes
 of ``q×p`` matrices (which is how Fortran-ordered or axis-swapped input arrives uncopied).
 
 Every computing method releases the GIL for the whole computation and returns numpy arrays
-of the input's dtype plus an info dictionary (the fields of ``batched_svd.Info``).
+of the input's dtype (singular values and residuals: its real dtype) plus an info dictionary
+(the fields of ``batched_svd.Info``).
 """
 
 from typing import Any, Dict, List, Literal, Optional, Tuple, Union
