@@ -38,15 +38,14 @@ pub(crate) trait Host:
         out: &mut Svd64<Self>,
     ) -> Option<()>;
 
-    /// faer's SVD of `a` on `threads` threads, as `jacobi_svd`; `None` where faer's solver is
-    /// not wired for this type (complex: [`solver_for`](crate::cpu::solver_for) never asks).
+    /// faer's SVD of `a` on `threads` threads, as `jacobi_svd`.
     fn faer_svd(
         m: usize,
         n: usize,
         a: &[Self],
         want_vectors: bool,
         threads: usize,
-        ws: &mut Option<FaerWorkspace>,
+        ws: &mut Option<FaerWorkspace<Self>>,
         out: &mut Svd64<Self>,
     ) -> Option<()>;
 }
@@ -89,7 +88,7 @@ impl Host for f64 {
         a: &[f64],
         want_vectors: bool,
         threads: usize,
-        ws: &mut Option<FaerWorkspace>,
+        ws: &mut Option<FaerWorkspace<Self>>,
         out: &mut Svd64,
     ) -> Option<()> {
         faer_svd::svd_faer(m, n, a, want_vectors, threads, ws, out)
@@ -134,14 +133,14 @@ impl Host for Complex<f64> {
     }
 
     fn faer_svd(
-        _: usize,
-        _: usize,
-        _: &[Self],
-        _: bool,
-        _: usize,
-        _: &mut Option<FaerWorkspace>,
-        _: &mut Svd64<Self>,
+        m: usize,
+        n: usize,
+        a: &[Self],
+        want_vectors: bool,
+        threads: usize,
+        ws: &mut Option<FaerWorkspace<Self>>,
+        out: &mut Svd64<Self>,
     ) -> Option<()> {
-        None
+        faer_svd::svd_faer(m, n, a, want_vectors, threads, ws, out)
     }
 }

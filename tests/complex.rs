@@ -147,9 +147,13 @@ fn complex128_meets_the_bounds_on_every_class() {
 }
 
 #[test]
-fn complex_past_nalgebras_real_sizes() {
-    // 64×48 is past the real path's nalgebra limit (faer's there); complex stays on nalgebra.
+fn complex_past_nalgebras_sizes_runs_faer() {
+    // Past nalgebra's limit (m·n > 2048) the CPU engine runs faer's complex SVD, verified;
+    // square, tall (faer's QR first) and wide.
     check_type::<f64>(64, 48);
+    check_type::<f32>(64, 48);
+    check_type::<f64>(200, 12);
+    check_type::<f32>(12, 200);
 }
 
 #[test]

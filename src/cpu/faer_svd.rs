@@ -1,5 +1,6 @@
-//! faer's SVD in f64 for the larger matrices: Householder bidiagonalisation (with a QR first
-//! for tall matrices) and a divide-and-conquer bidiagonal SVD, near LAPACK's `dgesdd` in speed.
+//! faer's SVD in the host type (`f64`, or `Complex<f64>`, which is faer's `c64`) for the
+//! larger matrices: Householder bidiagonalisation (with a QR first for tall matrices) and a
+//! divide-and-conquer bidiagonal SVD, near LAPACK's `dgesdd`/`zgesdd` in speed.
 //! Scratch memory is asked for up front and kept per thread, so a batch of one shape
 //! allocates once.
 
@@ -9,18 +10,19 @@ use faer::linalg::svd::{ComputeSvdVectors, svd, svd_scratch};
 use faer::{Mat, Par};
 
 use super::jacobi::Svd64;
+use crate::host::Host;
 
-/// faer's matrices and scratch for one shape, vector mode and parallelism.
-pub(crate) struct FaerWorkspace {
+/// faer's matrices and scratch for one shape, vector mode and parallelism, in the host type.
+pub(crate) struct FaerWorkspace<H: Host> {
     key: (usize, usize, bool, usize),
-    a: Mat<f64>,
-    s: Diag<f64>,
-    u: Mat<f64>,
-    v: Mat<f64>,
+    a: Mat<H>,
+    s: Diag<H>,
+    u: Mat<H>,
+    v: Mat<H>,
     mem: MemBuffer,
 }
 
-impl FaerWorkspace {
+impl<H: Host + faer::traits::ComplexField> FaerWorkspace<H> {
     /// A workspace for `m×n` matrices, with or without vectors, on `threads` threads (1: the
     /// calling thread only; more: faer's rayon parallelism inside each matrix).
     fn new(m: usize, n: usize, vectors: bool, threads: usize) -> Self {
@@ -30,7 +32,7 @@ impl FaerWorkspace {
         } else {
             ComputeSvdVectors::No
         };
-        let req = svd_scratch::<f64>(m, n, mode, mode, par(threads), Default::default());
+        let req = svd_scratch::<H>(m, n, mode, mode, par(threads), Default::default());
         let (um, vm, kk) = if vectors { (m, n, k) } else { (0, 0, 0) };
         Self {
             key: (m, n, vectors, threads),
@@ -54,14 +56,14 @@ fn par(threads: usize) -> Par {
 /// Decomposes the `m×n` matrix `a` (column-major, contiguous, finite) into `out` (σ
 /// descending, U `m×k` and V `n×k` column-major); `None` if faer reports no convergence. `ws`
 /// is created or replaced when its shape does not match.
-pub(crate) fn svd_faer(
+pub(crate) fn svd_faer<H: Host + faer::traits::ComplexField>(
     m: usize,
     n: usize,
-    a: &[f64],
+    a: &[H],
     want_vectors: bool,
     threads: usize,
-    ws: &mut Option<FaerWorkspace>,
-    out: &mut Svd64,
+    ws: &mut Option<FaerWorkspace<H>>,
+    out: &mut Svd64<H>,
 ) -> Option<()> {
     if ws
         .as_ref()
@@ -91,7 +93,12 @@ pub(crate) fn svd_faer(
     )
     .ok()?;
     out.sigma.clear();
-    out.sigma.extend(ws.s.column_vector().iter().copied());
+    // faer stores σ in the element type (zero imaginary parts for complex).
+    out.sigma.extend(
+        ws.s.column_vector()
+            .iter()
+            .map(|&x| nalgebra::ComplexField::real(x)),
+    );
     out.vectors = want_vectors;
     out.sweeps = 0;
     out.u.clear();

@@ -67,9 +67,8 @@ pub enum Solver {
     Faer,
 }
 
-/// The solver the CPU engine uses for `m×n` matrices (`complex`: of a complex element
-/// type): the one policy of this engine. Complex matrices past nalgebra's sizes stay on
-/// nalgebra's SVD (faer's complex SVD is not wired yet).
+/// The solver the CPU engine uses for `m×n` matrices, real or complex: the one policy of
+/// this engine.
 ///
 /// Measured per matrix on one core of the 2-core development machine (Gaussian matrices, f64,
 /// thin vectors / values only, µs; `docs/cpu-engine.md`):
@@ -86,12 +85,11 @@ pub enum Solver {
 /// | 64×8 | | 13.6 / 8.9 | 17.9 / 12.3 |
 /// | 256×16 | | 123 / 70 | 92 / 66 |
 #[must_use]
-pub fn solver_for(m: usize, n: usize, vectors: Vectors, complex: bool) -> Solver {
+pub fn solver_for(m: usize, n: usize, vectors: Vectors) -> Solver {
     let (big, small) = (m.max(n), m.min(n));
     if big <= JACOBI_MAX_DIM {
         Solver::Jacobi
-    } else if complex
-        || m * n <= NALGEBRA_MAX_ELEMENTS
+    } else if m * n <= NALGEBRA_MAX_ELEMENTS
         || (!vectors.wanted() && big <= 2 * small && m * n <= NALGEBRA_MAX_ELEMENTS_VALUES)
     {
         Solver::Nalgebra
@@ -314,7 +312,7 @@ impl<T: Element> Job<'_, T> {
         let k = m.min(n);
         let (uc, vr) = (self.vectors.u_cols(m, n), self.vectors.vt_rows(m, n));
         let want = self.vectors.wanted();
-        let solver = solver_for(m, n, self.vectors, T::IS_COMPLEX);
+        let solver = solver_for(m, n, self.vectors);
         let layout = self.batch.layout();
         let mut a64 = vec![nalgebra::zero::<T::Host>(); m * n];
         let mut jacobi_ws = jacobi::Workspace::<T::Host>::default();
