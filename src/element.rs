@@ -158,6 +158,11 @@ impl Element for Complex<f64> {
     const IS_COMPLEX: bool = true;
 }
 
+/// NaN of an element type, in every part.
+pub(crate) fn nan<T: Element>() -> T {
+    T::from_host(<T::Host as Host>::nan())
+}
+
 /// The sealed items of a real type: the host computes in f64, and the real path is its own.
 macro_rules! sealed_real {
     ($t:ty) => {

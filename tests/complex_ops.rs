@@ -7,7 +7,7 @@
 use batched_svd::cpu::Cpu;
 use batched_svd::ops::{self, Cutoff, RightHandSides};
 use batched_svd::{Element, MatrixBatch, Real, Status, SvdOptions};
-use bench_support::complex::{self as cx, C64, batch_row_major, to_dmatrix_c64};
+use bench_support::complex::{self as cx, C64, batch_row_major, to_dmatrix_c64, widen};
 use bench_support::rng::Rng;
 use nalgebra::{Complex, DMatrix, DVector};
 
@@ -49,10 +49,6 @@ fn diag(s: &[f64]) -> DMatrix<C64> {
         s.len(),
         s.iter().map(|&x| C64::new(x, 0.0)),
     ))
-}
-
-fn widen<R: Real>(m: &DMatrix<Complex<R>>) -> DMatrix<C64> {
-    m.map(|z| C64::new(z.re.to_f64(), z.im.to_f64()))
 }
 
 fn eps<R: Real>() -> f64 {

@@ -102,8 +102,8 @@ where
     })
 }
 
-/// A complex output's matrix in `Complex<f64>`.
-fn widen<R: Real>(m: &DMatrix<Complex<R>>) -> DMatrix<C64> {
+/// A complex matrix in `Complex<f64>` (exact).
+pub fn widen<R: Real>(m: &DMatrix<Complex<R>>) -> DMatrix<C64> {
     m.map(|z| C64::new(z.re.to_f64(), z.im.to_f64()))
 }
 

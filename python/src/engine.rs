@@ -317,25 +317,7 @@ fn svd_options(vectors: Vectors, tol: Option<f64>, max_sweeps: Option<u32>) -> S
 }
 
 /// Calls `$body` with `$t` bound to the element type of `$a` (float32, float64, complex64 or
-/// complex128) and `$arr` to the input read in place.
-macro_rules! by_any_dtype {
-    ($a:expr, $what:expr, |$arr:ident: $t:ident| $body:expr) => {{
-        if let Ok(x) = $a.cast::<PyArrayDyn<Complex<f32>>>() {
-            type $t = Complex<f32>;
-            let $arr = x.readonly();
-            $body
-        } else if let Ok(x) = $a.cast::<PyArrayDyn<Complex<f64>>>() {
-            type $t = Complex<f64>;
-            let $arr = x.readonly();
-            $body
-        } else {
-            by_dtype!($a, $what, |$arr: $t| $body)
-        }
-    }};
-}
-
-/// Calls `$body` with `$t` bound to the element type of `$a` (float32 or float64) and `$arr` to
-/// the input read in place.
+/// complex128) and `$arr` to the input read in place; any other dtype is [`unsupported`].
 macro_rules! by_dtype {
     ($a:expr, $what:expr, |$arr:ident: $t:ident| $body:expr) => {{
         if let Ok(x) = $a.cast::<PyArrayDyn<f32>>() {
@@ -344,6 +326,14 @@ macro_rules! by_dtype {
             $body
         } else if let Ok(x) = $a.cast::<PyArrayDyn<f64>>() {
             type $t = f64;
+            let $arr = x.readonly();
+            $body
+        } else if let Ok(x) = $a.cast::<PyArrayDyn<Complex<f32>>>() {
+            type $t = Complex<f32>;
+            let $arr = x.readonly();
+            $body
+        } else if let Ok(x) = $a.cast::<PyArrayDyn<Complex<f64>>>() {
+            type $t = Complex<f64>;
             let $arr = x.readonly();
             $body
         } else {
@@ -469,7 +459,7 @@ impl Engine {
             }
         };
         let opts = svd_options(vectors, tol, max_sweeps);
-        by_any_dtype!(a, "svd", |arr: T| self
+        by_dtype!(a, "svd", |arr: T| self
             .svd_t::<T>(py, &arr, transposed, &opts))
     }
 
@@ -482,7 +472,7 @@ impl Engine {
         transposed: bool,
         rotation_only: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        by_any_dtype!(a, "polar", |arr: T| self.polar_t::<T>(
+        by_dtype!(a, "polar", |arr: T| self.polar_t::<T>(
             py,
             &arr,
             transposed,
@@ -503,7 +493,7 @@ impl Engine {
         max_sweeps: Option<u32>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let opts = svd_options(Vectors::Thin, tol, max_sweeps);
-        by_any_dtype!(a, "pinv", |arr: T| self
+        by_dtype!(a, "pinv", |arr: T| self
             .pinv_t::<T>(py, &arr, transposed, rcond, &opts))
     }
 
@@ -525,7 +515,7 @@ impl Engine {
         max_sweeps: Option<u32>,
     ) -> PyResult<Bound<'py, PyTuple>> {
         let opts = svd_options(Vectors::Thin, tol, max_sweeps);
-        by_any_dtype!(a, "lstsq", |arr: T| {
+        by_dtype!(a, "lstsq", |arr: T| {
             let b = b
                 .cast::<PyArrayDyn<T>>()
                 .map_err(|_| unsupported("lstsq: b must have the dtype of a, and", b))?;
@@ -560,7 +550,7 @@ impl Engine {
         )
     }
 
-    fn svd_t<'py, T: Value + numpy::Element>(
+    fn svd_t<'py, T: Value>(
         &self,
         py: Python<'py>,
         a: &PyReadonlyArrayDyn<'py, T>,
@@ -598,7 +588,7 @@ impl Engine {
         }
     }
 
-    fn polar_t<'py, T: Value + numpy::Element>(
+    fn polar_t<'py, T: Value>(
         &self,
         py: Python<'py>,
         a: &PyReadonlyArrayDyn<'py, T>,

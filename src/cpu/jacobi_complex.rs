@@ -18,6 +18,7 @@
 use nalgebra::{Complex, ComplexField};
 
 use super::jacobi::{self, Svd64};
+use crate::host::Host;
 
 /// Sweep cap, as the real solver's.
 const MAX_SWEEPS: u32 = 60;
@@ -58,10 +59,10 @@ pub(crate) fn svd(
             };
         }
     }
-    let largest = ws.w.iter().fold(0.0f64, |l, z| l.max(largest_part(z)));
+    let largest = ws.w.iter().fold(0.0f64, |l, z| l.max(z.largest_part()));
     let e = jacobi::exponent(largest);
     if e != 0 {
-        ws.w.iter_mut().for_each(|z| *z = ldexp(*z, -e));
+        ws.w.iter_mut().for_each(|z| *z = z.ldexp(-e));
     }
     ws.v.clear();
     if want_vectors {
@@ -124,7 +125,7 @@ fn pair_rotation(wp: &mut [C64], wq: &mut [C64], tol: f64) -> Option<(f64, C64)>
         return Some((t, g.unscale(modulus)));
     }
     // Squares and products with each column scaled by its own power of two.
-    let largest = |x: &[C64]| x.iter().fold(0.0f64, |l, z| l.max(largest_part(z)));
+    let largest = |x: &[C64]| x.iter().fold(0.0f64, |l, z| l.max(z.largest_part()));
     let (lp, lq) = (largest(wp), largest(wq));
     for (column, l) in [(&mut *wp, lp), (&mut *wq, lq)] {
         if l < NEGLIGIBLE {
@@ -137,7 +138,7 @@ fn pair_rotation(wp: &mut [C64], wq: &mut [C64], tol: f64) -> Option<(f64, C64)>
     let (ep, eq) = (jacobi::exponent(lp), jacobi::exponent(lq));
     let (mut a, mut b, mut g) = (0.0f64, 0.0f64, C64::default());
     for (&x, &y) in wp.iter().zip(wq.iter()) {
-        let (x, y) = (ldexp(x, -ep), ldexp(y, -eq));
+        let (x, y) = (x.ldexp(-ep), y.ldexp(-eq));
         a += x.norm_sqr();
         b += y.norm_sqr();
         g += x.conj() * y;
@@ -183,16 +184,6 @@ fn rotate(x: &mut [C64], y: &mut [C64], c: f64, s: f64, omega: C64) {
 #[inline]
 fn dot(x: &[C64], y: &[C64]) -> C64 {
     x.iter().zip(y).map(|(a, b)| a.conj() * b).sum()
-}
-
-#[inline]
-fn largest_part(z: &C64) -> f64 {
-    z.re.abs().max(z.im.abs())
-}
-
-#[inline]
-fn ldexp(z: C64, e: i32) -> C64 {
-    C64::new(jacobi::ldexp(z.re, e), jacobi::ldexp(z.im, e))
 }
 
 #[cfg(test)]

@@ -382,8 +382,8 @@ impl<T: Element> Job<'_, T> {
             };
             if status != Status::Converged {
                 s.fill(T::Real::nan());
-                u.fill(T::from_host(T::Host::nan()));
-                vt.fill(T::from_host(T::Host::nan()));
+                u.fill(crate::element::nan());
+                vt.fill(crate::element::nan());
                 *info = MatrixInfo {
                     status,
                     sweeps: 0,

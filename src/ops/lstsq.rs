@@ -1,12 +1,12 @@
 //! Minimum-norm least squares `min‖A·x − b‖₂` for every matrix of a batch, with one or more
 //! right-hand sides per matrix, through the pseudoinverse.
 
-use super::{default_rcond_for, finite_sigma, nan, require_non_negative, require_same_shape};
+use super::{default_rcond_for, finite_sigma, require_non_negative, require_same_shape};
 use super::{require_sorted, require_vectors, truncate::Cutoff};
 use crate::batch::MatrixBatch;
 use nalgebra::ComplexField;
 
-use crate::element::{Element, Real as _};
+use crate::element::{Element, Real as _, nan};
 use crate::error::{Error, Result};
 use crate::output::SvdOutput;
 use crate::report::{Report, Status};
@@ -163,11 +163,13 @@ pub fn lstsq<T: Element>(
     let mut ranks = Vec::with_capacity(count);
     let mut report = svd.report().clone();
     let (uc, vr) = (svd.u_cols(), svd.vt_rows());
-    // Scratch: y = Σ⁺·Uᵀ·b (k×r), x in f64 (n×r), one column of A·x (m); none when x is
-    // empty (k, n and r may then be anything up to usize::MAX; otherwise k·r ≤ n·r ≤ x.len()).
+    // Scratch in the host type: y = Σ⁺·Uᴴ·b (k×r), x (n×r), one row of A·x (r); none when x
+    // is empty (k, n and r may then be anything up to usize::MAX; otherwise k·r ≤ n·r ≤
+    // x.len()).
     let scratch = |rows: usize| vec![T::Host::default(); if x.is_empty() { 0 } else { rows * r }];
     let mut y = scratch(svd.k());
     let mut x64 = scratch(n);
+    let mut ax = scratch(1);
     for i in 0..count {
         let bi = &b.data[i * m * r..(i + 1) * m * r];
         let xi = &mut x[i * n * r..(i + 1) * n * r];
@@ -234,7 +236,6 @@ pub fn lstsq<T: Element>(
         res.fill(0.0);
         let am = a.matrix_slice(i);
         let layout = a.layout();
-        let mut ax = vec![T::Host::default(); r];
         for (row, b_row) in bi.chunks_exact(r).enumerate() {
             ax.fill(T::Host::default());
             for (j, x_row) in x64.chunks_exact(r).enumerate() {

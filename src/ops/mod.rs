@@ -82,7 +82,6 @@ use nalgebra::DMatrix;
 use crate::batch::MatrixBatch;
 use crate::element::{Element, Real};
 use crate::error::{Error, Result};
-use crate::host::Host;
 use crate::output::SvdOutput;
 
 /// The default relative cutoff for `m×n` f32 matrices: `max(m, n)·ε` with ε = 2⁻²³
@@ -175,11 +174,6 @@ pub(crate) fn row_major_matrix<T: Element>(
 ) -> DMatrix<T> {
     crate::output::row_major_matrix(data, i, rows, cols)
         .unwrap_or_else(|| DMatrix::from_element(rows, cols, T::default()))
-}
-
-/// NaN of an element type (in every part).
-pub(crate) fn nan<T: Element>() -> T {
-    T::from_host(<T::Host as Host>::nan())
 }
 
 /// `count·a·b` (and `·c`), or [`Error::TooLarge`].

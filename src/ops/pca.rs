@@ -33,9 +33,9 @@
 
 use nalgebra::{ComplexField, DMatrix};
 
-use super::{finite_sigma, nan, require_sorted, require_vectors, row_major_matrix};
+use super::{finite_sigma, require_sorted, require_vectors, row_major_matrix};
 use crate::batch::{Layout, MatrixBatch};
-use crate::element::{Element, Real as _};
+use crate::element::{Element, Real as _, nan};
 use crate::error::{Error, Result};
 use crate::host::Host;
 use crate::options::SvdOptions;

@@ -4,10 +4,10 @@
 use nalgebra::{ComplexField, DMatrix};
 
 use super::{
-    default_rcond_for, finite_sigma, nan, require_non_negative, require_sorted, require_vectors,
+    default_rcond_for, finite_sigma, require_non_negative, require_sorted, require_vectors,
 };
 use super::{row_major_matrix, truncate::Cutoff};
-use crate::element::{Element, Real as _};
+use crate::element::{Element, Real as _, nan};
 use crate::error::Result;
 use crate::output::SvdOutput;
 use crate::report::Report;

@@ -3,10 +3,10 @@
 
 use nalgebra::DMatrix;
 
-use super::{finite_sigma, nan, require_non_negative, require_sorted, row_major_matrix};
+use super::{finite_sigma, require_non_negative, require_sorted, row_major_matrix};
 use nalgebra::ComplexField;
 
-use crate::element::{Element, Real};
+use crate::element::{Element, Real, nan};
 use crate::error::{Error, Result};
 use crate::output::SvdOutput;
 use crate::report::Report;
