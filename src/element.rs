@@ -21,16 +21,14 @@ use std::fmt::Debug;
 
 use nalgebra::Complex;
 
-use crate::MatrixBatch;
-use crate::factors::Factors;
 use crate::host::Host;
 
 pub(crate) mod sealed {
-    use super::{Factors, Host, MatrixBatch};
+    use super::Host;
 
     /// What the engines need of an element type, hidden from callers: the scalar the host
-    /// computes in, and the identity casts that let a generic entry point take the real path
-    /// (`real_parts`) without copying or `unsafe`.
+    /// computes in, and the identity casts that let a generic entry point take a real-only
+    /// step (`real_slices`) without copying or `unsafe`.
     pub trait Sealed: Sized {
         /// The host's arithmetic type: `f64` for real elements, `Complex<f64>` for complex.
         type Host: Host;
@@ -40,18 +38,6 @@ pub(crate) mod sealed {
 
         /// `x` rounded to this type (round to nearest, each part).
         fn from_host(x: Self::Host) -> Self;
-
-        /// The batch and factors as their real element type's, or `None` for complex types.
-        #[allow(clippy::type_complexity)]
-        fn real_parts<'r, 'a>(
-            batch: &'r MatrixBatch<'a, Self>,
-            f: &'r mut Factors<Self>,
-        ) -> Option<(
-            &'r MatrixBatch<'a, <Self as crate::Element>::Real>,
-            &'r mut Factors<<Self as crate::Element>::Real>,
-        )>
-        where
-            Self: crate::Element;
 
         /// σ, U and Vᵀ slices of one matrix as the real type's, or `None` for complex types.
         #[allow(clippy::type_complexity)]
@@ -180,14 +166,6 @@ macro_rules! sealed_real {
             }
 
             #[inline]
-            fn real_parts<'r, 'a>(
-                batch: &'r MatrixBatch<'a, Self>,
-                f: &'r mut Factors<Self>,
-            ) -> Option<(&'r MatrixBatch<'a, Self>, &'r mut Factors<Self>)> {
-                Some((batch, f))
-            }
-
-            #[inline]
             fn real_slices<'r>(
                 s: &'r mut [Self],
                 u: &'r mut [Self],
@@ -218,14 +196,6 @@ macro_rules! sealed_complex {
             #[inline]
             fn from_host(x: Complex<f64>) -> Self {
                 Complex::new(<$r>::from_f64(x.re), <$r>::from_f64(x.im))
-            }
-
-            #[inline]
-            fn real_parts<'r, 'a>(
-                _: &'r MatrixBatch<'a, Self>,
-                _: &'r mut Factors<Self>,
-            ) -> Option<(&'r MatrixBatch<'a, $r>, &'r mut Factors<$r>)> {
-                None
             }
 
             #[inline]

@@ -82,25 +82,28 @@ impl std::str::FromStr for Backend {
 }
 
 /// Whether, on a software adapter, the GPU engine is faster than the CPU engine for a batch
-/// of `m×n` matrices (singular vectors or not): the rule of [`Backend::Auto`] there.
+/// of `m×n` matrices of element type `T` (singular vectors or not): the rule of
+/// [`Backend::Auto`] there.
 ///
 /// Derived from `batched-svd bench` on Mesa lavapipe (22.3, LLVM 15) with 2 cores, the
-/// `gpu` and `cpu` rows of each case in one run (`docs/bench-lavapipe.txt`): the kernels that
-/// keep a whole matrix in one invocation's registers (each SIMD lane a matrix: the dedicated
-/// 2×2/3×3 kernel and the per-invocation family, up to 512 values of W and V) win, 1.4× at
-/// 16×16 to 3× at 3×3; every kernel that keeps W and V in memory is 10–100× slower than the
+/// `gpu` and `cpu` rows of each case in one run (`docs/bench-lavapipe.txt`,
+/// `docs/bench-complex-lavapipe.txt`): the kernels that keep a whole matrix in one
+/// invocation's registers (each SIMD lane a matrix: the dedicated 2×2/3×3 kernel and the
+/// per-invocation family, up to 512 real values of W and V, a complex element two) win, 1.4×
+/// at 16×16 to 3× at 3×3; every kernel that keeps W and V in memory is 10–100× slower than the
 /// CPU engine there (barriers are coroutine switches, per-lane accesses gathers), which
 /// covers 32×32 and up, and the tall and wide shapes.
 #[must_use]
-pub fn software_adapter_prefers_gpu(m: usize, n: usize, _vectors: Vectors) -> bool {
+pub fn software_adapter_prefers_gpu<T: Element>(m: usize, n: usize, _vectors: Vectors) -> bool {
     let (big, small) = (m.max(n), m.min(n));
-    big <= SOFTWARE_GPU_MAX_DIM && small * (big + small) <= SOFTWARE_GPU_MAX_VALUES
+    let parts = if T::IS_COMPLEX { 2 } else { 1 };
+    big <= SOFTWARE_GPU_MAX_DIM && parts * small * (big + small) <= SOFTWARE_GPU_MAX_VALUES
 }
 
 /// Largest `max(m, n)` sent to the GPU engine on a software adapter.
 const SOFTWARE_GPU_MAX_DIM: usize = 16;
-/// Largest number of W and V elements (`N·(M + N)`) sent to the GPU engine on a software
-/// adapter: the per-invocation family's cap on CPU devices.
+/// Largest number of real values of W and V (`N·(M + N)`, twice that for complex) sent to
+/// the GPU engine on a software adapter: the per-invocation family's cap on CPU devices.
 const SOFTWARE_GPU_MAX_VALUES: usize = 512;
 
 /// The engine interface: SVD, polar decomposition and the derived operations on the engine
@@ -287,15 +290,20 @@ impl Solver {
         self
     }
 
-    /// The engine a call on `m×n` matrices will run on, as [`Solver::choose`] says, with the
+    /// The engine a call on `m×n` matrices of `T` will run on, as [`Solver::choose`] says, with the
     /// GPU context created now when that is the GPU (so that a caller can time or warm it up
     /// separately). For `Auto`, a device that cannot be created gives the CPU engine and
     /// [`Reason::NoAdapter`].
     ///
     /// # Errors
     /// [`Error::NoAdapter`] for [`Backend::Gpu`] when the device cannot be created.
-    pub fn prepare(&self, m: usize, n: usize, vectors: Vectors) -> Result<EngineChoice> {
-        let choice = self.choose(m, n, vectors);
+    pub fn prepare<T: Element>(
+        &self,
+        m: usize,
+        n: usize,
+        vectors: Vectors,
+    ) -> Result<EngineChoice> {
+        let choice = self.choose::<T>(m, n, vectors);
         if choice.kind != Engine::Gpu {
             return Ok(choice);
         }
@@ -337,17 +345,19 @@ impl Solver {
         self.gpu.adapter_info().map_err(Error::NoAdapter)
     }
 
-    /// The engine a call on `m×n` matrices would run on, and why (before any device limit is
-    /// checked). Looks the adapter up on first use; creates no device.
+    /// The engine a call on `m×n` matrices of `T` would run on, and why (before any device
+    /// limit is checked, or whether the GPU engine has a kernel for the shape: a call that
+    /// finds none runs on the CPU with [`Reason::NoKernel`]). Looks the adapter up on first
+    /// use; creates no device.
     #[must_use]
-    pub fn choose(&self, m: usize, n: usize, vectors: Vectors) -> EngineChoice {
+    pub fn choose<T: Element>(&self, m: usize, n: usize, vectors: Vectors) -> EngineChoice {
         let (kind, reason) = match self.backend {
             Backend::Cpu => (Engine::Cpu, Reason::Requested),
             Backend::Gpu => (Engine::Gpu, Reason::Requested),
             Backend::Auto
                 if self.gpu.adapter.get().is_none()
                     && self.gpu.gpu.get().is_none()
-                    && !software_adapter_prefers_gpu(m, n, vectors)
+                    && !software_adapter_prefers_gpu::<T>(m, n, vectors)
                     && crate::gpu::no_gpu_device_node() =>
             {
                 (Engine::Cpu, Reason::NoGpuDevice)
@@ -357,7 +367,7 @@ impl Solver {
                 Ok(info) if info.device_type != wgpu::DeviceType::Cpu => {
                     (Engine::Gpu, Reason::HardwareGpu)
                 }
-                Ok(_) if software_adapter_prefers_gpu(m, n, vectors) => {
+                Ok(_) if software_adapter_prefers_gpu::<T>(m, n, vectors) => {
                     (Engine::Gpu, Reason::SoftwareAdapterGpuFaster)
                 }
                 Ok(_) => (Engine::Cpu, Reason::SoftwareAdapterCpuFaster),
@@ -379,15 +389,7 @@ impl Solver {
         set: impl Fn(&mut T, EngineChoice),
     ) -> Result<()> {
         let auto = self.backend == Backend::Auto;
-        let mut choice = if E::IS_COMPLEX && auto {
-            // No GPU kernel serves complex elements yet (`Error::NoKernel`).
-            EngineChoice {
-                kind: Engine::Cpu,
-                reason: Reason::NoKernel(format!("no {} kernels on the GPU engine yet", E::NAME)),
-            }
-        } else {
-            self.choose(batch.rows(), batch.cols(), vectors)
-        };
+        let mut choice = self.choose::<E>(batch.rows(), batch.cols(), vectors);
         if choice.kind == Engine::Gpu {
             let gpu = match self.gpu.gpu() {
                 Ok(gpu) => Some(gpu),
@@ -594,11 +596,32 @@ mod tests {
     #[test]
     fn software_rule() {
         for (m, n) in [(2, 2), (3, 3), (4, 4), (8, 8), (8, 3), (16, 16), (16, 8)] {
-            assert!(software_adapter_prefers_gpu(m, n, Vectors::Thin), "{m}×{n}");
+            assert!(
+                software_adapter_prefers_gpu::<f32>(m, n, Vectors::Thin),
+                "{m}×{n}"
+            );
+            assert!(
+                software_adapter_prefers_gpu::<f64>(m, n, Vectors::Thin),
+                "{m}×{n}"
+            );
         }
         for (m, n) in [(17, 16), (32, 32), (64, 8), (8, 64), (256, 16), (512, 512)] {
             assert!(
-                !software_adapter_prefers_gpu(m, n, Vectors::Thin),
+                !software_adapter_prefers_gpu::<f32>(m, n, Vectors::Thin),
+                "{m}×{n}"
+            );
+        }
+        // Complex: the same registers hold half as many elements.
+        type C32 = nalgebra::Complex<f32>;
+        for (m, n) in [(2, 2), (3, 3), (4, 4), (8, 8), (11, 5), (16, 8)] {
+            assert!(
+                software_adapter_prefers_gpu::<C32>(m, n, Vectors::Thin),
+                "{m}×{n}"
+            );
+        }
+        for (m, n) in [(12, 12), (16, 16), (16, 12), (32, 32)] {
+            assert!(
+                !software_adapter_prefers_gpu::<C32>(m, n, Vectors::Thin),
                 "{m}×{n}"
             );
         }
@@ -615,7 +638,7 @@ mod tests {
     #[test]
     fn cpu_backend_reports_requested() {
         let s = Solver::cpu();
-        let c = s.choose(64, 64, Vectors::Thin);
+        let c = s.choose::<f32>(64, 64, Vectors::Thin);
         assert_eq!((c.kind, c.reason), (Engine::Cpu, Reason::Requested));
         assert!(s.gpu().is_none());
     }

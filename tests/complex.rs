@@ -1,15 +1,16 @@
 //! Complex matrices (complex64, complex128) on the CPU engine: the four bounds with the real
 //! type's ε against nalgebra's complex SVD in f64 (residuals in double-double through the
 //! real embedding), on the classes, shapes, layouts and vector modes; NaN isolation;
-//! the polar decomposition A = W·P; and what the GPU engine and `Auto` do with complex input.
+//! the polar decomposition A = W·P; the same on the GPU engine (its per-invocation kernel),
+//! and what it and `Auto` do with shapes it has no complex kernel for.
 
 mod common;
 
 use batched_svd::cpu::Cpu;
 use batched_svd::tuning::KernelFamily;
 use batched_svd::{
-    Backend, Element, Engine, Error, MatrixBatch, PolarOptions, Real, SignConvention, Solver,
-    Status, SvdOptions, Vectors,
+    Backend, Element, Engine, Error, MatrixBatch, PolarOptions, PolarOutput, Real, SignConvention,
+    Solver, Status, SvdOptions, Vectors,
 };
 use bench_support::complex::{
     self as cx, C64, assert_accurate, batch_row_major, latms_sigma, reference_sigma,
@@ -77,13 +78,29 @@ fn classes(m: usize, n: usize, double: bool, seed: u64) -> Vec<(&'static str, Ve
     out
 }
 
-fn check_type<R: Real>(m: usize, n: usize)
+/// The engine a check runs.
+#[derive(Clone, Copy)]
+enum On {
+    Cpu,
+    /// The GPU engine: shapes and vector modes without a complex kernel there must be
+    /// [`Error::NoKernel`].
+    Gpu,
+}
+
+/// Checks every class of `m×n` in every layout and vector mode on `on`; returns how many
+/// vector modes had no kernel (always 0 on the CPU).
+fn check_type<R: Real>(m: usize, n: usize, on: On) -> usize
 where
     Complex<R>: Element<Real = R>,
 {
     let double = R::BYTES == 8;
     let cpu = Cpu::with_threads(2);
+    let gpu = match on {
+        On::Cpu => None,
+        On::Gpu => Some(common::gpu().expect("a GPU adapter (BATCHED_SVD_REQUIRE_GPU)")),
+    };
     let mut worst = 0.0f64;
+    let mut missing = 0;
     for (label, matrices) in classes(m, n, double, (m * 31 + n) as u64) {
         let count = matrices.len();
         let row = batch_row_major::<R>(&matrices);
@@ -96,8 +113,25 @@ where
                     MatrixBatch::row_major(&row, count, m, n).unwrap()
                 };
                 let opts = SvdOptions::default().with_vectors(vectors);
-                let out = cpu.svd(&batch, &opts).unwrap();
-                assert_eq!(out.engine().kind, Engine::Cpu);
+                let out = match gpu {
+                    None => cpu.svd(&batch, &opts).unwrap(),
+                    Some(gpu) => match gpu.svd(&batch, &opts) {
+                        Ok(out) => out,
+                        Err(Error::NoKernel { element, family }) => {
+                            assert_eq!(element, Complex::<R>::NAME);
+                            assert_ne!(family, KernelFamily::PerInvocation);
+                            missing += 1;
+                            continue;
+                        }
+                        Err(e) => panic!("{m}×{n} {label} {vectors:?}: {e}"),
+                    },
+                };
+                let engine = if gpu.is_some() {
+                    Engine::Gpu
+                } else {
+                    Engine::Cpu
+                };
+                assert_eq!(out.engine().kind, engine);
                 assert_eq!(
                     (out.u_cols(), out.vt_rows()),
                     (vectors.u_cols(m, n), vectors.vt_rows(m, n))
@@ -115,6 +149,7 @@ where
         "{} {m}×{n}: worst error/bound {worst:.3}",
         Complex::<R>::NAME
     );
+    missing
 }
 
 /// The shapes: the Jacobi sizes (≤ 4), nalgebra's, tall, wide and vectors.
@@ -135,25 +170,59 @@ const SHAPES: [(usize, usize); 11] = [
 #[test]
 fn complex64_meets_the_bounds_on_every_class() {
     for (m, n) in SHAPES {
-        check_type::<f32>(m, n);
+        check_type::<f32>(m, n, On::Cpu);
     }
 }
 
 #[test]
 fn complex128_meets_the_bounds_on_every_class() {
     for (m, n) in SHAPES {
-        check_type::<f64>(m, n);
+        check_type::<f64>(m, n, On::Cpu);
     }
+}
+
+/// The shapes whose every vector mode has a complex kernel on a CPU device (the
+/// per-invocation family, up to 512 real values per invocation): the others must be
+/// `NoKernel` naming the family they would take, in some vector mode at least.
+const GPU_SERVED: [(usize, usize); 8] = [
+    (1, 1),
+    (2, 2),
+    (3, 3),
+    (4, 4),
+    (1, 5),
+    (8, 8),
+    (12, 5),
+    (5, 12),
+];
+
+fn check_gpu<R: Real>()
+where
+    Complex<R>: Element<Real = R>,
+{
+    for (m, n) in SHAPES {
+        let missing = check_type::<R>(m, n, On::Gpu);
+        assert_eq!(missing == 0, GPU_SERVED.contains(&(m, n)), "{m}×{n}");
+    }
+}
+
+#[test]
+fn complex64_meets_the_bounds_on_the_gpu() {
+    check_gpu::<f32>();
+}
+
+#[test]
+fn complex128_meets_the_bounds_on_the_gpu() {
+    check_gpu::<f64>();
 }
 
 #[test]
 fn complex_past_nalgebras_sizes_runs_faer() {
     // Past nalgebra's limit (m·n > 2048) the CPU engine runs faer's complex SVD, verified;
     // square, tall (faer's QR first) and wide.
-    check_type::<f64>(64, 48);
-    check_type::<f32>(64, 48);
-    check_type::<f64>(200, 12);
-    check_type::<f32>(12, 200);
+    check_type::<f64>(64, 48, On::Cpu);
+    check_type::<f32>(64, 48, On::Cpu);
+    check_type::<f64>(200, 12, On::Cpu);
+    check_type::<f32>(12, 200, On::Cpu);
 }
 
 #[test]
@@ -229,14 +298,15 @@ fn the_second_factor_is_v_conjugate_transposed() {
     assert!((a - expected).norm() < 1e-15);
 }
 
-#[test]
-fn complex_polar_gives_unitary_w_and_hermitian_psd_p() {
+/// Checks A = W·P of three random complex `n×n` matrices for `n` in 1, 2, 3, 5, 8: W
+/// unitary, P Hermitian positive semi-definite with A's singular values as eigenvalues.
+fn check_polar(polar: impl Fn(&MatrixBatch<'_, Complex<f64>>) -> PolarOutput<Complex<f64>>) {
     let mut rng = Rng::new(21);
     for n in [1, 2, 3, 5, 8] {
         let matrices: Vec<DMatrix<C64>> = (0..3).map(|_| cx::gaussian(&mut rng, n, n)).collect();
         let data = batch_row_major::<f64>(&matrices);
         let batch = MatrixBatch::row_major(&data, 3, n, n).unwrap();
-        let out = Cpu::new().polar(&batch, &PolarOptions::default()).unwrap();
+        let out = polar(&batch);
         let bound = 16.0 * n as f64 * f64::EPSILON;
         for (i, a) in matrices.iter().enumerate() {
             assert_eq!(out.status(i), Status::Converged);
@@ -270,6 +340,23 @@ fn complex_polar_gives_unitary_w_and_hermitian_psd_p() {
 }
 
 #[test]
+fn complex_polar_gives_unitary_w_and_hermitian_psd_p() {
+    check_polar(|b| Cpu::new().polar(b, &PolarOptions::default()).unwrap());
+}
+
+#[test]
+fn complex_polar_on_the_gpu() {
+    // The dedicated 2×2 / 3×3 kernel is real only: every size is the SVD's, then W = U·Vᴴ
+    // and P = V·Σ·Vᴴ on the host.
+    let gpu = common::gpu().expect("a GPU adapter (BATCHED_SVD_REQUIRE_GPU)");
+    check_polar(|b| {
+        let out = gpu.polar(b, &PolarOptions::default()).unwrap();
+        assert_eq!(out.engine().kind, Engine::Gpu);
+        out
+    });
+}
+
+#[test]
 fn real_only_options_are_errors_for_complex_input() {
     let data = [Complex::new(1.0f32, 0.5); 4];
     let batch = MatrixBatch::row_major(&data, 1, 2, 2).unwrap();
@@ -299,25 +386,51 @@ fn empty_complex_batches_are_shaped_as_numpys() {
 }
 
 #[test]
-fn auto_takes_the_cpu_for_complex_and_the_gpu_engine_names_the_family() {
+fn auto_runs_complex_where_the_rule_says() {
     let mut rng = Rng::new(3);
-    let a = cx::gaussian(&mut rng, 6, 6);
-    let data = batch_row_major::<f32>(&[a]);
-    let batch = MatrixBatch::row_major(&data, 1, 6, 6).unwrap();
-    let out = Solver::auto().svd(&batch, &SvdOptions::default()).unwrap();
-    assert_eq!(out.engine().kind, Engine::Cpu);
-    assert!(
-        out.engine().reason.is_fallback(),
-        "{:?}",
-        out.engine().reason
-    );
-    assert!(out.engine().reason.to_string().contains("complex64"));
-    assert_accurate("auto", &batch, &out);
+    for (m, n) in [(6, 6), (40, 9)] {
+        let a = cx::gaussian(&mut rng, m, n);
+        let data = batch_row_major::<f32>(&[a]);
+        let batch = MatrixBatch::row_major(&data, 1, m, n).unwrap();
+        let auto = Solver::auto();
+        let out = auto.svd(&batch, &SvdOptions::default()).unwrap();
+        let expected = match auto.adapter_info() {
+            Err(_) => Engine::Cpu,
+            Ok(info) if info.device_type != batched_svd::wgpu::DeviceType::Cpu => {
+                // A hardware GPU: the GPU engine, or the CPU where it has no kernel.
+                out.engine().kind
+            }
+            Ok(_) => {
+                if batched_svd::engine::software_adapter_prefers_gpu::<Complex<f32>>(
+                    m,
+                    n,
+                    Vectors::Thin,
+                ) {
+                    Engine::Gpu
+                } else {
+                    Engine::Cpu
+                }
+            }
+        };
+        assert_eq!(out.engine().kind, expected, "{m}×{n}: {}", out.engine());
+        assert_accurate("auto", &batch, &out);
+    }
+}
+
+#[test]
+fn complex_without_a_gpu_kernel_is_no_kernel_naming_the_family() {
     let Some(gpu) = common::gpu() else { return };
+    let mut rng = Rng::new(4);
+    let a = cx::gaussian(&mut rng, 40, 9);
+    let data = batch_row_major::<f32>(&[a]);
+    let batch = MatrixBatch::row_major(&data, 1, 40, 9).unwrap();
     match gpu.svd(&batch, &SvdOptions::default()) {
         Err(Error::NoKernel { element, family }) => {
             assert_eq!(element, "complex64");
-            assert_ne!(family, KernelFamily::Auto);
+            assert!(
+                [KernelFamily::Workgroup, KernelFamily::MultiDispatch].contains(&family),
+                "{family:?}"
+            );
         }
         other => panic!("expected NoKernel, got {other:?}"),
     }
@@ -326,8 +439,29 @@ fn auto_takes_the_cpu_for_complex_and_the_gpu_engine_names_the_family() {
         forced.svd(&batch, &SvdOptions::default()),
         Err(Error::NoKernel { .. })
     ));
-    assert!(matches!(
-        gpu.polar(&batch, &PolarOptions::default()),
-        Err(Error::NoKernel { .. })
-    ));
+    // A forced family without a complex kernel, on a shape the per-invocation family serves:
+    // the GPU engine names it; Auto falls back to the CPU engine and says why.
+    let small = MatrixBatch::row_major(&data[..9], 1, 3, 3).unwrap();
+    for family in [
+        KernelFamily::Small,
+        KernelFamily::Workgroup,
+        KernelFamily::MultiDispatch,
+    ] {
+        let opts = SvdOptions::default().with_kernel(family);
+        match gpu.svd(&small, &opts) {
+            Err(Error::NoKernel { element, family: f }) => {
+                assert_eq!((element, f), ("complex64", family));
+            }
+            other => panic!("{family:?}: expected NoKernel, got {other:?}"),
+        }
+        let out = Solver::with_gpu(gpu.clone(), Backend::Auto)
+            .svd(&small, &opts)
+            .unwrap();
+        assert_eq!(out.engine().kind, Engine::Cpu);
+        assert!(out.engine().reason.to_string().contains("complex64"));
+        assert_accurate("auto fallback", &small, &out);
+    }
+    let opts = SvdOptions::default().with_kernel(KernelFamily::PerInvocation);
+    let out = gpu.svd(&small, &opts).unwrap();
+    assert_accurate("forced per-invocation", &small, &out);
 }

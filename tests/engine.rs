@@ -43,7 +43,8 @@ fn auto_follows_the_rule_and_matches_the_chosen_engine() {
     for (m, n) in [(3, 3), (8, 8), (16, 16), (32, 32), (64, 8)] {
         let b = batch(40, m, n, (m * 100 + n) as u64);
         let out = auto.svd(&b, &opts).unwrap();
-        let gpu_rule = batched_svd::engine::software_adapter_prefers_gpu(m, n, Vectors::Thin);
+        let gpu_rule =
+            batched_svd::engine::software_adapter_prefers_gpu::<f32>(m, n, Vectors::Thin);
         let expected = if !software || gpu_rule {
             Engine::Gpu
         } else {
@@ -71,7 +72,7 @@ fn auto_without_a_device_object_decides_the_same_way() {
     // A fresh Auto solver (no context handed in): the CPU shapes of the software rule never
     // need a device; the reason says why.
     let solver = Solver::auto();
-    let choice = solver.choose(64, 64, Vectors::Thin);
+    let choice = solver.choose::<f32>(64, 64, Vectors::Thin);
     match common::gpu() {
         Some(g) if g.adapter_info().device_type != batched_svd::wgpu::DeviceType::Cpu => {
             assert_eq!(choice.kind, Engine::Gpu);

@@ -370,10 +370,15 @@ class Solver:
         """The ``Info`` of the last call that finished (``None`` before any)."""
         return self._last_info
 
-    def prepare(self, m: int, n: int, compute_uv: bool = True) -> Tuple[str, str]:
-        """The engine (``"gpu"`` or ``"cpu"``) and reason for ``m×n`` matrices; creates the
-        device now when that is the GPU (to time or warm it up apart from the first call)."""
-        return self._engine.prepare(operator.index(m), operator.index(n), bool(compute_uv))
+    def prepare(
+        self, m: int, n: int, compute_uv: bool = True, dtype: Any = np.float32
+    ) -> Tuple[str, str]:
+        """The engine (``"gpu"`` or ``"cpu"``) and reason for ``m×n`` matrices of ``dtype``
+        (float32, float64, complex64 or complex128); creates the device now when that is the
+        GPU (to time or warm it up apart from the first call)."""
+        return self._engine.prepare(
+            operator.index(m), operator.index(n), bool(compute_uv), np.dtype(dtype).name
+        )
 
     def _finish(self, d: Dict[str, Any], what: str) -> Info:
         info = Info(**d)

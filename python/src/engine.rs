@@ -414,23 +414,34 @@ impl Engine {
         Ok(Some(d))
     }
 
-    /// The engine (`"gpu"` or `"cpu"`) and the reason a call on `m×n` matrices runs there,
-    /// creating the GPU device now when that is the GPU (so that it can be warmed up).
-    #[pyo3(signature = (m, n, compute_uv = true))]
+    /// The engine (`"gpu"` or `"cpu"`) and the reason a call on `m×n` matrices of `dtype`
+    /// (numpy's name) runs there, creating the GPU device now when that is the GPU (so that
+    /// it can be warmed up).
+    #[pyo3(signature = (m, n, compute_uv = true, dtype = "float32"))]
     fn prepare(
         &self,
         py: Python<'_>,
         m: usize,
         n: usize,
         compute_uv: bool,
+        dtype: &str,
     ) -> PyResult<(&'static str, String)> {
         let vectors = if compute_uv {
             Vectors::Thin
         } else {
             Vectors::None
         };
+        let solver = &self.solver;
         let choice = py
-            .detach(|| self.solver.prepare(m, n, vectors))
+            .detach(|| match dtype {
+                "float32" => solver.prepare::<f32>(m, n, vectors),
+                "float64" => solver.prepare::<f64>(m, n, vectors),
+                "complex64" => solver.prepare::<Complex<f32>>(m, n, vectors),
+                "complex128" => solver.prepare::<Complex<f64>>(m, n, vectors),
+                _ => Err(batched_svd::Error::InvalidOption(format!(
+                    "dtype must be float32, float64, complex64 or complex128, not {dtype}"
+                ))),
+            })
             .map_err(|e| to_py(py, e))?;
         Ok((choice.kind.name(), choice.reason.to_string()))
     }

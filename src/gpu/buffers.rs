@@ -91,7 +91,7 @@ impl SweepGrids {
     pub(crate) const BLOCK_ROTATIONS: u64 = 12;
     pub(crate) const BLOCK_APPLY: u64 = 24;
 }
-/// Element counts per matrix of every buffer.
+/// Real scalars per matrix of every buffer (two per complex element; σ is real).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Sizes {
     pub input: u64,
@@ -107,12 +107,13 @@ pub(crate) struct Sizes {
 impl Sizes {
     pub(crate) fn new(kernel: &JacobiKernel, m: usize, n: usize, vectors: Vectors) -> Self {
         let (m64, n64) = (m as u64, n as u64);
+        let parts = u64::from(kernel.parts());
         Self {
-            input: m64 * n64,
+            input: m64 * n64 * parts,
             s: m.min(n) as u64,
-            u: m64 * vectors.u_cols(m, n) as u64,
-            vt: vectors.vt_rows(m, n) as u64 * n64,
-            work: kernel.work_elems(),
+            u: m64 * vectors.u_cols(m, n) as u64 * parts,
+            vt: vectors.vt_rows(m, n) as u64 * n64 * parts,
+            work: kernel.work_elems() * parts,
             state_bytes: if kernel.family == Family::MultiDispatch {
                 STATE_BYTES
             } else {

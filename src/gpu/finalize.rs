@@ -4,14 +4,14 @@
 
 use super::buffers::RawInfo;
 use crate::basis::{complete_vectors, to_rotation_convention};
-use crate::element::Real;
+use crate::element::Element;
 use crate::factors::Factors;
 use crate::options::Vectors;
 use crate::report::{MatrixInfo, Status};
 
 /// Records the kernel's per-matrix reports and completes the singular vectors of matrices
 /// that need it (negligible singular values, or full vectors of a non-square matrix).
-pub(crate) fn finalize<T: Real>(
+pub(crate) fn finalize<T: Element>(
     out: &mut Factors<T>,
     first: usize,
     raw: impl Iterator<Item = RawInfo>,
@@ -43,13 +43,15 @@ pub(crate) fn finalize<T: Real>(
             );
         }
         if fix_signs && status != Status::NonFinite {
+            // Real types only: the options refuse the convention for complex ones.
             let k = m.min(n);
-            to_rotation_convention(
+            if let Some((s, u, vt)) = T::real_slices(
                 &mut out.sigma[b * k..(b + 1) * k],
                 &mut out.first[b * ul..(b + 1) * ul],
                 &mut out.second[b * vl..(b + 1) * vl],
-                n,
-            );
+            ) {
+                to_rotation_convention(s, u, vt, n);
+            }
         }
     }
 }

@@ -40,12 +40,23 @@ impl Scalar {
         }
     }
 
-    /// The kernels' scalar for element type `T`.
+    /// The kernels' scalar for element type `T`: `T` itself, or the type of its real and
+    /// imaginary parts.
     pub(crate) fn of<T: crate::element::Element>() -> Self {
-        if T::BYTES == 8 {
+        if <T::Real as crate::element::Element>::BYTES == 8 {
             Scalar::F64
         } else {
             Scalar::F32
+        }
+    }
+
+    /// numpy's name of the element type whose parts are this scalar.
+    pub(crate) fn element_name(self, complex: bool) -> &'static str {
+        match (self, complex) {
+            (Scalar::F32, false) => "float32",
+            (Scalar::F64, false) => "float64",
+            (Scalar::F32, true) => "complex64",
+            (Scalar::F64, true) => "complex128",
         }
     }
 }
@@ -143,7 +154,12 @@ pub(crate) struct JacobiKernel {
     pub team: u32,
     /// Invocations per workgroup.
     pub workgroup: u32,
+    /// The real type of the elements (and of σ).
     pub scalar: Scalar,
+    /// Complex elements: `vec2<real>` (re, im), as numpy and nalgebra interleave them. Only
+    /// the per-invocation family is generated for them so far (`select` refuses the others
+    /// with [`Error::NoKernel`](crate::Error::NoKernel)).
+    pub complex: bool,
     /// Dedicated-kernel settings (`Family::Small` only).
     pub small: Option<SmallSpec>,
     /// Householder QR preconditioning: the sweeps rotate R of W = Q·R (`Family::MultiDispatch`
@@ -267,12 +283,19 @@ impl JacobiKernel {
         }
     }
 
-    /// Elements of W (with the phantom column of an odd N) and V one invocation holds in the
-    /// per-invocation family.
+    /// Real values of W (with the phantom column of an odd N) and V one invocation holds in
+    /// the per-invocation family.
+    /// A complex element counts twice (two registers).
     pub(crate) fn private_values(&self) -> u32 {
         let (m, n) = self.work_shape();
         let n2 = n + n % 2;
-        m * n2 + if self.vectors.wanted() { n * n2 } else { 0 }
+        (m * n2 + if self.vectors.wanted() { n * n2 } else { 0 }) * self.parts()
+    }
+
+    /// Real scalars per element: 2 for complex, else 1.
+    #[inline]
+    pub(crate) fn parts(&self) -> u32 {
+        if self.complex { 2 } else { 1 }
     }
 
     /// `(M, N)`: the working matrix W is A (tall or square) or Aᵀ (wide), M ≥ N.

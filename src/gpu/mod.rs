@@ -310,8 +310,9 @@ impl Gpu {
         let svd_opts = crate::polar::svd_options(batch, opts)?;
         let mut f = std::mem::take(out).into_factors();
         let n = batch.rows();
-        let result = if n == 2 || n == 3 {
-            // The dedicated kernel forms R and S itself.
+        let result = if (n == 2 || n == 3) && !T::IS_COMPLEX {
+            // The dedicated kernel forms R and S itself (real types); otherwise W = U·Vᴴ and
+            // P = V·Σ·Vᴴ are formed on the host from the SVD.
             let product = Product::Polar {
                 with_s: !opts.rotation_only,
             };

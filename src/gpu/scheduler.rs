@@ -29,7 +29,7 @@ use super::readback::{map_all_and_wait, new_encoder, write_mapped};
 use super::select::{KernelRequest, select};
 use super::sweeps::run_sweeps;
 use crate::batch::MatrixBatch;
-use crate::element::{Element, Real};
+use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::factors::{Factors, Product};
 use crate::options::{SignConvention, SvdOptions};
@@ -39,7 +39,7 @@ use crate::report::Engine;
 const SMALL_KERNEL_SWEEPS: u32 = 8;
 
 /// Everything a chunk needs that does not change between chunks.
-pub(crate) struct Job<'a, T: Real> {
+pub(crate) struct Job<'a, T: Element> {
     pub gpu: &'a Gpu,
     pub kernel: JacobiKernel,
     pub pipeline: &'a JacobiPipeline,
@@ -76,8 +76,7 @@ pub(crate) async fn run<T: Element>(
         .map_err(|e| gpu.lost_or(e))
 }
 
-/// Validates the call and selects its kernel; real batches then run ([`run_kernel`]), complex
-/// ones are [`Error::NoKernel`] naming the family their shape takes (no complex kernels yet).
+/// Validates the call, selects its kernel and runs it ([`run_kernel`]).
 async fn run_on_device<T: Element>(
     gpu: &Gpu,
     batch: &MatrixBatch<'_, T>,
@@ -101,7 +100,8 @@ async fn run_on_device<T: Element>(
         product,
         qr_preconditioning: opts.qr_preconditioning,
         sweep_pairs: opts.sweep_pairs,
-        scalar: Scalar::of::<T::Real>(),
+        scalar: Scalar::of::<T>(),
+        complex: T::IS_COMPLEX,
     };
     if request.scalar == Scalar::F64 && !gpu.supports_f64() {
         return Err(Error::MissingFeature(format!(
@@ -114,17 +114,11 @@ async fn run_on_device<T: Element>(
         return Ok(());
     }
     let kernel = select(&request, &device.limits(), gpu.adapter_info())?;
-    let Some((batch, out)) = T::real_parts(batch, out) else {
-        return Err(Error::NoKernel {
-            element: T::NAME,
-            family: kernel.family.public(),
-        });
-    };
     run_kernel(gpu, batch, opts, product, out, kernel).await
 }
 
-/// Runs `kernel` over the chunks of a non-empty real batch.
-async fn run_kernel<T: Real>(
+/// Runs `kernel` over the chunks of a non-empty batch.
+async fn run_kernel<T: Element>(
     gpu: &Gpu,
     batch: &MatrixBatch<'_, T>,
     opts: &SvdOptions,
@@ -209,7 +203,7 @@ async fn run_kernel<T: Real>(
         sizes,
         batch,
         opts,
-        tol: opts.effective_tolerance_for::<T>(m, n),
+        tol: opts.effective_tolerance_for::<T::Real>(m, n),
     };
     run_chunks(&job, &sets, &plan, out).await?;
     // Only sets of a successful call go back to the pool (a failed one may be left mapped).
@@ -222,7 +216,7 @@ async fn run_kernel<T: Real>(
 
 /// Submits every chunk and collects its results, overlapping the read-back of one chunk with
 /// the computation of the next when there are two buffer sets.
-async fn run_chunks<T: Real>(
+async fn run_chunks<T: Element>(
     job: &Job<'_, T>,
     sets: &[ChunkBuffers],
     plan: &ChunkPlan,
@@ -251,7 +245,7 @@ async fn run_chunks<T: Real>(
 
 /// Uploads a chunk, records its kernels and the copies of its results into the read-back
 /// buffer, and submits them.
-async fn submit_chunk<'a, T: Real>(
+async fn submit_chunk<'a, T: Element>(
     job: &Job<'_, T>,
     bufs: &'a ChunkBuffers,
     range: std::ops::Range<usize>,
@@ -263,7 +257,7 @@ async fn submit_chunk<'a, T: Real>(
     // Upload: the chunk's matrices are contiguous in the batch, in their own layout.
     let t0 = Instant::now();
     let catcher = ErrorCatcher::push(device);
-    let per_in = job.sizes.input as usize;
+    let per_in = job.batch.rows() * job.batch.cols();
     let input: &[u8] =
         bytemuck::cast_slice(&job.batch.as_slice()[range.start * per_in..range.end * per_in]);
     if bufs.direct {
@@ -347,7 +341,7 @@ async fn submit_chunk<'a, T: Real>(
 }
 
 /// Waits for a submitted chunk, copies its results into `out` and finalizes them.
-async fn collect_chunk<T: Real>(
+async fn collect_chunk<T: Element>(
     job: &Job<'_, T>,
     sub: Submitted<'_>,
     out: &mut Factors<T>,

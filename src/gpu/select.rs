@@ -73,8 +73,9 @@ pub(crate) struct KernelRequest {
     pub qr_preconditioning: bool,
     /// What the multi-dispatch sweeps rotate.
     pub sweep_pairs: SweepPairs,
-    /// The element type.
+    /// The element type: its real type, and whether it is complex.
     pub scalar: Scalar,
+    pub complex: bool,
 }
 
 /// Chooses the kernel for a solve: family, team and workgroup size for `m×n` matrices on a
@@ -103,6 +104,7 @@ pub(crate) fn select(
         qr_preconditioning,
         sweep_pairs,
         scalar,
+        complex,
     } = *req;
     let too_large = || {
         Error::TooLarge(format!(
@@ -135,11 +137,20 @@ pub(crate) fn select(
         team: 1,
         workgroup: PER_INVOCATION_WORKGROUP.min(max_wg),
         scalar,
+        complex,
         small: None,
         qr: false,
         blocked: false,
         round_lanes: false,
         qr_lanes: false,
+    };
+    // Complex elements have the per-invocation kernel only so far: every other family is a
+    // typed error naming it (the engine's Auto then runs the CPU engine).
+    let no_kernel = |family: Family| {
+        Err(Error::NoKernel {
+            element: scalar.element_name(true),
+            family: family.public(),
+        })
     };
     // The dedicated 2×2 / 3×3 kernel: the default for those shapes, and the only one that
     // computes polar decompositions and the rotation convention on the GPU.
@@ -147,8 +158,11 @@ pub(crate) fn select(
     let needs_small = product != Product::Svd;
     if wanted == KernelFamily::Small
         || needs_small
-        || (wanted == KernelFamily::Auto && small_shape && !custom_tolerance)
+        || (wanted == KernelFamily::Auto && small_shape && !custom_tolerance && !complex)
     {
+        if complex {
+            return no_kernel(Family::Small);
+        }
         if !small_shape {
             return Err(Error::InvalidOption(format!(
                 "the dedicated kernel handles 2×2 and 3×3 matrices only, not {m}×{n}"
@@ -240,7 +254,7 @@ pub(crate) fn select(
             "the {family} kernel cannot run {m}×{n} matrices here: {why}"
         )))
     };
-    match wanted {
+    let chosen = match wanted {
         KernelFamily::Auto
             if per_invocation_fits && per_invocation.private_values() <= max_values =>
         {
@@ -283,7 +297,11 @@ pub(crate) fn select(
         ),
         KernelFamily::Workgroup => Ok(single),
         KernelFamily::Small => unreachable!("handled above"),
+    }?;
+    if complex && chosen.family != Family::PerInvocation {
+        return no_kernel(chosen.family);
     }
+    Ok(chosen)
 }
 
 /// Matrices each invocation of the dedicated 2×2 / 3×3 kernel decomposes at once, one per
@@ -319,10 +337,13 @@ pub(crate) fn vector_stores_fit(lanes: u32, output: SmallLayout, count: u32) -> 
 /// Fewer blocks mean fewer register moves between them (8×8: 0.86 → 1.37 M matrices/s on
 /// lavapipe from one round per block to a whole sweep; 16×16: 149 k with one round, 163 k
 /// with three, 206 k with fifteen): the budget keeps 16×16 at one round, for start-up.
-pub(crate) fn rounds_per_block(m: u32, n: u32) -> u32 {
+///
+/// A complex pair-row is about four real ones (a complex product is four real products): it
+/// counts as `parts`² real ones.
+pub(crate) fn rounds_per_block(m: u32, n: u32, parts: u32) -> u32 {
     let n2 = n + n % 2;
     let rounds = n2 - 1;
-    let per_round = (n2 / 2) * (m + n);
+    let per_round = (n2 / 2) * (m + n) * parts * parts;
     (1..=rounds)
         .rev()
         .find(|&r| rounds.is_multiple_of(r) && (r == 1 || r * per_round <= BLOCK_BUDGET))
@@ -374,6 +395,7 @@ pub(crate) fn select_zero_copy(req: &ZeroCopyRequest, adapter: &wgpu::AdapterInf
         team: 1,
         workgroup: PER_INVOCATION_WORKGROUP,
         scalar: req.scalar,
+        complex: false,
         small: Some(SmallSpec {
             rotation: req.rotation,
             product: req.product,
@@ -450,6 +472,7 @@ pub(crate) mod tests {
             qr_preconditioning: true,
             sweep_pairs: SweepPairs::Auto,
             scalar: Scalar::F32,
+            complex: false,
         }
     }
 
@@ -554,13 +577,17 @@ pub(crate) mod tests {
     /// does (one round at worst).
     #[test]
     fn block_sizes() {
-        assert_eq!(rounds_per_block(4, 4), 3);
-        assert_eq!(rounds_per_block(8, 8), 7);
-        assert_eq!(rounds_per_block(5, 3), 3); // odd N: N2 = 4
-        assert_eq!(rounds_per_block(10, 10), 3); // 9 rounds of 5·20 pair-rows
-        assert_eq!(rounds_per_block(17, 9), 3); // 9 rounds of 5·26
-        assert_eq!(rounds_per_block(12, 12), 1); // 11 rounds: prime, 6·24 each
-        assert_eq!(rounds_per_block(16, 16), 1); // 15 rounds of 8·32: three would be 768
+        assert_eq!(rounds_per_block(4, 4, 1), 3);
+        assert_eq!(rounds_per_block(8, 8, 1), 7);
+        assert_eq!(rounds_per_block(5, 3, 1), 3); // odd N: N2 = 4
+        assert_eq!(rounds_per_block(10, 10, 1), 3); // 9 rounds of 5·20 pair-rows
+        assert_eq!(rounds_per_block(17, 9, 1), 3); // 9 rounds of 5·26
+        assert_eq!(rounds_per_block(12, 12, 1), 1); // 11 rounds: prime, 6·24 each
+        assert_eq!(rounds_per_block(16, 16, 1), 1); // 15 rounds of 8·32: three would be 768
+        // Complex pair-rows count four times.
+        assert_eq!(rounds_per_block(3, 3, 2), 3); // 3 rounds of 2·6·4
+        assert_eq!(rounds_per_block(4, 4, 2), 3); // 3 rounds of 2·8·4
+        assert_eq!(rounds_per_block(8, 8, 2), 1); // 7 rounds of 4·16·4
     }
 
     #[test]
@@ -582,5 +609,59 @@ pub(crate) mod tests {
         // The dedicated kernel: four lanes on CPU devices, one on GPUs.
         assert_eq!(small_lanes(&cpu()), 4);
         assert_eq!(small_lanes(&gpu(32)), 1);
+    }
+
+    /// Complex requests get the per-invocation family where it fits, and a `NoKernel` error
+    /// naming the family otherwise (never a real kernel).
+    #[test]
+    fn complex_requests_take_per_invocation_or_name_the_family() {
+        let limits = wgpu::Limits::default();
+        let complex = |m, n, vectors, wanted, adapter: &wgpu::AdapterInfo| {
+            let mut req = request(m, n, Layout::RowMajor, vectors, 30, wanted);
+            req.complex = true;
+            select(&req, &limits, adapter)
+        };
+        let no_kernel = |r: Result<JacobiKernel>| match r {
+            Err(Error::NoKernel { element, family }) => {
+                assert_eq!(element, "complex64");
+                family
+            }
+            other => panic!("expected NoKernel, got {other:?}"),
+        };
+        // 2×2 and 3×3 skip the (real-only) dedicated kernel.
+        for n in [2, 3] {
+            let k = complex(n, n, Vectors::Thin, KernelFamily::Auto, &cpu()).unwrap();
+            assert_eq!((k.family, k.complex), (Family::PerInvocation, true));
+            let forced = complex(n, n, Vectors::Thin, KernelFamily::Small, &cpu());
+            assert_eq!(no_kernel(forced), KernelFamily::Small);
+        }
+        // A complex element takes two registers: 8×8 fits a CPU device, 12×12 not; on a GPU
+        // 4×4 fits and 8×8 not.
+        let k = complex(8, 8, Vectors::Thin, KernelFamily::Auto, &cpu()).unwrap();
+        assert_eq!(k.private_values(), 256);
+        let big = complex(12, 12, Vectors::Thin, KernelFamily::Auto, &cpu());
+        assert_eq!(no_kernel(big), KernelFamily::Workgroup);
+        assert!(complex(4, 4, Vectors::Thin, KernelFamily::Auto, &gpu(32)).is_ok());
+        let gpu8 = complex(8, 8, Vectors::Thin, KernelFamily::Auto, &gpu(32));
+        assert_eq!(no_kernel(gpu8), KernelFamily::Workgroup);
+        let forced = complex(8, 8, Vectors::Thin, KernelFamily::PerInvocation, &gpu(32));
+        assert_eq!(forced.unwrap().family, Family::PerInvocation);
+        let tall = complex(300, 20, Vectors::Thin, KernelFamily::Auto, &gpu(32));
+        assert_eq!(no_kernel(tall), KernelFamily::MultiDispatch);
+        // Real requests are unchanged.
+        let real = select(
+            &request(
+                3,
+                3,
+                Layout::RowMajor,
+                Vectors::Thin,
+                30,
+                KernelFamily::Auto,
+            ),
+            &limits,
+            &cpu(),
+        )
+        .unwrap();
+        assert_eq!((real.family, real.complex), (Family::Small, false));
     }
 }

@@ -4,7 +4,8 @@
 //! Every pipeline is specialised to one input shape and layout by `const` declarations, so the
 //! shader compiler sees fixed trip counts (loops unroll, divisions by constants become
 //! multiplications). The element type is a parameter ([`Scalar`]): the kernels only use
-//! `real` and the prelude's helpers, so an f64 prelude can be added without copying kernels.
+//! `real` and the prelude's helpers, so an f64 prelude can be added without copying kernels;
+//! complex kernels add complex.wgsl's `elem = vec2<real>` and its helpers.
 
 use std::fmt::Write as _;
 
@@ -13,6 +14,7 @@ use crate::batch::Layout;
 
 const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
 const PRELUDE_F64: &str = include_str!("../../shaders/scalar_f64.wgsl");
+const COMPLEX: &str = include_str!("../../shaders/complex.wgsl");
 const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
 const STORAGE_GLOBAL: &str = include_str!("../../shaders/storage_global.wgsl");
 const COMMON: &str = include_str!("../../shaders/jacobi_common.wgsl");
@@ -52,6 +54,12 @@ impl JacobiKernel {
         let n2 = n + n % 2;
         let mut s = String::with_capacity(24 * 1024);
         s.push_str(self.scalar.prelude());
+        if self.complex {
+            s.push_str("\n// ---- complex elements ----\n");
+            s.push_str(COMPLEX);
+        } else {
+            s.push_str("\nalias elem = real;\n");
+        }
         s.push_str("\n// ---- shape constants (generated) ----\n");
         let mut konst = |name: &str, ty: &str, value: String| {
             let _ = writeln!(s, "const {name}: {ty} = {value};");
@@ -171,7 +179,7 @@ mod tests {
     use super::super::kernel::Family;
     use super::super::kernel::{SmallLayout, SmallSpec};
     use super::super::select::select;
-    use super::super::select::tests::{gpu, request};
+    use super::super::select::tests::{cpu, gpu, request};
     use super::*;
     use crate::options::Vectors;
     use crate::tuning::KernelFamily;
@@ -268,6 +276,45 @@ mod tests {
                         .filter(|f| !allowed.contains(&f.as_str()))
                         .collect();
                     assert!(bad.is_empty(), "{v:?} calls {bad:?}");
+                }
+            }
+        }
+    }
+
+    /// The complex per-invocation kernels validate in both scalars, every layout and vector
+    /// mode, and call only the basic builtins (f32's inverse square root besides).
+    #[test]
+    fn complex_kernels_validate_and_use_only_basic_builtins() {
+        let limits = wgpu::Limits::default();
+        for scalar in [Scalar::F32, Scalar::F64] {
+            let mut allowed = vec!["Abs", "Min", "Max", "Sqrt", "Fma"];
+            if scalar == Scalar::F32 {
+                allowed.push("InverseSqrt");
+            }
+            for (m, n) in [
+                (1, 1),
+                (2, 2),
+                (3, 3),
+                (5, 2),
+                (2, 7),
+                (4, 4),
+                (6, 5),
+                (8, 8),
+            ] {
+                for layout in [Layout::RowMajor, Layout::ColMajor] {
+                    for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
+                        let mut req = request(m, n, layout, vectors, 30, KernelFamily::Auto);
+                        req.scalar = scalar;
+                        req.complex = true;
+                        let k = select(&req, &limits, &cpu()).unwrap();
+                        assert_eq!((k.family, k.complex), (Family::PerInvocation, true));
+                        let used = math_builtins(&validate(&k));
+                        let bad: Vec<_> = used
+                            .iter()
+                            .filter(|f| !allowed.contains(&f.as_str()))
+                            .collect();
+                        assert!(bad.is_empty(), "{k:?} calls {bad:?}");
+                    }
                 }
             }
         }

@@ -7,7 +7,7 @@ use super::errors::ErrorCatcher;
 use super::kernel::Entry;
 use super::readback::{map_all_and_wait, new_encoder};
 use super::scheduler::Job;
-use crate::element::Real;
+use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::factors::Factors;
 
@@ -21,7 +21,7 @@ const LANES_WORKGROUP: u32 = 8;
 
 /// Records (and partly submits) the multi-dispatch solve of one chunk: scan, load, sweeps until
 /// no matrix is active, norms, rank and write. Returns the encoder holding the unsubmitted tail.
-pub(crate) async fn run_sweeps<T: Real>(
+pub(crate) async fn run_sweeps<T: Element>(
     job: &Job<'_, T>,
     bufs: &ChunkBuffers,
     chunk: u32,

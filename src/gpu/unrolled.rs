@@ -15,6 +15,10 @@
 //! (lavapipe) each SIMD instruction advances 8 matrices at once and both sides of a branch
 //! run anyway. The invocation never waits on a barrier. On a real GPU the registers per
 //! invocation limit this family to tiny matrices (see `JacobiKernel::choose`).
+//!
+//! Complex elements are `vec2<real>` variables (complex.wgsl) and a pair is rotated as in
+//! LAPACK's cgesvj/zgesvj (Drmač, LAWN 170): with g = w_pᴴw_q and ω = g/|g|, the real rotation
+//! (c, s) of (‖w_p‖², |g|, ‖w_q‖²) applied as w_p ← c·w_p − s·ω̄·w_q, w_q ← s·ω·w_p + c·w_q.
 
 use std::fmt::Write as _;
 
@@ -28,6 +32,22 @@ fn w(pos: u32, row: u32) -> String {
 /// Name of element `(row, column position)` of V.
 fn v(pos: u32, row: u32) -> String {
     format!("v{pos}_{row}")
+}
+
+/// `acc = xᴴx` (`first`: declared) or `acc += xᴴx` for one element `x`, real or complex.
+fn add_square(c: &mut Code, acc: &str, x: &str, first: bool, complex: bool) {
+    let parts: &[String] = if complex {
+        &[format!("{x}.x"), format!("{x}.y")]
+    } else {
+        &[x.to_string()]
+    };
+    for (k, p) in parts.iter().enumerate() {
+        if first && k == 0 {
+            c.line(format!("var {acc} = {p} * {p};"));
+        } else {
+            c.line(format!("{acc} = fma({p}, {p}, {acc});"));
+        }
+    }
 }
 
 /// Writes one line of code at the given indentation (4 spaces per level).
@@ -58,7 +78,10 @@ impl Code {
 
 /// One column pair (p, q): the dot products, the rotation test and the rotation of W's and
 /// V's columns.
-fn pair(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool) {
+fn pair(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool, complex: bool) {
+    if complex {
+        return pair_complex(c, p, q, m, n, vectors);
+    }
     c.open("{");
     c.line(format!("var alpha = {} * {};", w(p, 0), w(p, 0)));
     c.line(format!("var beta = {} * {};", w(q, 0), w(q, 0)));
@@ -94,11 +117,62 @@ fn pair(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool) {
     c.close();
 }
 
+/// [`pair`] for complex columns: g = w_pᴴw_q in two real sums, then `complex_rotation`
+/// (complex.wgsl) gives c and s·ω, the identity when the pair is left alone.
+fn pair_complex(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool) {
+    c.open("{");
+    for i in 0..m {
+        let (x, y) = (w(p, i), w(q, i));
+        add_square(c, "alpha", &x, i == 0, true);
+        add_square(c, "beta", &y, i == 0, true);
+        if i == 0 {
+            c.line(format!("var gr = {x}.x * {y}.x;"));
+            c.line(format!("var gi = {x}.x * {y}.y;"));
+        } else {
+            c.line(format!("gr = fma({x}.x, {y}.x, gr);"));
+            c.line(format!("gi = fma({x}.x, {y}.y, gi);"));
+        }
+        c.line(format!("gr = fma({x}.y, {y}.y, gr);"));
+        c.line(format!("gi = fma(-{x}.y, {y}.x, gi);"));
+    }
+    c.line("let r = complex_rotation(alpha, beta, vec2<real>(gr, gi), tol);");
+    c.line("off_sweep = max(off_sweep, f32(r.rel));");
+    c.line("rotated = rotated || r.rel > tol;");
+    let rows = |c: &mut Code, name: fn(u32, u32) -> String, count: u32| {
+        for i in 0..count {
+            let (x, y) = (name(p, i), name(q, i));
+            c.line(format!("let t{i} = {x};"));
+            c.line(format!("{x} = r.c * t{i} - cmul_conj(r.sw, {y});"));
+            c.line(format!("{y} = cmul(r.sw, t{i}) + r.c * {y};"));
+        }
+    };
+    rows(c, w, m);
+    if vectors {
+        c.open("{");
+        rows(c, v, n);
+        c.close();
+    }
+    c.close();
+}
+
 /// The entry point `main` of the per-invocation kernel for `kernel`'s shape.
 pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
     let (m, n) = kernel.work_shape();
     let n2 = n + n % 2;
     let vectors = kernel.vectors.wanted();
+    let cx = kernel.complex;
+    // The element type, its zero and one, and the element-wise helpers of the scalar or
+    // complex prelude.
+    let (ty, zero, one) = if cx {
+        ("vec2<real>", "vec2<real>(0.0, 0.0)", "vec2<real>(1.0, 0.0)")
+    } else {
+        ("real", "0.0", "1.0")
+    };
+    let (finite, exponent) = if cx {
+        ("is_finite_elem", "exponent_of_elem")
+    } else {
+        ("is_finite_real", "exponent_of")
+    };
     let (am, an) = (kernel.a_m, kernel.a_n);
     let row_major = kernel.layout == crate::batch::Layout::RowMajor;
     // Offset of W(i, j) inside one input matrix.
@@ -125,8 +199,8 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
         for i in 0..m {
             let name = w(j, i);
             c.line(format!("var {name} = a_in[base + {}u];", offset(i, j)));
-            c.line(format!("bad = bad || !is_finite_real({name});"));
-            c.line(format!("ex = max(ex, exponent_of({name}));"));
+            c.line(format!("bad = bad || !{finite}({name});"));
+            c.line(format!("ex = max(ex, {exponent}({name}));"));
         }
     }
     c.open("if bad {");
@@ -148,25 +222,25 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
     if vectors {
         for j in 0..n {
             for i in 0..n {
-                let one = if i == j { "1.0" } else { "0.0" };
-                c.line(format!("var {}: real = {one};", v(j, i)));
+                let value = if i == j { one } else { zero };
+                c.line(format!("var {}: {ty} = {value};", v(j, i)));
             }
         }
     }
 
     c.line("// ---- 2. sweeps: the N2−1 rounds of the circle ordering, in unrolled blocks ----");
     let rounds = n2 - 1;
-    let block = super::select::rounds_per_block(m, n);
+    let block = super::select::rounds_per_block(m, n, kernel.parts());
     // Whole sweeps unrolled know where an odd N's phantom zero column is and skip its pairs;
     // blocks carry it as real zero columns.
     let phantom = block < rounds && n2 > n;
     if phantom {
         for i in 0..m {
-            c.line(format!("var {}: real = 0.0;", w(n, i)));
+            c.line(format!("var {}: {ty} = {zero};", w(n, i)));
         }
         if vectors {
             for i in 0..n {
-                c.line(format!("var {}: real = 0.0;", v(n, i)));
+                c.line(format!("var {}: {ty} = {zero};", v(n, i)));
             }
         }
     }
@@ -196,7 +270,7 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
                 continue; // the phantom column of an odd N is zero: never rotated
             }
             let (p, q) = (p.min(q), p.max(q));
-            pair(&mut c, p, q, m, n, vectors);
+            pair(&mut c, p, q, m, n, vectors, cx);
         }
         let last = at[(n2 - 1) as usize];
         for j in (2..n2 as usize).rev() {
@@ -243,9 +317,8 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
 
     c.line("// ---- 3. finalize: norms, ranks, outputs ----");
     for j in 0..n {
-        c.line(format!("var ss{j} = {} * {};", w(j, 0), w(j, 0)));
-        for i in 1..m {
-            c.line(format!("ss{j} = fma({x}, {x}, ss{j});", x = w(j, i)));
+        for i in 0..m {
+            add_square(&mut c, &format!("ss{j}"), &w(j, i), i == 0, cx);
         }
         c.line(format!("let s{j} = sqrt(ss{j});"));
     }
@@ -286,12 +359,20 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
         // V's columns to unit norm: the rotations' rounding drifts their norms (see
         // normalize_v_column in jacobi_finalize.wgsl).
         for j in 0..n {
-            c.line(format!("var vv{j} = {} * {};", v(j, 0), v(j, 0)));
-            for i in 1..n {
-                c.line(format!("vv{j} = fma({x}, {x}, vv{j});", x = v(j, i)));
+            for i in 0..n {
+                add_square(&mut c, &format!("vv{j}"), &v(j, i), i == 0, cx);
             }
             c.line(format!("let vn{j} = sqrt(vv{j});"));
         }
+        // The second output is Vᴴ (Vᵀ for real elements): V's entries conjugated. For a wide
+        // A = Wᵀ = conj(V_W)·Σ·U_Wᵀ, U = conj(V_W) and Vᴴ = U_Wᵀ: conjugated are V's again.
+        let v_out = |name: String| {
+            if cx {
+                format!("vec2<real>({name}.x, -{name}.y)")
+            } else {
+                name
+            }
+        };
         for j in 0..n {
             for i in 0..m {
                 // U_W column j (normalised W column) …
@@ -309,7 +390,7 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
                 } else {
                     format!("vt_out[vt_base + r{j} * A_N + {i}u]")
                 };
-                c.line(format!("{target} = {} / vn{j};", v(j, i)));
+                c.line(format!("{target} = {} / vn{j};", v_out(v(j, i))));
             }
         }
     }
@@ -325,14 +406,15 @@ fn write_non_finite(mat: u32) {{
     }}
     if WANT_VECTORS {{
         for (var e = 0u; e < A_M * U_COLS; e += 1u) {{
-            u_out[mat * A_M * U_COLS + e] = nan_real();
+            u_out[mat * A_M * U_COLS + e] = {nan};
         }}
         for (var e = 0u; e < VT_ROWS * A_N; e += 1u) {{
-            vt_out[mat * VT_ROWS * A_N + e] = nan_real();
+            vt_out[mat * VT_ROWS * A_N + e] = {nan};
         }}
     }}
     info_out[mat] = MatrixInfo(2u, 0u, bitcast<f32>(0x7fc00000u), 0u);
-}}"
+}}",
+        nan = if cx { "nan_elem()" } else { "nan_real()" }
     );
     s
 }

@@ -287,10 +287,7 @@ fn measure_as<T: PeerScalar>(
         });
     };
     let want = engines.rows;
-    if let Some(g) = engines
-        .gpu
-        .filter(|_| want.gpu && gpu_fits && !T::IS_COMPLEX)
-    {
+    if let Some(g) = engines.gpu.filter(|_| want.gpu && gpu_fits) {
         add(Which::Gpu(g), Backend::Gpu, 0);
     }
     if want.cpu {
@@ -346,19 +343,12 @@ fn measure_as<T: PeerScalar>(
             }
         }
     }
-    let mut note = if engines.gpu.is_some() && want.gpu && T::IS_COMPLEX {
-        Some(format!(
-            "{label}: no gpu row: the GPU engine has no complex kernel yet (auto runs the CPU \
-             engine)"
-        ))
-    } else {
-        (engines.gpu.is_some() && want.gpu && !gpu_fits && !single).then(|| {
-            format!(
-                "{label}: no gpu row: on a software adapter the GPU engine is measured up to \
-                 {SOFTWARE_GPU_MAX_ELEMENTS} elements per matrix (auto runs the CPU engine here)"
-            )
-        })
-    };
+    let mut note = (engines.gpu.is_some() && want.gpu && !gpu_fits && !single).then(|| {
+        format!(
+            "{label}: no gpu row: on a software adapter the GPU engine is measured up to \
+             {SOFTWARE_GPU_MAX_ELEMENTS} elements per matrix (auto runs the CPU engine here)"
+        )
+    });
     if let Some((rate, who)) = slowest {
         let fits = rate * max_call;
         if (case.count as f64) > fits {
