@@ -9,8 +9,7 @@
 fn normalize_v_column(j: u32) {
     var ss: real = 0.0;
     for (var i = 0u; i < N; i += 1u) {
-        let x = v_get(j, i);
-        ss = fma(x, x, ss);
+        ss = add_abs2(ss, v_get(j, i));
     }
     let norm = sqrt(ss);
     for (var i = 0u; i < N; i += 1u) {
@@ -21,11 +20,11 @@ fn normalize_v_column(j: u32) {
 // Element (i, r) of the sorted U_W = W·diag(1/σ): column r is W's column perm[r] (u_get: W, or
 // Q·R with QR preconditioning), normalised.
 // Negligible columns are written as zeros; the host completes them to an orthonormal basis.
-fn u_work(r: u32, i: u32) -> real {
+fn u_work(r: u32, i: u32) -> elem {
     let j = perm_get(r);
     let sg = sig_get(j);
     if sg * sg <= NEGLIGIBLE_SQ {
-        return 0.0;
+        return elem_of(0.0);
     }
     return u_get(j, i) / sg;
 }
@@ -38,20 +37,23 @@ const OUT_LEN: u32 = OUT_V0 + select(0u, VT_ROWS * A_N, WANT_VECTORS);
 
 // Writes output element e: NaN for a non-finite matrix, else σ (unscaled by 2^e1·2^e2), U or Vᵀ
 // in sorted order. Columns of U (rows of Vᵀ) beyond K (full output) are left for the host.
+// For complex elements the second output is Vᴴ, and a wide A = Wᵀ = conj(V_W)·Σ·U_Wᵀ has
+// U = conj(V_W), Vᴴ = U_Wᵀ: V's entries are conjugated either way (conj_elem: the identity
+// for real ones).
 fn write_output(mat: u32, e: u32, non_finite: bool, up1: real, up2: real) {
     if e < OUT_U0 {
         s_out[mat * N + e] = select((sig_get(perm_get(e)) * up1) * up2, nan_real(), non_finite);
     } else if e < OUT_V0 {
         let i = (e - OUT_U0) / U_COLS;
         let r = (e - OUT_U0) % U_COLS;
-        var x = nan_real();
+        var x = nan_elem();
         if !non_finite {
             if r >= N {
                 return;
             }
             if TRANSPOSED {
                 // U (N×U_COLS) column r = V_W column perm[r].
-                x = v_get(perm_get(r), i);
+                x = conj_elem(v_get(perm_get(r), i));
             } else {
                 // U (M×U_COLS) column r = U_W column r.
                 x = u_work(r, i);
@@ -61,7 +63,7 @@ fn write_output(mat: u32, e: u32, non_finite: bool, up1: real, up2: real) {
     } else {
         let r = (e - OUT_V0) / A_N;
         let i = (e - OUT_V0) % A_N;
-        var x = nan_real();
+        var x = nan_elem();
         if !non_finite {
             if r >= N {
                 return;
@@ -71,7 +73,7 @@ fn write_output(mat: u32, e: u32, non_finite: bool, up1: real, up2: real) {
                 x = u_work(r, i);
             } else {
                 // Vᵀ (VT_ROWS×N) row r = V_W column perm[r].
-                x = v_get(perm_get(r), i);
+                x = conj_elem(v_get(perm_get(r), i));
             }
         }
         vt_out[mat * VT_ROWS * A_N + (e - OUT_V0)] = x;

@@ -8,8 +8,9 @@
 //      by 2^-e so the largest entry is in [0.5, 1): squared column norms can neither
 //      overflow nor underflow for any finite f32 input;
 //   2. sweeps of the round-robin ordering: N2−1 rounds of NPAIRS disjoint pairs; pair (p, q)
-//      is rotated when |γ| > tol·√α·√β (α = ‖w_p‖², β = ‖w_q‖², γ = w_pᵀw_q); a sweep without
-//      rotation ends the solve;
+//      is rotated when |γ| > tol·√α·√β (α = ‖w_p‖², β = ‖w_q‖², γ = w_pᴴw_q); a sweep without
+//      rotation ends the solve. Elements are real or complex (`elem` and the element
+//      prelude's pair_rotation, rotate_p, rotate_q);
 //   3. finalize: σ_j = ‖w_j‖·2^e, rank the columns by σ (descending, ties by index), write
 //      σ, U = W·diag(1/σ) and V in sorted order, in the numpy layout.
 //
@@ -17,8 +18,9 @@
 // TEAM > 1 the lanes of a team split the rows and add their partial dot products through
 // workgroup memory (one more barrier), which keeps more invocations busy on tall matrices.
 
-// Partial dot products of the lanes of each team (only used when TEAM > 1).
+// Partial dot products of the lanes of each team (only used when TEAM > 1): α and β, and γ.
 var<workgroup> red: array<real, RED_LEN>;
+var<workgroup> red_g: array<elem, RED_G_LEN>;
 var<workgroup> exp_max: atomic<i32>;
 var<workgroup> flags: atomic<u32>;
 var<workgroup> off_bits: atomic<u32>;
@@ -36,57 +38,57 @@ fn process_pair(round: u32, pair: u32, lane: u32, tid: u32, tol: real) {
     let in_use = pq.y < N;
     var alpha: real = 0.0;
     var beta: real = 0.0;
-    var gamma: real = 0.0;
+    var gamma = elem_of(0.0); // w_pᴴw_q
     if in_use {
         for (var i = lane; i < M; i += TEAM) {
             let x = w_get(pq.x, i);
             let y = w_get(pq.y, i);
-            alpha = fma(x, x, alpha);
-            beta = fma(y, y, beta);
-            gamma = fma(x, y, gamma);
+            alpha = add_abs2(alpha, x);
+            beta = add_abs2(beta, y);
+            gamma = add_conj_dot(gamma, x, y);
         }
     }
     if TEAM > 1u {
-        red[3u * tid] = alpha;
-        red[3u * tid + 1u] = beta;
-        red[3u * tid + 2u] = gamma;
+        red[2u * tid] = alpha;
+        red[2u * tid + 1u] = beta;
+        red_g[tid] = gamma;
         workgroupBarrier();
         // Every lane sums the team's partials in the same order, so all lanes get identical
         // sums and take identical decisions without another barrier.
         let first = tid - lane;
         alpha = 0.0;
         beta = 0.0;
-        gamma = 0.0;
+        gamma = elem_of(0.0);
         for (var l = 0u; l < TEAM; l += 1u) {
-            alpha += red[3u * (first + l)];
-            beta += red[3u * (first + l) + 1u];
-            gamma += red[3u * (first + l) + 2u];
+            alpha += red[2u * (first + l)];
+            beta += red[2u * (first + l) + 1u];
+            gamma += red_g[first + l];
         }
     }
-    let rel = relative_gamma(alpha, beta, gamma);
-    if !in_use || rel < 0.0 {
+    // The rotation (the element prelude's: real Hestenes, or cgesvj's for complex).
+    let r = pair_rotation(alpha, beta, gamma, tol);
+    if !in_use || r.rel < 0.0 {
         return;
     }
     if lane == 0u {
         // Non-negative floats order like their bit patterns.
-        atomicMax(&off_bits, bitcast<u32>(f32(rel)));
+        atomicMax(&off_bits, bitcast<u32>(f32(r.rel)));
     }
-    if rel <= tol {
+    if r.rel <= tol {
         return;
     }
-    let cs = rotation(alpha, beta, gamma);
     for (var i = lane; i < M; i += TEAM) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
-        w_set(pq.x, i, cs.x * x - cs.y * y);
-        w_set(pq.y, i, cs.y * x + cs.x * y);
+        w_set(pq.x, i, rotate_p(r, x, y));
+        w_set(pq.y, i, rotate_q(r, x, y));
     }
     if WANT_VECTORS {
         for (var i = lane; i < N; i += TEAM) {
             let x = v_get(pq.x, i);
             let y = v_get(pq.y, i);
-            v_set(pq.x, i, cs.x * x - cs.y * y);
-            v_set(pq.y, i, cs.y * x + cs.x * y);
+            v_set(pq.x, i, rotate_p(r, x, y));
+            v_set(pq.y, i, rotate_q(r, x, y));
         }
     }
     if lane == 0u {
@@ -115,8 +117,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let x = a_in[in_base + e];
         let ij = work_coords(e);
         w_set(ij.y, ij.x, x);
-        my_bad = my_bad || !is_finite_real(x);
-        my_exp = max(my_exp, exponent_of(x));
+        my_bad = my_bad || !is_finite_elem(x);
+        my_exp = max(my_exp, exponent_of_elem(x));
     }
     atomicMax(&exp_max, my_exp);
     if my_bad {
@@ -150,7 +152,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     if WANT_VECTORS {
         for (var e = tid; e < N * N; e += WG) {
-            v_set(e / N, e % N, select(real(0.0), real(1.0), e / N == e % N));
+            v_set(e / N, e % N, elem_of(select(real(0.0), real(1.0), e / N == e % N)));
         }
     }
     sync();
@@ -190,8 +192,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     for (var j = tid; j < N; j += WG) {
         var ss: real = 0.0;
         for (var i = 0u; i < M; i += 1u) {
-            let x = w_get(j, i);
-            ss = fma(x, x, ss);
+            ss = add_abs2(ss, w_get(j, i));
         }
         sig_set(j, sqrt(ss));
         if WANT_VECTORS {

@@ -82,9 +82,10 @@ fn classes(m: usize, n: usize, double: bool, seed: u64) -> Vec<(&'static str, Ve
 #[derive(Clone, Copy)]
 enum On {
     Cpu,
-    /// The GPU engine: shapes and vector modes without a complex kernel there must be
-    /// [`Error::NoKernel`].
-    Gpu,
+    /// The GPU engine with this kernel family: shapes and vector modes without a complex
+    /// kernel there must be [`Error::NoKernel`] (or, for a forced family, a shape it cannot
+    /// run an `InvalidOption`).
+    Gpu(KernelFamily),
 }
 
 /// Checks every class of `m×n` in every layout and vector mode on `on`; returns how many
@@ -95,9 +96,12 @@ where
 {
     let double = R::BYTES == 8;
     let cpu = Cpu::with_threads(2);
-    let gpu = match on {
-        On::Cpu => None,
-        On::Gpu => Some(common::gpu().expect("a GPU adapter (BATCHED_SVD_REQUIRE_GPU)")),
+    let (gpu, family) = match on {
+        On::Cpu => (None, KernelFamily::Auto),
+        On::Gpu(family) => (
+            Some(common::gpu().expect("a GPU adapter (BATCHED_SVD_REQUIRE_GPU)")),
+            family,
+        ),
     };
     let mut worst = 0.0f64;
     let mut missing = 0;
@@ -112,14 +116,24 @@ where
                 } else {
                     MatrixBatch::row_major(&row, count, m, n).unwrap()
                 };
-                let opts = SvdOptions::default().with_vectors(vectors);
+                let opts = SvdOptions::default()
+                    .with_vectors(vectors)
+                    .with_kernel(family);
                 let out = match gpu {
                     None => cpu.svd(&batch, &opts).unwrap(),
                     Some(gpu) => match gpu.svd(&batch, &opts) {
                         Ok(out) => out,
                         Err(Error::NoKernel { element, family }) => {
                             assert_eq!(element, Complex::<R>::NAME);
-                            assert_ne!(family, KernelFamily::PerInvocation);
+                            assert!(
+                                [KernelFamily::MultiDispatch, KernelFamily::Small]
+                                    .contains(&family),
+                                "{family:?}"
+                            );
+                            missing += 1;
+                            continue;
+                        }
+                        Err(Error::InvalidOption(_)) if family != KernelFamily::Auto => {
                             missing += 1;
                             continue;
                         }
@@ -181,16 +195,18 @@ fn complex128_meets_the_bounds_on_every_class() {
     }
 }
 
-/// The shapes whose every vector mode has a complex kernel on a CPU device (the
-/// per-invocation family, up to 512 real values per invocation): the others must be
-/// `NoKernel` naming the family they would take, in some vector mode at least.
-const GPU_SERVED: [(usize, usize); 8] = [
+/// The shapes whose every vector mode has a complex kernel on a CPU device by default (the
+/// per-invocation family up to 512 real values per invocation, the workgroup family past
+/// it): the others (tall and wide, which take the multi-dispatch family there) must be
+/// `NoKernel` naming the family, in some vector mode at least.
+const GPU_SERVED: [(usize, usize); 9] = [
     (1, 1),
     (2, 2),
     (3, 3),
     (4, 4),
     (1, 5),
     (8, 8),
+    (16, 16),
     (12, 5),
     (5, 12),
 ];
@@ -200,8 +216,14 @@ where
     Complex<R>: Element<Real = R>,
 {
     for (m, n) in SHAPES {
-        let missing = check_type::<R>(m, n, On::Gpu);
+        let missing = check_type::<R>(m, n, On::Gpu(KernelFamily::Auto));
         assert_eq!(missing == 0, GPU_SERVED.contains(&(m, n)), "{m}×{n}");
+    }
+    // The workgroup family on every shape (the default takes it only past the per-invocation
+    // family's size; teams of 2 and 4 lanes from 16 rows).
+    for (m, n) in SHAPES {
+        let missing = check_type::<R>(m, n, On::Gpu(KernelFamily::Workgroup));
+        assert_eq!(missing, 0, "{m}×{n} in the workgroup family");
     }
 }
 

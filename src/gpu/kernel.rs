@@ -373,11 +373,21 @@ impl JacobiKernel {
         if self.vectors.wanted() { n * n } else { 1 }
     }
 
+    /// Real partial sums of the team reductions: α, β (and γ in the multi-dispatch family).
     pub(crate) fn red_len(&self) -> u32 {
         match self.family {
             Family::PerInvocation | Family::Small => 1,
             Family::Workgroup if self.team == 1 => 1,
-            _ => 3 * self.workgroup,
+            Family::Workgroup => 2 * self.workgroup,
+            Family::MultiDispatch => 3 * self.workgroup,
+        }
+    }
+
+    /// Element partial sums γ of the workgroup family's team reductions.
+    pub(crate) fn red_g_len(&self) -> u32 {
+        match self.family {
+            Family::Workgroup if self.team > 1 => self.workgroup,
+            _ => 1,
         }
     }
 
@@ -387,10 +397,16 @@ impl JacobiKernel {
         let s = self.scalar.size();
         let fixed = 4 * 4 + 8; // atomics and broadcast slots
         let red = u64::from(self.red_len()) * s;
+        let parts = u64::from(self.parts());
         match self.family {
             Family::Workgroup => {
                 let w = u64::from(self.ldw()) * u64::from(n);
-                (w + u64::from(self.v_len()) + u64::from(n)) * s + 4 * u64::from(n) + red + fixed
+                let red_g = u64::from(self.red_g_len()) * s * parts;
+                ((w + u64::from(self.v_len())) * parts + u64::from(n)) * s
+                    + 4 * u64::from(n)
+                    + red
+                    + red_g
+                    + fixed
             }
             Family::MultiDispatch => red + fixed,
             Family::PerInvocation | Family::Small => 0,

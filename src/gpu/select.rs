@@ -144,8 +144,8 @@ pub(crate) fn select(
         round_lanes: false,
         qr_lanes: false,
     };
-    // Complex elements have the per-invocation kernel only so far: every other family is a
-    // typed error naming it (the engine's Auto then runs the CPU engine).
+    // Complex elements have the per-invocation and workgroup kernels so far: the other
+    // families are a typed error naming them (the engine's Auto then runs the CPU engine).
     let no_kernel = |family: Family| {
         Err(Error::NoKernel {
             element: scalar.element_name(true),
@@ -298,7 +298,7 @@ pub(crate) fn select(
         KernelFamily::Workgroup => Ok(single),
         KernelFamily::Small => unreachable!("handled above"),
     }?;
-    if complex && chosen.family != Family::PerInvocation {
+    if complex && !matches!(chosen.family, Family::PerInvocation | Family::Workgroup) {
         return no_kernel(chosen.family);
     }
     Ok(chosen)
@@ -639,11 +639,32 @@ pub(crate) mod tests {
         // 4×4 fits and 8×8 not.
         let k = complex(8, 8, Vectors::Thin, KernelFamily::Auto, &cpu()).unwrap();
         assert_eq!(k.private_values(), 256);
-        let big = complex(12, 12, Vectors::Thin, KernelFamily::Auto, &cpu());
-        assert_eq!(no_kernel(big), KernelFamily::Workgroup);
+        let big = complex(12, 12, Vectors::Thin, KernelFamily::Auto, &cpu()).unwrap();
+        assert_eq!((big.family, big.complex), (Family::Workgroup, true));
         assert!(complex(4, 4, Vectors::Thin, KernelFamily::Auto, &gpu(32)).is_ok());
-        let gpu8 = complex(8, 8, Vectors::Thin, KernelFamily::Auto, &gpu(32));
-        assert_eq!(no_kernel(gpu8), KernelFamily::Workgroup);
+        let gpu8 = complex(8, 8, Vectors::Thin, KernelFamily::Auto, &gpu(32)).unwrap();
+        assert_eq!(gpu8.family, Family::Workgroup);
+        // W and V take twice the workgroup memory: 24×24 fits 8 KiB as float32 (4.8 KB), not
+        // as complex64 (9.5 KB: the multi-dispatch family, not ported).
+        let limits8 = wgpu::Limits {
+            max_compute_workgroup_storage_size: 8 << 10,
+            ..wgpu::Limits::default()
+        };
+        let mut req = request(
+            24,
+            24,
+            Layout::RowMajor,
+            Vectors::Thin,
+            30,
+            KernelFamily::Auto,
+        );
+        let real24 = select(&req, &limits8, &gpu(32)).unwrap();
+        assert_eq!(real24.family, Family::Workgroup);
+        req.complex = true;
+        assert_eq!(
+            no_kernel(select(&req, &limits8, &gpu(32))),
+            KernelFamily::MultiDispatch
+        );
         let forced = complex(8, 8, Vectors::Thin, KernelFamily::PerInvocation, &gpu(32));
         assert_eq!(forced.unwrap().family, Family::PerInvocation);
         let tall = complex(300, 20, Vectors::Thin, KernelFamily::Auto, &gpu(32));

@@ -5,7 +5,8 @@
 //! shader compiler sees fixed trip counts (loops unroll, divisions by constants become
 //! multiplications). The element type is a parameter ([`Scalar`]): the kernels only use
 //! `real` and the prelude's helpers, so an f64 prelude can be added without copying kernels;
-//! complex kernels add complex.wgsl's `elem = vec2<real>` and its helpers.
+//! the element prelude (element_real.wgsl, or complex.wgsl's `elem = vec2<real>`) gives the
+//! kernels written against `elem` real or complex elements.
 
 use std::fmt::Write as _;
 
@@ -14,7 +15,8 @@ use crate::batch::Layout;
 
 const PRELUDE_F32: &str = include_str!("../../shaders/scalar_f32.wgsl");
 const PRELUDE_F64: &str = include_str!("../../shaders/scalar_f64.wgsl");
-const COMPLEX: &str = include_str!("../../shaders/complex.wgsl");
+const ELEMENT_REAL: &str = include_str!("../../shaders/element_real.wgsl");
+const ELEMENT_COMPLEX: &str = include_str!("../../shaders/complex.wgsl");
 const STORAGE_WORKGROUP: &str = include_str!("../../shaders/storage_workgroup.wgsl");
 const STORAGE_GLOBAL: &str = include_str!("../../shaders/storage_global.wgsl");
 const COMMON: &str = include_str!("../../shaders/jacobi_common.wgsl");
@@ -54,12 +56,12 @@ impl JacobiKernel {
         let n2 = n + n % 2;
         let mut s = String::with_capacity(24 * 1024);
         s.push_str(self.scalar.prelude());
-        if self.complex {
-            s.push_str("\n// ---- complex elements ----\n");
-            s.push_str(COMPLEX);
+        s.push_str("\n// ---- elements ----\n");
+        s.push_str(if self.complex {
+            ELEMENT_COMPLEX
         } else {
-            s.push_str("\nalias elem = real;\n");
-        }
+            ELEMENT_REAL
+        });
         s.push_str("\n// ---- shape constants (generated) ----\n");
         let mut konst = |name: &str, ty: &str, value: String| {
             let _ = writeln!(s, "const {name}: {ty} = {value};");
@@ -94,6 +96,7 @@ impl JacobiKernel {
         konst("TEAM", "u32", format!("{}u", self.team));
         konst("TEAMS", "u32", format!("{}u", self.workgroup / self.team));
         konst("RED_LEN", "u32", format!("{}u", self.red_len()));
+        konst("RED_G_LEN", "u32", format!("{}u", self.red_g_len()));
         konst("QR", "bool", self.qr.to_string());
         let nb = n.div_ceil(BLOCK_COLUMNS);
         konst("BLOCKED", "bool", self.blocked.to_string());
@@ -281,8 +284,8 @@ mod tests {
         }
     }
 
-    /// The complex per-invocation kernels validate in both scalars, every layout and vector
-    /// mode, and call only the basic builtins (f32's inverse square root besides).
+    /// The complex per-invocation and workgroup kernels validate in both scalars, every layout
+    /// and vector mode, and call only the basic builtins (f32's inverse square root besides).
     #[test]
     fn complex_kernels_validate_and_use_only_basic_builtins() {
         let limits = wgpu::Limits::default();
@@ -308,12 +311,19 @@ mod tests {
                         req.complex = true;
                         let k = select(&req, &limits, &cpu()).unwrap();
                         assert_eq!((k.family, k.complex), (Family::PerInvocation, true));
-                        let used = math_builtins(&validate(&k));
-                        let bad: Vec<_> = used
-                            .iter()
-                            .filter(|f| !allowed.contains(&f.as_str()))
-                            .collect();
-                        assert!(bad.is_empty(), "{k:?} calls {bad:?}");
+                        let workgroup = |team| JacobiKernel {
+                            family: Family::Workgroup,
+                            team,
+                            ..k
+                        };
+                        for k in [k, workgroup(1), workgroup(4)] {
+                            let used = math_builtins(&validate(&k));
+                            let bad: Vec<_> = used
+                                .iter()
+                                .filter(|f| !allowed.contains(&f.as_str()))
+                                .collect();
+                            assert!(bad.is_empty(), "{k:?} calls {bad:?}");
+                        }
                     }
                 }
             }

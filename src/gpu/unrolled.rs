@@ -117,7 +117,7 @@ fn pair(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool, complex: bo
     c.close();
 }
 
-/// [`pair`] for complex columns: g = w_pᴴw_q in two real sums, then `complex_rotation`
+/// [`pair`] for complex columns: g = w_pᴴw_q in two real sums, then `pair_rotation`
 /// (complex.wgsl) gives c and s·ω, the identity when the pair is left alone.
 fn pair_complex(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool) {
     c.open("{");
@@ -135,15 +135,15 @@ fn pair_complex(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool) {
         c.line(format!("gr = fma({x}.y, {y}.y, gr);"));
         c.line(format!("gi = fma(-{x}.y, {y}.x, gi);"));
     }
-    c.line("let r = complex_rotation(alpha, beta, vec2<real>(gr, gi), tol);");
+    c.line("let r = pair_rotation(alpha, beta, vec2<real>(gr, gi), tol);");
     c.line("off_sweep = max(off_sweep, f32(r.rel));");
     c.line("rotated = rotated || r.rel > tol;");
     let rows = |c: &mut Code, name: fn(u32, u32) -> String, count: u32| {
         for i in 0..count {
             let (x, y) = (name(p, i), name(q, i));
             c.line(format!("let t{i} = {x};"));
-            c.line(format!("{x} = r.c * t{i} - cmul_conj(r.sw, {y});"));
-            c.line(format!("{y} = cmul(r.sw, t{i}) + r.c * {y};"));
+            c.line(format!("{x} = rotate_p(r, t{i}, {y});"));
+            c.line(format!("{y} = rotate_q(r, t{i}, {y});"));
         }
     };
     rows(c, w, m);
