@@ -19,9 +19,13 @@ fn nan_elem() -> elem {
     return elem(nan_real(), nan_real());
 }
 
-// The element of real value x.
+// The element of real value x, and the real part of an element.
 fn elem_of(x: real) -> elem {
     return elem(x, 0.0);
+}
+
+fn real_part(x: elem) -> real {
+    return x.x;
 }
 
 // acc + |x|².
@@ -36,6 +40,19 @@ fn add_conj_dot(acc: elem, x: elem, y: elem) -> elem {
 
 fn conj_elem(x: elem) -> elem {
     return elem(x.x, -x.y);
+}
+
+// a·b, 1/a (conj(a)/|a|², for |a| well inside the range), and c − v·s.
+fn elem_mul(a: elem, b: elem) -> elem {
+    return cmul(a, b);
+}
+
+fn elem_inv(a: elem) -> elem {
+    return conj_elem(a) / add_abs2(0.0, a);
+}
+
+fn sub_mul(c: elem, v: elem, s: elem) -> elem {
+    return c - cmul(v, s);
 }
 
 // a·b.

@@ -17,8 +17,12 @@ fn nan_elem() -> elem {
     return nan_real();
 }
 
-// The element of real value x.
+// The element of real value x, and the real part of an element.
 fn elem_of(x: real) -> elem {
+    return x;
+}
+
+fn real_part(x: elem) -> real {
     return x;
 }
 
@@ -34,6 +38,19 @@ fn add_conj_dot(acc: elem, x: elem, y: elem) -> elem {
 
 fn conj_elem(x: elem) -> elem {
     return x;
+}
+
+// a·b, 1/a, and c − v·s.
+fn elem_mul(a: elem, b: elem) -> elem {
+    return a * b;
+}
+
+fn elem_inv(a: elem) -> elem {
+    return 1.0 / a;
+}
+
+fn sub_mul(c: elem, v: elem, s: elem) -> elem {
+    return fma(-s, v, c);
 }
 
 // The rotation of a column pair with α = ‖w_p‖², β = ‖w_q‖², γ = w_pᵀw_q: `rel` is

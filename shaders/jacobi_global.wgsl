@@ -53,6 +53,7 @@ struct Progress {
 @group(0) @binding(8) var<storage, read_write> progress: Progress;
 
 var<workgroup> red: array<real, RED_LEN>;
+var<workgroup> red_g: array<elem, RED_G_LEN>;
 var<workgroup> wg_exp: atomic<u32>;
 var<workgroup> wg_bad: atomic<u32>;
 var<workgroup> bcast: u32;
@@ -88,8 +89,8 @@ fn jacobi_scan(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     let base = mat * A_M * A_N;
     for (var e = wid.x * WG + tid; e < M * N; e += groups.x * WG) {
         let x = a_in[base + e];
-        my_bad = my_bad || !is_finite_real(x);
-        my_exp = max(my_exp, u32(exponent_of(x) + EXP_BIAS));
+        my_bad = my_bad || !is_finite_elem(x);
+        my_exp = max(my_exp, u32(exponent_of_elem(x) + EXP_BIAS));
     }
     atomicMax(&wg_exp, my_exp);
     if my_bad {
@@ -132,7 +133,7 @@ fn jacobi_load(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     }
     if WANT_VECTORS {
         for (var e = wid.x * WG + tid; e < N * N; e += groups.x * WG) {
-            v_set(e / N, e % N, select(real(0.0), real(1.0), e / N == e % N));
+            v_set(e / N, e % N, elem_of(select(real(0.0), real(1.0), e / N == e % N)));
         }
     }
 }
@@ -155,6 +156,31 @@ fn reduce3(tid: u32, x: vec3<real>) -> vec3<real> {
     return vec3<real>(red[0], red[1], red[2]);
 }
 
+// α, β and γ = w_pᴴw_q of a column pair.
+struct PairSums {
+    alpha: real,
+    beta: real,
+    gamma: elem,
+}
+
+// reduce3 for a column pair's sums, γ an element (in its own array; the same tree, so real
+// sums are reduce3's).
+fn reduce_pair(tid: u32, x: PairSums) -> PairSums {
+    red[3u * tid] = x.alpha;
+    red[3u * tid + 1u] = x.beta;
+    red_g[tid] = x.gamma;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half /= 2u) {
+        if tid < half {
+            red[3u * tid] += red[3u * (tid + half)];
+            red[3u * tid + 1u] += red[3u * (tid + half) + 1u];
+            red_g[tid] += red_g[tid + half];
+        }
+        workgroupBarrier();
+    }
+    return PairSums(red[0], red[1], red_g[0]);
+}
+
 @compute @workgroup_size(WG)
 fn jacobi_round(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
     let mat = wid.y;
@@ -169,36 +195,36 @@ fn jacobi_round(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
         return;
     }
     bind_matrix(mat);
-    var part = vec3<real>(0.0, 0.0, 0.0);
+    var part = PairSums(0.0, 0.0, elem_of(0.0));
     for (var i = tid; i < JM; i += WG) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
-        part = vec3<real>(fma(x, x, part.x), fma(y, y, part.y), fma(x, y, part.z));
+        part = PairSums(add_abs2(part.alpha, x), add_abs2(part.beta, y),
+                        add_conj_dot(part.gamma, x, y));
     }
-    let sums = reduce3(tid, part);
-    let rel = relative_gamma(sums.x, sums.y, sums.z);
-    if rel < 0.0 {
+    let sums = reduce_pair(tid, part);
+    let r = pair_rotation(sums.alpha, sums.beta, sums.gamma, real(params.tol));
+    if r.rel < 0.0 {
         return;
     }
     if tid == 0u {
-        atomicMax(&state[mat].off_bits, bitcast<u32>(f32(rel)));
+        atomicMax(&state[mat].off_bits, bitcast<u32>(f32(r.rel)));
     }
-    if rel <= real(params.tol) {
+    if r.rel <= real(params.tol) {
         return;
     }
-    let cs = rotation(sums.x, sums.y, sums.z);
     for (var i = tid; i < JM; i += WG) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
-        w_set(pq.x, i, cs.x * x - cs.y * y);
-        w_set(pq.y, i, cs.y * x + cs.x * y);
+        w_set(pq.x, i, rotate_p(r, x, y));
+        w_set(pq.y, i, rotate_q(r, x, y));
     }
     if WANT_VECTORS {
         for (var i = tid; i < N; i += WG) {
             let x = v_get(pq.x, i);
             let y = v_get(pq.y, i);
-            v_set(pq.x, i, cs.x * x - cs.y * y);
-            v_set(pq.y, i, cs.y * x + cs.x * y);
+            v_set(pq.x, i, rotate_p(r, x, y));
+            v_set(pq.y, i, rotate_q(r, x, y));
         }
     }
     if tid == 0u {
@@ -226,35 +252,34 @@ fn jacobi_round_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
     bind_matrix(mat);
     var alpha: real = 0.0;
     var beta: real = 0.0;
-    var gamma: real = 0.0;
+    var gamma = elem_of(0.0);
     for (var i = 0u; i < JM; i += 1u) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
-        alpha = fma(x, x, alpha);
-        beta = fma(y, y, beta);
-        gamma = fma(x, y, gamma);
+        alpha = add_abs2(alpha, x);
+        beta = add_abs2(beta, y);
+        gamma = add_conj_dot(gamma, x, y);
     }
-    let rel = relative_gamma(alpha, beta, gamma);
-    if rel < 0.0 {
+    let r = pair_rotation(alpha, beta, gamma, real(params.tol));
+    if r.rel < 0.0 {
         return;
     }
-    atomicMax(&state[mat].off_bits, bitcast<u32>(f32(rel)));
-    if rel <= real(params.tol) {
+    atomicMax(&state[mat].off_bits, bitcast<u32>(f32(r.rel)));
+    if r.rel <= real(params.tol) {
         return;
     }
-    let cs = rotation(alpha, beta, gamma);
     for (var i = 0u; i < JM; i += 1u) {
         let x = w_get(pq.x, i);
         let y = w_get(pq.y, i);
-        w_set(pq.x, i, cs.x * x - cs.y * y);
-        w_set(pq.y, i, cs.y * x + cs.x * y);
+        w_set(pq.x, i, rotate_p(r, x, y));
+        w_set(pq.y, i, rotate_q(r, x, y));
     }
     if WANT_VECTORS {
         for (var i = 0u; i < N; i += 1u) {
             let x = v_get(pq.x, i);
             let y = v_get(pq.y, i);
-            v_set(pq.x, i, cs.x * x - cs.y * y);
-            v_set(pq.y, i, cs.y * x + cs.x * y);
+            v_set(pq.x, i, rotate_p(r, x, y));
+            v_set(pq.y, i, rotate_q(r, x, y));
         }
     }
     atomicOr(&state[mat].rotated, 1u);
@@ -302,13 +327,11 @@ fn jacobi_norms(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     let j = wid.x;
     var part = vec3<real>(0.0, 0.0, 0.0);
     for (var i = tid; i < JM; i += WG) {
-        let x = w_get(j, i);
-        part.x = fma(x, x, part.x);
+        part.x = add_abs2(part.x, w_get(j, i));
     }
     if WANT_VECTORS {
         for (var i = tid; i < N; i += WG) {
-            let x = v_get(j, i);
-            part.y = fma(x, x, part.y);
+            part.y = add_abs2(part.y, v_get(j, i));
         }
     }
     let sums = reduce3(tid, part);

@@ -20,44 +20,49 @@
 //       (qr_apply_q_lanes on CPUs)             column j has norm σ_j: the write step
 //                                              normalises it as it would W's.
 //
+// Complex elements (LAPACK's zgeqr2/zlarfg): τ_k is complex and β real, H_k = I − τ_k·v_k·v_kᴴ
+// with H_kᴴ·[α; x] = [β; 0]; the QR applies H_kᴴ (τ conjugated) to the trailing columns, Q
+// applies H_k. For real elements both are the real reflector.
+//
 // Cost: 2MN² flops for the QR and 2MN² for applying Q, once; each sweep then costs about N³
 // instead of MN² multiply-adds. Unblocked (one reflector per dispatch pair) keeps every
 // dispatch's loop work at a few passes down one column. Real GPUs would gain from a blocked
 // (WY) update, which turns the trailing updates into matrix products; that is left for later.
 
-fn tau_get(k: u32) -> real { return work[wb + WORK_TAU + k]; }
-fn tau_set(k: u32, x: real) { work[wb + WORK_TAU + k] = x; }
-fn uq_set(j: u32, i: u32, x: real) { work[wb + WORK_UQ + j * LDW + i] = x; }
+fn tau_get(k: u32) -> elem { return work[wb + WORK_TAU + k]; }
+fn tau_set(k: u32, x: elem) { work[wb + WORK_TAU + k] = x; }
+fn uq_set(j: u32, i: u32, x: elem) { work[wb + WORK_UQ + j * LDW + i] = x; }
 
 // Element i of reflector k's vector: 1 at i = k, stored below the diagonal after it.
-fn reflector(k: u32, i: u32) -> real {
-    return select(a_get(k, i), real(1.0), i == k);
+fn reflector(k: u32, i: u32) -> elem {
+    return select(a_get(k, i), elem_of(1.0), i == k);
 }
 
-// H_k = I − τ_k·v_k·v_kᵀ applied to the column of M rows that starts `col` elements into this
-// matrix's work area (a column of W for the QR, of Ũ for applying Q; both have stride LDW),
-// the whole workgroup reducing down the rows. Only rows k… change.
-fn reflect_column(tid: u32, k: u32, col: u32) {
-    var part = vec3<real>(0.0, 0.0, 0.0);
+// I − tau·v_k·v_kᴴ (tau = τ_k: H_k; conj(τ_k): H_kᴴ) applied to the column of M rows that
+// starts `col` elements into this matrix's work area (a column of W for the QR, of Ũ for
+// applying Q; both have stride LDW), the whole workgroup reducing down the rows. Only rows k…
+// change.
+fn reflect_column(tid: u32, k: u32, col: u32, tau: elem) {
+    var part = PairSums(0.0, 0.0, elem_of(0.0));
     for (var i = k + tid; i < M; i += WG) {
-        part.x = fma(reflector(k, i), work[wb + col + i], part.x);
+        part.gamma = add_conj_dot(part.gamma, reflector(k, i), work[wb + col + i]);
     }
-    let s = reduce3(tid, part).x * tau_get(k);
+    let s = elem_mul(reduce_pair(tid, part).gamma, tau);
     for (var i = k + tid; i < M; i += WG) {
-        work[wb + col + i] = fma(-s, reflector(k, i), work[wb + col + i]);
+        work[wb + col + i] = sub_mul(work[wb + col + i], reflector(k, i), s);
     }
 }
 
 // The same by one invocation alone, looping down the rows: no barriers, for CPU devices (see
 // jacobi_round_lanes).
-fn reflect_column_alone(k: u32, col: u32) {
-    var s = real(0.0);
+fn reflect_column_alone(k: u32, col: u32, tau: elem) {
+    var s = elem_of(0.0);
     for (var i = k; i < M; i += 1u) {
-        s = fma(reflector(k, i), work[wb + col + i], s);
+        s = add_conj_dot(s, reflector(k, i), work[wb + col + i]);
     }
-    s *= tau_get(k);
+    s = elem_mul(s, tau);
     for (var i = k; i < M; i += 1u) {
-        work[wb + col + i] = fma(-s, reflector(k, i), work[wb + col + i]);
+        work[wb + col + i] = sub_mul(work[wb + col + i], reflector(k, i), s);
     }
 }
 
@@ -76,21 +81,21 @@ fn qr_householder(@builtin(workgroup_id) wid: vec3<u32>,
     storageBarrier();
     var part = vec3<real>(0.0, 0.0, 0.0);
     for (var i = k + 1u + tid; i < M; i += WG) {
-        let x = a_get(k, i);
-        part.x = fma(x, x, part.x);
+        part.x = add_abs2(part.x, a_get(k, i));
     }
     // W is scaled to a largest entry in [1, 2): the sum of squares cannot overflow.
     let below = reduce3(tid, part).x;
-    var tau = real(0.0);
+    var tau = elem_of(0.0);
     var beta = alpha;
     if below > 0.0 {
-        // β = −sign(α)·‖x‖ keeps α − β free of cancellation.
-        let norm = sqrt(fma(alpha, alpha, below));
-        beta = select(norm, -norm, alpha >= 0.0);
-        tau = (beta - alpha) / beta;
-        let scale = 1.0 / (alpha - beta);
+        // β = −sign(Re α)·‖[α; x]‖ keeps α − β free of cancellation (real: zlarfg's β).
+        let norm = sqrt(add_abs2(below, alpha));
+        let b = select(norm, -norm, real_part(alpha) >= 0.0);
+        beta = elem_of(b);
+        tau = (beta - alpha) / b;
+        let scale = elem_inv(alpha - beta);
         for (var i = k + 1u + tid; i < M; i += WG) {
-            a_set(k, i, a_get(k, i) * scale);
+            a_set(k, i, elem_mul(a_get(k, i), scale));
         }
     }
     if tid == 0u {
@@ -111,7 +116,7 @@ fn qr_update(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
         return;
     }
     bind_matrix(mat);
-    reflect_column(tid, k, WORK_W + j * LDW);
+    reflect_column(tid, k, WORK_W + j * LDW, conj_elem(tau_get(k)));
 }
 
 // The same update with one invocation per column (CPU devices).
@@ -125,7 +130,7 @@ fn qr_update_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     bind_matrix(mat);
-    reflect_column_alone(k, WORK_W + j * LDW);
+    reflect_column_alone(k, WORK_W + j * LDW, conj_elem(tau_get(k)));
 }
 
 @compute @workgroup_size(WG)
@@ -139,7 +144,7 @@ fn qr_extract_r(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     for (var e = wid.x * WG + tid; e < N * N; e += groups.x * WG) {
         let j = e / N;
         let i = e % N;
-        w_set(j, i, select(real(0.0), a_get(j, i), i <= j));
+        w_set(j, i, select(elem_of(0.0), a_get(j, i), i <= j));
     }
 }
 
@@ -154,7 +159,7 @@ fn qr_init_u(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_in
     for (var e = wid.x * WG + tid; e < M * N; e += groups.x * WG) {
         let j = e / M;
         let i = e % M;
-        var x = real(0.0);
+        var x = elem_of(0.0);
         if i < N {
             x = w_get(j, i);
         }
@@ -169,7 +174,7 @@ fn qr_apply_q(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_i
         return;
     }
     bind_matrix(mat);
-    reflect_column(tid, params.round, WORK_UQ + wid.x * LDW);
+    reflect_column(tid, params.round, WORK_UQ + wid.x * LDW, tau_get(params.round));
 }
 
 // One invocation per column of Ũ (CPU devices). Grid (⌈N/LANES_WG⌉, count).
@@ -182,5 +187,5 @@ fn qr_apply_q_lanes(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     bind_matrix(mat);
-    reflect_column_alone(k, WORK_UQ + j * LDW);
+    reflect_column_alone(k, WORK_UQ + j * LDW, tau_get(k));
 }

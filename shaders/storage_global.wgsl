@@ -9,7 +9,8 @@
 // matrix the sweeps rotate (JM rows, leading dimension LDJ), `a_get`/`a_set` the loaded one,
 // and `u_get` the unnormalised left vectors the write step reads.
 
-@group(0) @binding(6) var<storage, read_write> work: array<real>;
+// Elements (`elem`: real or complex); σ and the permutation are stored as real elements.
+@group(0) @binding(6) var<storage, read_write> work: array<elem>;
 
 const WORK_W: u32 = 0u;
 const WORK_V: u32 = LDW * N;
@@ -33,23 +34,23 @@ var<private> wb: u32;
 
 fn bind_matrix(mat: u32) { wb = mat * WORK_STRIDE; }
 
-fn w_get(j: u32, i: u32) -> real { return work[wb + WORK_J + j * LDJ + i]; }
-fn w_set(j: u32, i: u32, x: real) { work[wb + WORK_J + j * LDJ + i] = x; }
-fn a_get(j: u32, i: u32) -> real { return work[wb + WORK_W + j * LDW + i]; }
-fn a_set(j: u32, i: u32, x: real) { work[wb + WORK_W + j * LDW + i] = x; }
-fn u_get(j: u32, i: u32) -> real {
+fn w_get(j: u32, i: u32) -> elem { return work[wb + WORK_J + j * LDJ + i]; }
+fn w_set(j: u32, i: u32, x: elem) { work[wb + WORK_J + j * LDJ + i] = x; }
+fn a_get(j: u32, i: u32) -> elem { return work[wb + WORK_W + j * LDW + i]; }
+fn a_set(j: u32, i: u32, x: elem) { work[wb + WORK_W + j * LDW + i] = x; }
+fn u_get(j: u32, i: u32) -> elem {
     if QR {
         return work[wb + WORK_UQ + j * LDW + i];
     }
     return w_get(j, i);
 }
-fn v_get(j: u32, i: u32) -> real { return work[wb + WORK_V + j * N + i]; }
-fn v_set(j: u32, i: u32, x: real) { work[wb + WORK_V + j * N + i] = x; }
-fn sig_get(j: u32) -> real { return work[wb + WORK_SIG + j]; }
-fn sig_set(j: u32, x: real) { work[wb + WORK_SIG + j] = x; }
+fn v_get(j: u32, i: u32) -> elem { return work[wb + WORK_V + j * N + i]; }
+fn v_set(j: u32, i: u32, x: elem) { work[wb + WORK_V + j * N + i] = x; }
+fn sig_get(j: u32) -> real { return real_part(work[wb + WORK_SIG + j]); }
+fn sig_set(j: u32, x: real) { work[wb + WORK_SIG + j] = elem_of(x); }
 // Column indices are stored as reals: exact up to 2^24 in f32.
-fn perm_get(r: u32) -> u32 { return u32(work[wb + WORK_PERM + r]); }
-fn perm_set(r: u32, j: u32) { work[wb + WORK_PERM + r] = real(j); }
+fn perm_get(r: u32) -> u32 { return u32(real_part(work[wb + WORK_PERM + r])); }
+fn perm_set(r: u32, j: u32) { work[wb + WORK_PERM + r] = elem_of(real(j)); }
 
 // Storage writes need storageBarrier to be visible to the other invocations; the workgroup
 // barrier covers the reduction scratch and flags in workgroup memory.

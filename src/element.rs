@@ -4,8 +4,8 @@
 //! float32, float64, complex64 and complex128). Each element type names the real type of its
 //! singular values ([`Element::Real`]): itself for the real types, the type of the real and
 //! imaginary parts for the complex ones. [`Real`] is the subset of element types that are real
-//! numbers; the derived operations and the GPU engine take those only (see the README's
-//! element-type table).
+//! numbers (σ's types; what each engine does with each type is the README's element-type
+//! table).
 //!
 //! A complex element is `nalgebra::Complex<R>` (num-complex's `Complex`, `#[repr(C)]`
 //! `{ re, im }`): the interleaved layout numpy and nalgebra store, so a complex64 `.npy` maps

@@ -57,9 +57,9 @@ pub enum Error {
     /// The device lacks a feature this operation needs.
     #[error("missing device feature: {0}")]
     MissingFeature(String),
-    /// The GPU engine has no kernel for this element type in the kernel family the shape
-    /// takes (complex types, for now: they run on the CPU engine, which `Backend::Auto`
-    /// chooses for them).
+    /// The GPU engine has no kernel for this element type in the kernel family the call
+    /// takes (for now: complex types in the dedicated 2×2/3×3 family, which is real only; the
+    /// CPU engine decomposes them, and `Backend::Auto` falls back to it).
     #[error(
         "the GPU engine has no {element} kernel in the {family:?} family yet; the CPU engine \
          decomposes {element} matrices"

@@ -145,8 +145,9 @@ pub enum Reason {
     ExceedsDevice(String),
     /// Auto: the device lacks a feature this call needs; the message names it.
     MissingFeature(String),
-    /// Auto: the GPU engine has no kernel for this element type (complex, for now); the
-    /// message names it.
+    /// Auto: the GPU engine has no kernel for this element type in the family the call takes
+    /// (complex input with the dedicated 2×2/3×3 family forced, for now); the message names
+    /// it.
     NoKernel(String),
 }
 

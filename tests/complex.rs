@@ -1,13 +1,13 @@
 //! Complex matrices (complex64, complex128) on the CPU engine: the four bounds with the real
 //! type's ε against nalgebra's complex SVD in f64 (residuals in double-double through the
 //! real embedding), on the classes, shapes, layouts and vector modes; NaN isolation;
-//! the polar decomposition A = W·P; the same on the GPU engine (its per-invocation kernel),
-//! and what it and `Auto` do with shapes it has no complex kernel for.
+//! the polar decomposition A = W·P; the same on the GPU engine in each kernel family that has
+//! complex kernels, and what it and `Auto` do where none has.
 
 mod common;
 
 use batched_svd::cpu::Cpu;
-use batched_svd::tuning::KernelFamily;
+use batched_svd::tuning::{KernelFamily, SweepPairs};
 use batched_svd::{
     Backend, Element, Engine, Error, MatrixBatch, PolarOptions, PolarOutput, Real, SignConvention,
     Solver, Status, SvdOptions, Vectors,
@@ -82,9 +82,8 @@ fn classes(m: usize, n: usize, double: bool, seed: u64) -> Vec<(&'static str, Ve
 #[derive(Clone, Copy)]
 enum On {
     Cpu,
-    /// The GPU engine with this kernel family: shapes and vector modes without a complex
-    /// kernel there must be [`Error::NoKernel`] (or, for a forced family, a shape it cannot
-    /// run an `InvalidOption`).
+    /// The GPU engine with this kernel family (a call without a kernel is counted, and must
+    /// be [`Error::NoKernel`] naming the dedicated family).
     Gpu(KernelFamily),
 }
 
@@ -125,15 +124,7 @@ where
                         Ok(out) => out,
                         Err(Error::NoKernel { element, family }) => {
                             assert_eq!(element, Complex::<R>::NAME);
-                            assert!(
-                                [KernelFamily::MultiDispatch, KernelFamily::Small]
-                                    .contains(&family),
-                                "{family:?}"
-                            );
-                            missing += 1;
-                            continue;
-                        }
-                        Err(Error::InvalidOption(_)) if family != KernelFamily::Auto => {
+                            assert_eq!(family, KernelFamily::Small);
                             missing += 1;
                             continue;
                         }
@@ -195,35 +186,24 @@ fn complex128_meets_the_bounds_on_every_class() {
     }
 }
 
-/// The shapes whose every vector mode has a complex kernel on a CPU device by default (the
-/// per-invocation family up to 512 real values per invocation, the workgroup family past
-/// it): the others (tall and wide, which take the multi-dispatch family there) must be
-/// `NoKernel` naming the family, in some vector mode at least.
-const GPU_SERVED: [(usize, usize); 9] = [
-    (1, 1),
-    (2, 2),
-    (3, 3),
-    (4, 4),
-    (1, 5),
-    (8, 8),
-    (16, 16),
-    (12, 5),
-    (5, 12),
-];
-
+/// Every shape on the GPU engine: by default (the per-invocation family up to 512 real values
+/// per invocation on a CPU device, the workgroup family past it, the multi-dispatch family
+/// for the tall and wide shapes there), then each general family forced (the workgroup family
+/// with teams of 2 and 4 lanes from 16 rows; the multi-dispatch one with its lanes rounds on
+/// a CPU device).
 fn check_gpu<R: Real>()
 where
     Complex<R>: Element<Real = R>,
 {
-    for (m, n) in SHAPES {
-        let missing = check_type::<R>(m, n, On::Gpu(KernelFamily::Auto));
-        assert_eq!(missing == 0, GPU_SERVED.contains(&(m, n)), "{m}×{n}");
-    }
-    // The workgroup family on every shape (the default takes it only past the per-invocation
-    // family's size; teams of 2 and 4 lanes from 16 rows).
-    for (m, n) in SHAPES {
-        let missing = check_type::<R>(m, n, On::Gpu(KernelFamily::Workgroup));
-        assert_eq!(missing, 0, "{m}×{n} in the workgroup family");
+    for family in [
+        KernelFamily::Auto,
+        KernelFamily::Workgroup,
+        KernelFamily::MultiDispatch,
+    ] {
+        for (m, n) in SHAPES {
+            let missing = check_type::<R>(m, n, On::Gpu(family));
+            assert_eq!(missing, 0, "{m}×{n} in the {family:?} family");
+        }
     }
 }
 
@@ -235,6 +215,33 @@ fn complex64_meets_the_bounds_on_the_gpu() {
 #[test]
 fn complex128_meets_the_bounds_on_the_gpu() {
     check_gpu::<f64>();
+}
+
+#[test]
+fn complex_past_the_register_sizes_on_the_gpu() {
+    // The multi-dispatch family by default on a CPU device: square, tall and wide.
+    for (m, n) in [(64, 48), (200, 12), (12, 200)] {
+        assert_eq!(check_type::<f32>(m, n, On::Gpu(KernelFamily::Auto)), 0);
+    }
+    assert_eq!(check_type::<f64>(64, 48, On::Gpu(KernelFamily::Auto)), 0);
+}
+
+#[test]
+fn very_tall_complex_takes_the_workgroup_rounds() {
+    // Past 20 000 rows a column pair's pass down the rows exceeds one invocation's loop budget
+    // on a CPU device, so the multi-dispatch rounds reduce over a workgroup (`jacobi_round`,
+    // `reduce_pair`) there too.
+    let gpu = common::gpu().expect("a GPU adapter (BATCHED_SVD_REQUIRE_GPU)");
+    let (m, n) = (20_001, 3);
+    let mut rng = Rng::new(17);
+    let mut matrices = vec![cx::gaussian(&mut rng, m, n), cx::gaussian(&mut rng, m, n)];
+    let s = latms_sigma(&mut rng, 3, n, 1e4);
+    matrices.push(with_singular_values(&mut rng, m, n, &s));
+    let data = batch_row_major::<f32>(&matrices);
+    let batch = MatrixBatch::row_major(&data, matrices.len(), m, n).unwrap();
+    let out = gpu.svd(&batch, &SvdOptions::default()).unwrap();
+    assert_eq!(out.engine().kind, Engine::Gpu);
+    assert_accurate("complex64 20001×3", &batch, &out);
 }
 
 #[test]
@@ -440,50 +447,36 @@ fn auto_runs_complex_where_the_rule_says() {
 }
 
 #[test]
-fn complex_without_a_gpu_kernel_is_no_kernel_naming_the_family() {
+fn the_dedicated_family_is_no_kernel_for_complex_and_auto_falls_back() {
     let Some(gpu) = common::gpu() else { return };
     let mut rng = Rng::new(4);
-    let a = cx::gaussian(&mut rng, 40, 9);
+    let a = cx::gaussian(&mut rng, 3, 3);
     let data = batch_row_major::<f32>(&[a]);
-    let batch = MatrixBatch::row_major(&data, 1, 40, 9).unwrap();
-    match gpu.svd(&batch, &SvdOptions::default()) {
+    let small = MatrixBatch::row_major(&data, 1, 3, 3).unwrap();
+    // The dedicated 2×2 / 3×3 kernel is real only: forcing it is NoKernel naming it; Auto
+    // falls back to the CPU engine and says why.
+    let opts = SvdOptions::default().with_kernel(KernelFamily::Small);
+    match gpu.svd(&small, &opts) {
         Err(Error::NoKernel { element, family }) => {
-            assert_eq!(element, "complex64");
-            assert!(
-                [KernelFamily::Workgroup, KernelFamily::MultiDispatch].contains(&family),
-                "{family:?}"
-            );
+            assert_eq!((element, family), ("complex64", KernelFamily::Small));
         }
         other => panic!("expected NoKernel, got {other:?}"),
     }
     let forced = Solver::with_gpu(gpu.clone(), Backend::Gpu);
     assert!(matches!(
-        forced.svd(&batch, &SvdOptions::default()),
+        forced.svd(&small, &opts),
         Err(Error::NoKernel { .. })
     ));
-    // A forced family without a complex kernel, on a shape the per-invocation family serves:
-    // the GPU engine names it; Auto falls back to the CPU engine and says why.
-    let small = MatrixBatch::row_major(&data[..9], 1, 3, 3).unwrap();
-    for family in [
-        KernelFamily::Small,
-        KernelFamily::Workgroup,
-        KernelFamily::MultiDispatch,
-    ] {
-        let opts = SvdOptions::default().with_kernel(family);
-        match gpu.svd(&small, &opts) {
-            Err(Error::NoKernel { element, family: f }) => {
-                assert_eq!((element, f), ("complex64", family));
-            }
-            other => panic!("{family:?}: expected NoKernel, got {other:?}"),
-        }
-        let out = Solver::with_gpu(gpu.clone(), Backend::Auto)
-            .svd(&small, &opts)
-            .unwrap();
-        assert_eq!(out.engine().kind, Engine::Cpu);
-        assert!(out.engine().reason.to_string().contains("complex64"));
-        assert_accurate("auto fallback", &small, &out);
-    }
-    let opts = SvdOptions::default().with_kernel(KernelFamily::PerInvocation);
-    let out = gpu.svd(&small, &opts).unwrap();
-    assert_accurate("forced per-invocation", &small, &out);
+    let out = Solver::with_gpu(gpu.clone(), Backend::Auto)
+        .svd(&small, &opts)
+        .unwrap();
+    assert_eq!(out.engine().kind, Engine::Cpu);
+    assert!(out.engine().reason.to_string().contains("complex64"));
+    assert_accurate("auto fallback", &small, &out);
+    // Blocked sweeps are real only: asking for them is an error naming the type.
+    let blocks = SvdOptions::default().with_sweep_pairs(SweepPairs::Blocks);
+    assert!(matches!(
+        gpu.svd(&small, &blocks),
+        Err(Error::InvalidOption(msg)) if msg.contains("complex64")
+    ));
 }

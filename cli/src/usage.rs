@@ -57,8 +57,7 @@ Options of svd:
                        triplets are zero, rank.npy (int32, (...)) has the rank kept.
 
 Other dtypes (float16, longdouble, clongdouble, strings, objects, structured) are refused
-with exit 2. Complex input runs on the CPU engine (the GPU kernels are real-only so far;
---backend gpu is then exit 2 naming the kernel family).
+with exit 2. Complex input runs on either engine, chosen as for real input.
 
 Exit status: 0 all converged; 1 outputs written but some matrix did not converge or had
 non-finite input; 2 usage, input, output or device error (one line on stderr).

@@ -15,8 +15,7 @@ of its last call; ``adapters()`` lists the GPU adapters. ``batched_svd.dask`` ru
 dask arrays (``pip install 'batched-svd[dask]'``).
 
 Differences from numpy: a matrix holding NaN or inf, or not converged, gets NaN outputs and a
-``RuntimeWarning`` (numpy raises ``LinAlgError`` for the whole call); complex input runs on
-the CPU engine only (no complex GPU kernels yet: ``backend="gpu"`` is a ``TypeError``).
+``RuntimeWarning`` (numpy raises ``LinAlgError`` for the whole call).
 """
 
 from . import _native

@@ -57,6 +57,23 @@ def test_svd_matches_numpy(rng, dtype, shape, full):
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
+@pytest.mark.parametrize("shape", [(5, 3, 3), (2, 3, 7, 4), (4, 2, 9), (16, 16), (3, 40, 6)])
+def test_gpu_engine_matches_numpy(rng, dtype, shape):
+    # Each kernel family that has complex kernels: per-invocation (small), workgroup (16×16
+    # on a CPU device), multi-dispatch with QR (40×6).
+    if not bs.adapters():
+        pytest.skip("no GPU adapter")
+    solver = bs.Solver("gpu")
+    a = crandn(rng, shape, dtype)
+    U, S, Vh = solver.svd(a, full_matrices=False)
+    assert solver.last_info.engine == "gpu"
+    check_svd(a, U, S, Vh, False)
+    W, P = solver.polar(a[..., :3, :3])
+    err = np.abs(W.astype(np.complex128) @ P - a[..., :3, :3]).max()
+    assert err <= 64 * np.finfo(real_of(dtype)).eps * np.abs(a).max() * 3
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=IDS)
 def test_fortran_order_and_strided_input(rng, dtype):
     a = crandn(rng, (6, 5, 4), dtype)
     f = np.asfortranarray(a)

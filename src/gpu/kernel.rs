@@ -82,19 +82,6 @@ pub(crate) enum Family {
     Small,
 }
 
-impl Family {
-    /// The public name of the family.
-    pub(crate) fn public(self) -> crate::tuning::KernelFamily {
-        use crate::tuning::KernelFamily;
-        match self {
-            Family::PerInvocation => KernelFamily::PerInvocation,
-            Family::Workgroup => KernelFamily::Workgroup,
-            Family::MultiDispatch => KernelFamily::MultiDispatch,
-            Family::Small => KernelFamily::Small,
-        }
-    }
-}
-
 /// Layout codes of the dedicated kernel's matrices (see small_batch.wgsl).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum SmallLayout {
@@ -373,7 +360,8 @@ impl JacobiKernel {
         if self.vectors.wanted() { n * n } else { 1 }
     }
 
-    /// Real partial sums of the team reductions: α, β (and γ in the multi-dispatch family).
+    /// Real partial sums of the team reductions: α and β (and a third in the multi-dispatch
+    /// family's `reduce3`).
     pub(crate) fn red_len(&self) -> u32 {
         match self.family {
             Family::PerInvocation | Family::Small => 1,
@@ -383,10 +371,12 @@ impl JacobiKernel {
         }
     }
 
-    /// Element partial sums γ of the workgroup family's team reductions.
+    /// Element partial sums γ of the team reductions (workgroup family with teams, and the
+    /// multi-dispatch rounds).
     pub(crate) fn red_g_len(&self) -> u32 {
         match self.family {
             Family::Workgroup if self.team > 1 => self.workgroup,
+            Family::MultiDispatch => self.workgroup,
             _ => 1,
         }
     }
@@ -408,7 +398,9 @@ impl JacobiKernel {
                     + red_g
                     + fixed
             }
-            Family::MultiDispatch => red + fixed,
+            Family::MultiDispatch => {
+                red + u64::from(self.red_g_len()) * s * u64::from(self.parts()) + fixed
+            }
             Family::PerInvocation | Family::Small => 0,
         }
     }

@@ -144,14 +144,6 @@ pub(crate) fn select(
         round_lanes: false,
         qr_lanes: false,
     };
-    // Complex elements have the per-invocation and workgroup kernels so far: the other
-    // families are a typed error naming them (the engine's Auto then runs the CPU engine).
-    let no_kernel = |family: Family| {
-        Err(Error::NoKernel {
-            element: scalar.element_name(true),
-            family: family.public(),
-        })
-    };
     // The dedicated 2×2 / 3×3 kernel: the default for those shapes, and the only one that
     // computes polar decompositions and the rotation convention on the GPU.
     let small_shape = m == n && (m == 2 || m == 3);
@@ -160,8 +152,14 @@ pub(crate) fn select(
         || needs_small
         || (wanted == KernelFamily::Auto && small_shape && !custom_tolerance && !complex)
     {
+        // Complex elements have every family but this one so far (and the multi-dispatch
+        // family without blocked sweeps): a typed error naming it, on which the engine's
+        // Auto runs the CPU engine.
         if complex {
-            return no_kernel(Family::Small);
+            return Err(Error::NoKernel {
+                element: scalar.element_name(true),
+                family: KernelFamily::Small,
+            });
         }
         if !small_shape {
             return Err(Error::InvalidOption(format!(
@@ -218,9 +216,16 @@ pub(crate) fn select(
     // rows within the loop budget (JM/32 tiles of 36 iterations), and room for the 256
     // invocations and ~13 KB of workgroup memory the blocked kernels declare.
     let swept_rows = if multi.qr { wn } else { wm };
+    if complex && sweep_pairs == SweepPairs::Blocks {
+        return Err(Error::InvalidOption(format!(
+            "blocked sweeps are not available for {} yet; use SweepPairs::Auto or Columns",
+            scalar.element_name(true)
+        )));
+    }
     let multi = JacobiKernel {
+        // Complex: no blocked kernels yet; column pairs.
         blocked: match sweep_pairs {
-            SweepPairs::Auto => adapter.device_type != wgpu::DeviceType::Cpu,
+            SweepPairs::Auto => adapter.device_type != wgpu::DeviceType::Cpu && !complex,
             SweepPairs::Blocks => true,
             SweepPairs::Columns => false,
         } && wn >= BLOCKED_MIN_COLUMNS
@@ -298,9 +303,7 @@ pub(crate) fn select(
         KernelFamily::Workgroup => Ok(single),
         KernelFamily::Small => unreachable!("handled above"),
     }?;
-    if complex && !matches!(chosen.family, Family::PerInvocation | Family::Workgroup) {
-        return no_kernel(chosen.family);
-    }
+    debug_assert!(!complex || !(chosen.blocked || chosen.family == Family::Small));
     Ok(chosen)
 }
 
@@ -611,10 +614,10 @@ pub(crate) mod tests {
         assert_eq!(small_lanes(&gpu(32)), 1);
     }
 
-    /// Complex requests get the per-invocation family where it fits, and a `NoKernel` error
-    /// naming the family otherwise (never a real kernel).
+    /// Complex requests get complex kernels of every family but the dedicated one (a
+    /// `NoKernel` error naming it), never a real kernel.
     #[test]
-    fn complex_requests_take_per_invocation_or_name_the_family() {
+    fn complex_requests_get_complex_kernels_or_name_the_family() {
         let limits = wgpu::Limits::default();
         let complex = |m, n, vectors, wanted, adapter: &wgpu::AdapterInfo| {
             let mut req = request(m, n, Layout::RowMajor, vectors, 30, wanted);
@@ -645,7 +648,7 @@ pub(crate) mod tests {
         let gpu8 = complex(8, 8, Vectors::Thin, KernelFamily::Auto, &gpu(32)).unwrap();
         assert_eq!(gpu8.family, Family::Workgroup);
         // W and V take twice the workgroup memory: 24×24 fits 8 KiB as float32 (4.8 KB), not
-        // as complex64 (9.5 KB: the multi-dispatch family, not ported).
+        // as complex64 (9.5 KB: the multi-dispatch family).
         let limits8 = wgpu::Limits {
             max_compute_workgroup_storage_size: 8 << 10,
             ..wgpu::Limits::default()
@@ -661,14 +664,45 @@ pub(crate) mod tests {
         let real24 = select(&req, &limits8, &gpu(32)).unwrap();
         assert_eq!(real24.family, Family::Workgroup);
         req.complex = true;
-        assert_eq!(
-            no_kernel(select(&req, &limits8, &gpu(32))),
-            KernelFamily::MultiDispatch
-        );
+        let c24 = select(&req, &limits8, &gpu(32)).unwrap();
+        assert_eq!((c24.family, c24.complex), (Family::MultiDispatch, true));
         let forced = complex(8, 8, Vectors::Thin, KernelFamily::PerInvocation, &gpu(32));
         assert_eq!(forced.unwrap().family, Family::PerInvocation);
-        let tall = complex(300, 20, Vectors::Thin, KernelFamily::Auto, &gpu(32));
-        assert_eq!(no_kernel(tall), KernelFamily::MultiDispatch);
+        // Tall and wide: the multi-dispatch family with (complex) Householder QR
+        // preconditioning as for real ones; past 64 columns without blocked sweeps, which are
+        // an error when asked for.
+        let tall = complex(300, 20, Vectors::Thin, KernelFamily::Auto, &gpu(32)).unwrap();
+        assert_eq!((tall.family, tall.qr), (Family::MultiDispatch, true));
+        let real_tall = select(
+            &request(
+                300,
+                20,
+                Layout::RowMajor,
+                Vectors::Thin,
+                30,
+                KernelFamily::Auto,
+            ),
+            &limits,
+            &gpu(32),
+        )
+        .unwrap();
+        assert!(real_tall.qr);
+        let wide = complex(128, 128, Vectors::Thin, KernelFamily::Auto, &gpu(32)).unwrap();
+        assert_eq!((wide.family, wide.blocked), (Family::MultiDispatch, false));
+        let mut blocks = request(
+            128,
+            128,
+            Layout::RowMajor,
+            Vectors::Thin,
+            30,
+            KernelFamily::Auto,
+        );
+        blocks.complex = true;
+        blocks.sweep_pairs = SweepPairs::Blocks;
+        assert!(matches!(
+            select(&blocks, &limits, &gpu(32)),
+            Err(Error::InvalidOption(msg)) if msg.contains("complex64")
+        ));
         // Real requests are unchanged.
         let real = select(
             &request(

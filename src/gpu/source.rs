@@ -284,8 +284,9 @@ mod tests {
         }
     }
 
-    /// The complex per-invocation and workgroup kernels validate in both scalars, every layout
-    /// and vector mode, and call only the basic builtins (f32's inverse square root besides).
+    /// The complex per-invocation, workgroup and multi-dispatch kernels (with and without QR
+    /// preconditioning) validate in both scalars, every layout and vector mode, and call only
+    /// the basic builtins (f32's inverse square root besides).
     #[test]
     fn complex_kernels_validate_and_use_only_basic_builtins() {
         let limits = wgpu::Limits::default();
@@ -316,7 +317,24 @@ mod tests {
                             team,
                             ..k
                         };
-                        for k in [k, workgroup(1), workgroup(4)] {
+                        let multi = |lanes, qr| JacobiKernel {
+                            family: Family::MultiDispatch,
+                            team: 32,
+                            workgroup: 32,
+                            round_lanes: lanes,
+                            qr,
+                            qr_lanes: lanes && qr,
+                            ..k
+                        };
+                        for k in [
+                            k,
+                            workgroup(1),
+                            workgroup(4),
+                            multi(false, false),
+                            multi(true, false),
+                            multi(false, true),
+                            multi(true, true),
+                        ] {
                             let used = math_builtins(&validate(&k));
                             let bad: Vec<_> = used
                                 .iter()
