@@ -76,55 +76,27 @@ impl Code {
     }
 }
 
-/// One column pair (p, q): the dot products, the rotation test and the rotation of W's and
-/// V's columns.
-fn pair(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool, complex: bool) {
-    if complex {
-        return pair_complex(c, p, q, m, n, vectors);
-    }
-    c.open("{");
-    c.line(format!("var alpha = {} * {};", w(p, 0), w(p, 0)));
-    c.line(format!("var beta = {} * {};", w(q, 0), w(q, 0)));
-    c.line(format!("var gamma = {} * {};", w(p, 0), w(q, 0)));
-    for i in 1..m {
-        let (x, y) = (w(p, i), w(q, i));
-        c.line(format!("alpha = fma({x}, {x}, alpha);"));
-        c.line(format!("beta = fma({y}, {y}, beta);"));
-        c.line(format!("gamma = fma({x}, {y}, gamma);"));
-    }
-    c.line("let rel = relative_gamma(alpha, beta, gamma);");
-    c.line("off_sweep = max(off_sweep, f32(rel));");
-    // Every pair is rotated, by exactly the identity (c, s) = (1, 0) when it is left alone:
-    // the lanes of a SIMD group (CPU devices) or a warp run both sides of a branch anyway,
-    // and a select on two values is cheaper than one per element.
-    c.line("let turn = rel > tol;");
-    c.line("rotated = rotated || turn;");
-    c.line("let cs = select(vec2<real>(1.0, 0.0), rotation(alpha, beta, gamma), turn);");
-    let rows = |c: &mut Code, name: fn(u32, u32) -> String, count: u32| {
-        for i in 0..count {
-            let (x, y) = (name(p, i), name(q, i));
-            c.line(format!("let t{i} = {x};"));
-            c.line(format!("{x} = cs.x * t{i} - cs.y * {y};"));
-            c.line(format!("{y} = cs.y * t{i} + cs.x * {y};"));
-        }
-    };
-    rows(c, w, m);
-    if vectors {
-        c.open("{");
-        rows(c, v, n);
-        c.close();
-    }
-    c.close();
-}
+/// The rotated value of a column entry, as code, from its old value `t` and the entry `y` of
+/// the other column.
+type Rotated = fn(&str, &str) -> String;
 
-/// [`pair`] for complex columns: g = w_pᴴw_q in two real sums, then `pair_rotation`
-/// (complex.wgsl) gives c and s·ω, the identity when the pair is left alone.
-fn pair_complex(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool) {
+/// One column pair (p, q): the dot products, the rotation test and the rotation of W's and
+/// V's columns. Complex columns: g = w_pᴴw_q in two real sums, then `pair_rotation`
+/// (complex.wgsl) gives c and s·ω, applied by `rotate_p`/`rotate_q`.
+fn pair(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool, complex: bool) {
     c.open("{");
     for i in 0..m {
         let (x, y) = (w(p, i), w(q, i));
-        add_square(c, "alpha", &x, i == 0, true);
-        add_square(c, "beta", &y, i == 0, true);
+        add_square(c, "alpha", &x, i == 0, complex);
+        add_square(c, "beta", &y, i == 0, complex);
+        if !complex {
+            c.line(if i == 0 {
+                format!("var gamma = {x} * {y};")
+            } else {
+                format!("gamma = fma({x}, {y}, gamma);")
+            });
+            continue;
+        }
         if i == 0 {
             c.line(format!("var gr = {x}.x * {y}.x;"));
             c.line(format!("var gi = {x}.x * {y}.y;"));
@@ -135,15 +107,35 @@ fn pair_complex(c: &mut Code, p: u32, q: u32, m: u32, n: u32, vectors: bool) {
         c.line(format!("gr = fma({x}.y, {y}.y, gr);"));
         c.line(format!("gi = fma(-{x}.y, {y}.x, gi);"));
     }
-    c.line("let r = pair_rotation(alpha, beta, vec2<real>(gr, gi), tol);");
-    c.line("off_sweep = max(off_sweep, f32(r.rel));");
-    c.line("rotated = rotated || r.rel > tol;");
+    // Every pair is rotated, by exactly the identity (c, s) = (1, 0) when it is left alone:
+    // the lanes of a SIMD group (CPU devices) or a warp run both sides of a branch anyway,
+    // and a select on two values is cheaper than one per element.
+    let (new_p, new_q): (Rotated, Rotated) = if complex {
+        c.line("let r = pair_rotation(alpha, beta, vec2<real>(gr, gi), tol);");
+        c.line("off_sweep = max(off_sweep, f32(r.rel));");
+        c.line("rotated = rotated || r.rel > tol;");
+        (
+            |t, y| format!("rotate_p(r, {t}, {y})"),
+            |t, y| format!("rotate_q(r, {t}, {y})"),
+        )
+    } else {
+        c.line("let rel = relative_gamma(alpha, beta, gamma);");
+        c.line("off_sweep = max(off_sweep, f32(rel));");
+        c.line("let turn = rel > tol;");
+        c.line("rotated = rotated || turn;");
+        c.line("let cs = select(vec2<real>(1.0, 0.0), rotation(alpha, beta, gamma), turn);");
+        (
+            |t, y| format!("cs.x * {t} - cs.y * {y}"),
+            |t, y| format!("cs.y * {t} + cs.x * {y}"),
+        )
+    };
     let rows = |c: &mut Code, name: fn(u32, u32) -> String, count: u32| {
         for i in 0..count {
             let (x, y) = (name(p, i), name(q, i));
-            c.line(format!("let t{i} = {x};"));
-            c.line(format!("{x} = rotate_p(r, t{i}, {y});"));
-            c.line(format!("{y} = rotate_q(r, t{i}, {y});"));
+            let t = format!("t{i}");
+            c.line(format!("let {t} = {x};"));
+            c.line(format!("{x} = {};", new_p(&t, &y)));
+            c.line(format!("{y} = {};", new_q(&t, &y)));
         }
     };
     rows(c, w, m);
