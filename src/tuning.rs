@@ -36,7 +36,8 @@ pub enum KernelFamily {
 pub enum SweepPairs {
     /// Block pairs on GPUs, column pairs on CPU devices such as lavapipe (where every
     /// workgroup barrier is a coroutine switch and the blocked kernel measured 3–5× slower);
-    /// column pairs below 64 columns.
+    /// column pairs below 64 columns and for complex elements (no complex blocked kernel
+    /// yet).
     #[default]
     Auto,
     /// Pairs of single columns: one dispatch per round of N−1 rounds, each column pair
@@ -45,6 +46,7 @@ pub enum SweepPairs {
     /// Pairs of 16-column blocks: per round, a 32×32 Gram matrix per block pair diagonalised
     /// in workgroup memory, then applied to both blocks and to V as a small matrix product.
     /// Needs 256 invocations and 16 KiB of workgroup memory per workgroup, at least 64
-    /// columns, and at most 16 384 swept rows; otherwise column pairs are used.
+    /// columns, and at most 16 384 swept rows; otherwise column pairs are used. Real elements
+    /// only: with complex ones it is [`Error::InvalidOption`](crate::Error::InvalidOption).
     Blocks,
 }

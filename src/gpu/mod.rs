@@ -186,13 +186,16 @@ impl Gpu {
     /// others.
     ///
     /// Accuracy (tested against nalgebra in f64 on random, rank-deficient, graded κ ≤ 10⁶,
-    /// Hilbert, Kahan, repeated-σ and extreme-scale matrices), with ε = 2⁻²³:
-    /// `|σᵢ − σ̂ᵢ| ≤ 16·max(m, n)·ε·σ₁`, `‖UᵀU − I‖max ≤ 16·m·ε`, `‖VᵀV − I‖max ≤ 16·n·ε`,
-    /// `‖A − UΣVᵀ‖F ≤ 16·max(m, n)·ε·‖A‖F`.
+    /// Hilbert, Kahan, repeated-σ and extreme-scale matrices), with ε = 2⁻²³ (f32, complex64)
+    /// or 2⁻⁵² (f64, complex128):
+    /// `|σᵢ − σ̂ᵢ| ≤ 16·max(m, n)·ε·σ₁`, `‖UᴴU − I‖max ≤ 16·m·ε`, `‖VᴴV − I‖max ≤ 16·n·ε`,
+    /// `‖A − UΣVᴴ‖F ≤ 16·max(m, n)·ε·‖A‖F`. For complex elements the second factor is Vᴴ.
     ///
     /// # Errors
     /// [`Error::InvalidOption`] for bad options; [`Error::LimitExceeded`] if one matrix does
-    /// not fit the device; [`Error::OutOfMemory`], [`Error::DeviceLost`],
+    /// not fit the device; [`Error::MissingFeature`] for f64 or complex128 without
+    /// `SHADER_F64`; [`Error::NoKernel`] for complex input with the dedicated 2×2/3×3 family
+    /// forced (real only); [`Error::OutOfMemory`], [`Error::DeviceLost`],
     /// [`Error::BufferMap`], [`Error::Poll`] for device failures.
     pub fn svd<T: Element>(
         &self,
