@@ -8,9 +8,9 @@
 //! can). Then the f64 groups (`svd_f64/3x3/thin`, …, `svd_f64/256x256/thin`): the same
 //! matrices widened to f64, against nalgebra in f64. Throughput is in matrices (criterion's
 //! `elem/s`); the benchmark parameter is the batch count. Then the complex groups
-//! (`svd_c64/3x3/thin`, `svd_c64/8x8/thin`, `svd_c64/32x32/thin`, `svd_c128/8x8/thin`): no
-//! `gpu` function while the GPU engine has no complex kernel, a `cpu_engine` one instead
-//! ([`Cpu::svd_into`]), against nalgebra's complex SVD. On a software adapter the `gpu`
+//! (`svd_c64/3x3/thin`, `svd_c64/8x8/thin`, `svd_c64/32x32/thin`, `svd_c128/8x8/thin`): the
+//! `gpu` function (the complex kernels) and a `cpu_engine` one ([`Cpu::svd_into`]), against
+//! nalgebra's complex SVD. On a software adapter the `gpu`
 //! function is skipped for matrices of more than 128×128 elements (seconds per matrix there).
 //!
 //! Batches are 2^20 matrices for 2×2 and 3×3 down to 2^10 for 64×64, cut to a power of two

@@ -14,8 +14,7 @@ Usage: batched-svd bench [--quick] [--json FILE] [--shapes LIST] [--count N]
 
 Decomposes batches of random Gaussian f32 matrices (deterministic seed), then the f64 table
 (3x3, 8x8, 32x32 and 256x256, thin vectors, the same matrices widened to f64) and the complex
-tables (complex64 3x3, 8x8, 32x32 and complex128 8x8, thin vectors; no GPU row while the GPU
-engine has no complex kernel), with the GPU engine
+tables (complex64 3x3, 8x8, 32x32 and complex128 8x8, thin vectors), with the GPU engine
 (Gpu::svd_into / polar_into with one output reused per case, default options), the CPU
 engine (all cores), the engine interface's auto choice (Solver, Backend::Auto), and nalgebra
 in the same precision on one thread and on all cores (the batch split over threads; statically sized

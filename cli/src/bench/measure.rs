@@ -254,8 +254,8 @@ pub(crate) fn measure(
 /// large matrices, and matrices of more than [`SOFTWARE_GPU_MAX_ELEMENTS`], only on hardware
 /// adapters), the CPU engine, auto, and the nalgebra peers. f64 cases decompose the f32
 /// case's matrices widened to f64 (exactly), so both tables solve the same problems; complex
-/// cases take their real and imaginary parts from the same generator. Complex cases have no
-/// GPU row while the GPU engine has no complex kernel (`Error::NoKernel`).
+/// cases take their real and imaginary parts from the same generator. A GPU call that fails
+/// (for instance `Error::NoKernel`) skips its row with a warning naming the error.
 ///
 /// First a probe on a small prefix of the batch compiles the GPU pipelines and estimates each
 /// engine's and one nalgebra thread's throughput. If the slowest would need more than
