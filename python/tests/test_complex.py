@@ -226,3 +226,21 @@ def test_dask_svd_of_complex_chunks(rng):
         Uc, Sc, Vhc = dask.compute(U, S, Vh)
     assert Sc.dtype == np.float32
     check_svd(x, Uc, Sc, Vhc, False)
+
+
+def test_prepare_takes_the_dtype():
+    solver = bs.Solver("cpu")
+    for dtype in [np.float32, np.float64, np.complex64, np.complex128]:
+        assert solver.prepare(8, 8, dtype=dtype) == ("cpu", "requested")
+    with pytest.raises(ValueError, match="int32"):
+        solver.prepare(8, 8, dtype=np.int32)
+    if not bs.adapters():
+        return
+    auto = bs.Solver("auto")
+    # The software-adapter rule counts a complex element twice: 12×12 fits as float32, not as
+    # complex64; a hardware GPU takes both.
+    engine, _ = auto.prepare(12, 12, dtype=np.float32)
+    assert engine == "gpu"
+    engine, why = auto.prepare(12, 12, dtype=np.complex64)
+    software = "software" in why
+    assert engine == ("cpu" if software else "gpu"), why
