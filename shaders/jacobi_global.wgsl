@@ -138,24 +138,6 @@ fn jacobi_load(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_
     }
 }
 
-// Tree reduction of the three partial sums over the workgroup; every invocation returns the
-// totals. log2(WG) barriers.
-fn reduce3(tid: u32, x: vec3<real>) -> vec3<real> {
-    red[3u * tid] = x.x;
-    red[3u * tid + 1u] = x.y;
-    red[3u * tid + 2u] = x.z;
-    workgroupBarrier();
-    for (var half = WG / 2u; half > 0u; half /= 2u) {
-        if tid < half {
-            red[3u * tid] += red[3u * (tid + half)];
-            red[3u * tid + 1u] += red[3u * (tid + half) + 1u];
-            red[3u * tid + 2u] += red[3u * (tid + half) + 2u];
-        }
-        workgroupBarrier();
-    }
-    return vec3<real>(red[0], red[1], red[2]);
-}
-
 // α, β and γ = w_pᴴw_q of a column pair.
 struct PairSums {
     alpha: real,
@@ -163,17 +145,18 @@ struct PairSums {
     gamma: elem,
 }
 
-// reduce3 for a column pair's sums, γ an element (in its own array; the same tree, so real
-// sums are reduce3's).
+// Tree reduction of a column pair's partial sums over the workgroup (γ an element, in its own
+// array; also the column norms and the reflectors' sums, with the sums they do not need zero);
+// every invocation returns the totals. log2(WG) barriers.
 fn reduce_pair(tid: u32, x: PairSums) -> PairSums {
-    red[3u * tid] = x.alpha;
-    red[3u * tid + 1u] = x.beta;
+    red[2u * tid] = x.alpha;
+    red[2u * tid + 1u] = x.beta;
     red_g[tid] = x.gamma;
     workgroupBarrier();
     for (var half = WG / 2u; half > 0u; half /= 2u) {
         if tid < half {
-            red[3u * tid] += red[3u * (tid + half)];
-            red[3u * tid + 1u] += red[3u * (tid + half) + 1u];
+            red[2u * tid] += red[2u * (tid + half)];
+            red[2u * tid + 1u] += red[2u * (tid + half) + 1u];
             red_g[tid] += red_g[tid + half];
         }
         workgroupBarrier();
@@ -325,22 +308,22 @@ fn jacobi_norms(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     }
     bind_matrix(mat);
     let j = wid.x;
-    var part = vec3<real>(0.0, 0.0, 0.0);
+    var part = PairSums(0.0, 0.0, elem_of(0.0));
     for (var i = tid; i < JM; i += WG) {
-        part.x = add_abs2(part.x, w_get(j, i));
+        part.alpha = add_abs2(part.alpha, w_get(j, i));
     }
     if WANT_VECTORS {
         for (var i = tid; i < N; i += WG) {
-            part.y = add_abs2(part.y, v_get(j, i));
+            part.beta = add_abs2(part.beta, v_get(j, i));
         }
     }
-    let sums = reduce3(tid, part);
+    let sums = reduce_pair(tid, part);
     if tid == 0u {
-        sig_set(j, sqrt(sums.x));
+        sig_set(j, sqrt(sums.alpha));
     }
     if WANT_VECTORS {
         // V's column to unit norm (see normalize_v_column in jacobi_finalize.wgsl).
-        let norm = sqrt(sums.y);
+        let norm = sqrt(sums.beta);
         for (var i = tid; i < N; i += WG) {
             v_set(j, i, v_get(j, i) / norm);
         }

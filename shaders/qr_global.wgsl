@@ -76,15 +76,15 @@ fn qr_householder(@builtin(workgroup_id) wid: vec3<u32>,
     bind_matrix(mat);
     let k = params.round;
     // Every invocation reads α before invocation 0 overwrites it with β (the barriers in
-    // reduce3 order the two).
+    // reduce_pair order the two).
     let alpha = a_get(k, k);
     storageBarrier();
-    var part = vec3<real>(0.0, 0.0, 0.0);
+    var part = PairSums(0.0, 0.0, elem_of(0.0));
     for (var i = k + 1u + tid; i < M; i += WG) {
-        part.x = add_abs2(part.x, a_get(k, i));
+        part.alpha = add_abs2(part.alpha, a_get(k, i));
     }
     // W is scaled to a largest entry in [1, 2): the sum of squares cannot overflow.
-    let below = reduce3(tid, part).x;
+    let below = reduce_pair(tid, part).alpha;
     var tau = elem_of(0.0);
     var beta = alpha;
     if below > 0.0 {

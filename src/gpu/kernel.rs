@@ -360,14 +360,12 @@ impl JacobiKernel {
         if self.vectors.wanted() { n * n } else { 1 }
     }
 
-    /// Real partial sums of the team reductions: α and β (and a third in the multi-dispatch
-    /// family's `reduce3`).
+    /// Real partial sums of the team reductions: α and β.
     pub(crate) fn red_len(&self) -> u32 {
         match self.family {
             Family::PerInvocation | Family::Small => 1,
             Family::Workgroup if self.team == 1 => 1,
-            Family::Workgroup => 2 * self.workgroup,
-            Family::MultiDispatch => 3 * self.workgroup,
+            Family::Workgroup | Family::MultiDispatch => 2 * self.workgroup,
         }
     }
 

@@ -153,18 +153,9 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
     let n2 = n + n % 2;
     let vectors = kernel.vectors.wanted();
     let cx = kernel.complex;
-    // The element type, its zero and one, and the element-wise helpers of the scalar or
-    // complex prelude.
-    let (ty, zero, one) = if cx {
-        ("vec2<real>", "vec2<real>(0.0, 0.0)", "vec2<real>(1.0, 0.0)")
-    } else {
-        ("real", "0.0", "1.0")
-    };
-    let (finite, exponent) = if cx {
-        ("is_finite_elem", "exponent_of_elem")
-    } else {
-        ("is_finite_real", "exponent_of")
-    };
+    // Entries are the element prelude's `elem` (element_real.wgsl or complex.wgsl), loaded,
+    // tested and written through its helpers.
+    let (zero, one) = ("elem_of(0.0)", "elem_of(1.0)");
     let (am, an) = (kernel.a_m, kernel.a_n);
     let row_major = kernel.layout == crate::batch::Layout::RowMajor;
     // Offset of W(i, j) inside one input matrix.
@@ -191,8 +182,8 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
         for i in 0..m {
             let name = w(j, i);
             c.line(format!("var {name} = a_in[base + {}u];", offset(i, j)));
-            c.line(format!("bad = bad || !{finite}({name});"));
-            c.line(format!("ex = max(ex, {exponent}({name}));"));
+            c.line(format!("bad = bad || !is_finite_elem({name});"));
+            c.line(format!("ex = max(ex, exponent_of_elem({name}));"));
         }
     }
     c.open("if bad {");
@@ -215,7 +206,7 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
         for j in 0..n {
             for i in 0..n {
                 let value = if i == j { one } else { zero };
-                c.line(format!("var {}: {ty} = {value};", v(j, i)));
+                c.line(format!("var {}: elem = {value};", v(j, i)));
             }
         }
     }
@@ -228,11 +219,11 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
     let phantom = block < rounds && n2 > n;
     if phantom {
         for i in 0..m {
-            c.line(format!("var {}: {ty} = {zero};", w(n, i)));
+            c.line(format!("var {}: elem = {zero};", w(n, i)));
         }
         if vectors {
             for i in 0..n {
-                c.line(format!("var {}: {ty} = {zero};", v(n, i)));
+                c.line(format!("var {}: elem = {zero};", v(n, i)));
             }
         }
     }
@@ -357,14 +348,8 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
             c.line(format!("let vn{j} = sqrt(vv{j});"));
         }
         // The second output is Vᴴ (Vᵀ for real elements): V's entries conjugated. For a wide
-        // A = Wᵀ = conj(V_W)·Σ·U_Wᵀ, U = conj(V_W) and Vᴴ = U_Wᵀ: conjugated are V's again.
-        let v_out = |name: String| {
-            if cx {
-                format!("vec2<real>({name}.x, -{name}.y)")
-            } else {
-                name
-            }
-        };
+        // A = Wᵀ = conj(V_W)·Σ·U_Wᵀ, U = conj(V_W) and Vᴴ = U_Wᵀ: conjugated are V's again
+        // (conj_elem is the identity for real elements).
         for j in 0..n {
             for i in 0..m {
                 // U_W column j (normalised W column) …
@@ -382,7 +367,7 @@ pub(crate) fn per_invocation_main(kernel: &JacobiKernel) -> String {
                 } else {
                     format!("vt_out[vt_base + r{j} * A_N + {i}u]")
                 };
-                c.line(format!("{target} = {} / vn{j};", v_out(v(j, i))));
+                c.line(format!("{target} = conj_elem({}) / vn{j};", v(j, i)));
             }
         }
     }
@@ -398,15 +383,14 @@ fn write_non_finite(mat: u32) {{
     }}
     if WANT_VECTORS {{
         for (var e = 0u; e < A_M * U_COLS; e += 1u) {{
-            u_out[mat * A_M * U_COLS + e] = {nan};
+            u_out[mat * A_M * U_COLS + e] = nan_elem();
         }}
         for (var e = 0u; e < VT_ROWS * A_N; e += 1u) {{
-            vt_out[mat * VT_ROWS * A_N + e] = {nan};
+            vt_out[mat * VT_ROWS * A_N + e] = nan_elem();
         }}
     }}
     info_out[mat] = MatrixInfo(2u, 0u, bitcast<f32>(0x7fc00000u), 0u);
-}}",
-        nan = if cx { "nan_elem()" } else { "nan_real()" }
+}}"
     );
     s
 }
