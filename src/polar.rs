@@ -13,8 +13,9 @@
 //!
 //! Computing it is the engines' job ([`Gpu::polar`](crate::Gpu::polar),
 //! [`cpu::polar`](crate::cpu::polar), [`Solver::polar`](crate::Solver::polar)); this module
-//! holds the options and the output. On the GPU, 2×2 and 3×3 run entirely in the dedicated
-//! kernel; other sizes take the SVD from the GPU and form the products on the host in f64.
+//! holds the options and the output. On the GPU, real 2×2 and 3×3 run entirely in the
+//! dedicated kernel; other sizes, and complex matrices of every size, take the SVD from the GPU
+//! and form the products on the host in f64.
 
 use nalgebra::DMatrix;
 
