@@ -1,15 +1,19 @@
 // Blocked one-sided Jacobi for the multi-dispatch family (BLOCKED; src/gpu/shader.rs decides):
 // the sweeps pair blocks of 16 columns instead of single columns.
 //
+// Written against the element interface (element_real.wgsl / complex.wgsl), so one source
+// serves real and complex elements: for complex X the Gram matrix is Hermitian, G = XᴴX, the
+// inner rotations are cgesvj's (`pair_rotation`) and Q is unitary.
+//
 // The N columns of the working matrix X (W, or R with QR preconditioning) form NB blocks of
 // BLOCK = 16 columns (the last one padded with zero columns, NB padded to even NB2 with a
 // phantom block). A sweep is NB2−1 rounds of the circle ordering over blocks; in each round
 // the NBPAIRS_B block pairs (I, J) are disjoint and run in parallel:
 //   blocked_rotations  grid (NBPAIRS_B, count), one workgroup per block pair:
-//                        G = [X_I X_J]ᵀ[X_I X_J] (32×32), streamed through workgroup memory
+//                        G = [X_I X_J]ᴴ[X_I X_J] (32×32), streamed through workgroup memory
 //                        in 32-row tiles; if some |cos(x_p, x_q)| exceeds the tolerance,
 //                        cyclic Jacobi on G (up to INNER_SWEEPS sweeps, 16 disjoint rotations
-//                        per step) accumulates the orthogonal Q with QᵀGQ ≈ diagonal.
+//                        per step) accumulates the unitary Q with QᴴGQ ≈ diagonal.
 //   blocked_apply      grid (row tiles, NBPAIRS_B, count): [X_I X_J] ← [X_I X_J]·Q and
 //                        [V_I V_J] ← [V_I V_J]·Q, one 32×32 tile of rows per workgroup.
 // Convergence is decided on G computed afresh from X at every visit, with the same relative
@@ -21,8 +25,11 @@
 // loaded element reused 32 times from workgroup memory. On real GPUs the Gram and update
 // steps are small matrix products (the operation GPUs are built for), and a sweep takes
 // NB2−1 rounds of 2 dispatches instead of N2−1 rounds of 1: 16× fewer dispatches.
-// Workgroup memory: three 32×33 tiles (the odd stride 33 spreads a warp's column-strided reads
-// over the banks) and the rotation table, about 13 KB.
+// Workgroup memory: two 32×33 arrays of elements (the odd stride 33 spreads a warp's
+// column-strided reads over the banks) and the rotation table: 8.8 KB for f32, 17 KB for f64
+// and complex64, 35 KB for complex128 (`JacobiKernel::blocked_workgroup_bytes`). `gram` holds
+// in turn the streamed 32-row tiles of X, G, and I − QᴴQ (and the X tile in blocked_apply), so
+// complex128 stays within the 48 KB most GPUs give a workgroup.
 
 const BLOCK: u32 = 16u;
 const BW: u32 = 32u;          // columns of a block pair
@@ -31,18 +38,17 @@ const BWG: u32 = 256u;        // invocations per workgroup of the blocked kernel
 const INNER_SWEEPS: u32 = 2u;
 const XR: u32 = JM + select(0u, N, WANT_VECTORS); // rows of [X; V]
 
-var<workgroup> tile: array<real, 1056>;   // 32 columns × TS
-var<workgroup> gram: array<real, 1056>;
-var<workgroup> qmat: array<real, 1056>;
+var<workgroup> gram: array<elem, 1056>;   // 32 columns × TS
+var<workgroup> qmat: array<elem, 1056>;
 var<workgroup> rot_c: array<real, 32>;
-var<workgroup> rot_s: array<real, 32>;
+var<workgroup> rot_s: array<elem, 32>;
 var<workgroup> rot_p: array<u32, 32>;
 var<workgroup> rot_count: atomic<u32>;
 var<workgroup> rel_bits: atomic<u32>;
 
-fn qb_get(bp: u32, e: u32) -> real { return work[wb + WORK_QB + bp * QB_STRIDE + e]; }
-fn qb_set(bp: u32, e: u32, x: real) { work[wb + WORK_QB + bp * QB_STRIDE + e] = x; }
-fn qb_flag_set(bp: u32, on: bool) { qb_set(bp, BW * BW, select(real(0.0), real(1.0), on)); }
+fn qb_get(bp: u32, e: u32) -> elem { return work[wb + WORK_QB + bp * QB_STRIDE + e]; }
+fn qb_set(bp: u32, e: u32, x: elem) { work[wb + WORK_QB + bp * QB_STRIDE + e] = x; }
+fn qb_flag_set(bp: u32, on: bool) { qb_set(bp, BW * BW, elem_of(select(real(0.0), real(1.0), on))); }
 
 // Column of X at slot t (0…31) of block pair (I, J); N or more for padding.
 fn slot_column(bij: vec2<u32>, t: u32) -> u32 {
@@ -50,9 +56,9 @@ fn slot_column(bij: vec2<u32>, t: u32) -> u32 {
 }
 
 // Row r of [X; V] in column j, or zero past the ends.
-fn xv_get(j: u32, r: u32) -> real {
+fn xv_get(j: u32, r: u32) -> elem {
     if j >= N || r >= XR {
-        return 0.0;
+        return elem_of(0.0);
     }
     if r < JM {
         return w_get(j, r);
@@ -60,7 +66,7 @@ fn xv_get(j: u32, r: u32) -> real {
     return v_get(j, r - JM);
 }
 
-fn xv_set(j: u32, r: u32, x: real) {
+fn xv_set(j: u32, r: u32, x: elem) {
     if j >= N || r >= XR {
         return;
     }
@@ -92,38 +98,45 @@ fn blocked_rotations(@builtin(workgroup_id) wid: vec3<u32>,
         atomicStore(&rot_count, 0u);
         atomicStore(&rel_bits, 0u);
     }
-    // G = XᵀX over the 32 slots: invocation t accumulates the 2×2 block at rows r0, r0+1 and
-    // columns c0, c0+1 of G.
+    // G = XᴴX over the 32 slots: invocation t accumulates the 2×2 block at rows r0, r0+1 and
+    // columns c0, c0+1 of G, G[r][c] = Σ_i conj(x_ir)·x_ic, while 32-row tiles of X stream
+    // through `gram`.
     let r0 = 2u * (tid / 16u);
     let c0 = 2u * (tid % 16u);
-    var g = vec4<real>(0.0, 0.0, 0.0, 0.0);
+    var g00 = elem_of(0.0);
+    var g10 = elem_of(0.0);
+    var g01 = elem_of(0.0);
+    var g11 = elem_of(0.0);
     for (var i0 = 0u; i0 < JM; i0 += BW) {
         // Consecutive invocations load consecutive rows of one column (coalesced).
         for (var e = tid; e < BW * BW; e += BWG) {
             let j = slot_column(bij, e / BW);
             let i = i0 + e % BW;
-            var x = real(0.0);
+            var x = elem_of(0.0);
             if j < N && i < JM {
                 x = w_get(j, i);
             }
-            tile[(e / BW) * TS + e % BW] = x;
+            gram[(e / BW) * TS + e % BW] = x;
         }
         workgroupBarrier();
         for (var i = 0u; i < BW; i += 1u) {
-            let a0 = tile[r0 * TS + i];
-            let a1 = tile[(r0 + 1u) * TS + i];
-            let b0 = tile[c0 * TS + i];
-            let b1 = tile[(c0 + 1u) * TS + i];
-            g = vec4<real>(fma(a0, b0, g.x), fma(a1, b0, g.y), fma(a0, b1, g.z), fma(a1, b1, g.w));
+            let a0 = gram[r0 * TS + i];
+            let a1 = gram[(r0 + 1u) * TS + i];
+            let b0 = gram[c0 * TS + i];
+            let b1 = gram[(c0 + 1u) * TS + i];
+            g00 = add_conj_dot(g00, a0, b0);
+            g10 = add_conj_dot(g10, a1, b0);
+            g01 = add_conj_dot(g01, a0, b1);
+            g11 = add_conj_dot(g11, a1, b1);
         }
         workgroupBarrier();
     }
-    gram[c0 * TS + r0] = g.x;
-    gram[c0 * TS + r0 + 1u] = g.y;
-    gram[(c0 + 1u) * TS + r0] = g.z;
-    gram[(c0 + 1u) * TS + r0 + 1u] = g.w;
+    gram[c0 * TS + r0] = g00;
+    gram[c0 * TS + r0 + 1u] = g10;
+    gram[(c0 + 1u) * TS + r0] = g01;
+    gram[(c0 + 1u) * TS + r0 + 1u] = g11;
     for (var e = tid; e < BW * BW; e += BWG) {
-        qmat[(e / BW) * TS + e % BW] = select(real(0.0), real(1.0), e / BW == e % BW);
+        qmat[(e / BW) * TS + e % BW] = elem_of(select(real(0.0), real(1.0), e / BW == e % BW));
     }
     workgroupBarrier();
     // Largest relative off-diagonal |cos| among this invocation's entries above the diagonal.
@@ -132,7 +145,9 @@ fn blocked_rotations(@builtin(workgroup_id) wid: vec3<u32>,
         let r = r0 + k % 2u;
         let c = c0 + k / 2u;
         if r < c {
-            rel = max(rel, relative_gamma(gram[r * TS + r], gram[c * TS + c], gram[c * TS + r]));
+            let alpha = real_part(gram[r * TS + r]);
+            let beta = real_part(gram[c * TS + c]);
+            rel = max(rel, pair_rotation(alpha, beta, gram[c * TS + r], real(params.tol)).rel);
         }
     }
     atomicMax(&rel_bits, bitcast<u32>(f32(rel)));
@@ -150,31 +165,31 @@ fn blocked_rotations(@builtin(workgroup_id) wid: vec3<u32>,
     if tid == 0u {
         atomicOr(&state[mat].rotated, 1u);
     }
-    // Cyclic Jacobi on G, 16 disjoint rotations per step: G ← JᵀGJ, Q ← QJ.
+    // Cyclic Jacobi on G, 16 disjoint rotations per step: G ← JᴴGJ, Q ← QJ.
     var seen = 0u;
     for (var sweep = 0u; sweep < INNER_SWEEPS; sweep += 1u) {
         for (var r = 0u; r < BW - 1u; r += 1u) {
             if tid < BW / 2u {
                 let pq = circle_pair(BW, r, tid);
-                let alpha = gram[pq.x * TS + pq.x];
-                let beta = gram[pq.y * TS + pq.y];
+                let alpha = real_part(gram[pq.x * TS + pq.x]);
+                let beta = real_part(gram[pq.y * TS + pq.y]);
                 let gamma = gram[pq.y * TS + pq.x];
-                var cs = vec2<real>(1.0, 0.0);
-                if relative_gamma(alpha, beta, gamma) > real(params.tol) {
-                    cs = rotation(alpha, beta, gamma);
+                let r = pair_rotation(alpha, beta, gamma, real(params.tol));
+                if r.rel > real(params.tol) {
                     atomicAdd(&rot_count, 1u);
                 }
-                // New column p = c·x_p − s·x_q, new column q = s·x_p + c·x_q.
-                rot_c[pq.x] = cs.x;
-                rot_c[pq.y] = cs.x;
-                rot_s[pq.x] = -cs.y;
-                rot_s[pq.y] = cs.y;
+                // New column p = c·x_p − conj(sw)·x_q, new column q = sw·x_p + c·x_q
+                // (rotate_p, rotate_q): column b of J is c at b and rot_s[b] at rot_p[b].
+                rot_c[pq.x] = r.c;
+                rot_c[pq.y] = r.c;
+                rot_s[pq.x] = -conj_elem(r.sw);
+                rot_s[pq.y] = r.sw;
                 rot_p[pq.x] = pq.y;
                 rot_p[pq.y] = pq.x;
             }
             workgroupBarrier();
-            var gn: array<real, 4>;
-            var qn: array<real, 4>;
+            var gn: array<elem, 4>;
+            var qn: array<elem, 4>;
             for (var k = 0u; k < 4u; k += 1u) {
                 let e = tid + k * BWG;
                 let a = e % BW;
@@ -185,10 +200,11 @@ fn blocked_rotations(@builtin(workgroup_id) wid: vec3<u32>,
                 let sa = rot_s[a];
                 let cb = rot_c[b];
                 let sb = rot_s[b];
-                let row_a = cb * gram[b * TS + a] + sb * gram[pb * TS + a];
-                let row_pa = cb * gram[b * TS + pa] + sb * gram[pb * TS + pa];
-                gn[k] = ca * row_a + sa * row_pa;
-                qn[k] = cb * qmat[b * TS + a] + sb * qmat[pb * TS + a];
+                // (GJ)[a][b] and (GJ)[pa][b], then (JᴴGJ)[a][b]; (QJ)[a][b].
+                let row_a = cb * gram[b * TS + a] + elem_mul(sb, gram[pb * TS + a]);
+                let row_pa = cb * gram[b * TS + pa] + elem_mul(sb, gram[pb * TS + pa]);
+                gn[k] = ca * row_a + elem_mul(conj_elem(sa), row_pa);
+                qn[k] = cb * qmat[b * TS + a] + elem_mul(sb, qmat[pb * TS + a]);
             }
             workgroupBarrier();
             for (var k = 0u; k < 4u; k += 1u) {
@@ -204,30 +220,31 @@ fn blocked_rotations(@builtin(workgroup_id) wid: vec3<u32>,
         }
         seen = total;
     }
-    // One Björck step, Q ← Q + ½·Q·(I − QᵀQ): removes most of the orthogonality error the f32
-    // rotations left in Q (c² + s² = 1 only to rounding, once per rotation of each column),
-    // which V would otherwise accumulate over every block-pair visit of every sweep.
+    // One Björck step, Q ← Q + ½·Q·(I − QᴴQ): removes most of the orthogonality error the f32
+    // rotations left in Q (c² + |s|² = 1 only to rounding, once per rotation of each column),
+    // which V would otherwise accumulate over every block-pair visit of every sweep. G is no
+    // longer needed: I − QᴴQ goes to `gram`.
     for (var k = 0u; k < 4u; k += 1u) {
         let e = tid + k * BWG;
         let a = e % BW;
         let b = e / BW;
-        var d = select(real(0.0), real(1.0), a == b);
+        var d = elem_of(select(real(0.0), real(1.0), a == b));
         for (var j = 0u; j < BW; j += 1u) {
-            d = fma(-qmat[a * TS + j], qmat[b * TS + j], d);
+            d = add_conj_dot(d, -qmat[a * TS + j], qmat[b * TS + j]);
         }
-        tile[b * TS + a] = d;
+        gram[b * TS + a] = d;
     }
     workgroupBarrier();
-    var qn: array<real, 4>;
+    var qn: array<elem, 4>;
     for (var k = 0u; k < 4u; k += 1u) {
         let e = tid + k * BWG;
         let a = e % BW;
         let b = e / BW;
-        var acc = real(0.0);
+        var acc = elem_of(0.0);
         for (var j = 0u; j < BW; j += 1u) {
-            acc = fma(qmat[j * TS + a], tile[b * TS + j], acc);
+            acc = add_mul(acc, qmat[j * TS + a], gram[b * TS + j]);
         }
-        qn[k] = fma(0.5, acc, qmat[b * TS + a]);
+        qn[k] = 0.5 * acc + qmat[b * TS + a];
     }
     for (var k = 0u; k < 4u; k += 1u) {
         let e = tid + k * BWG;
@@ -244,15 +261,16 @@ fn blocked_apply(@builtin(workgroup_id) wid: vec3<u32>,
     let mat = wid.z;
     let bp = wid.y;
     bind_matrix(mat);
-    let on = state[mat].status == RUNNING && qb_get(bp, BW * BW) != 0.0;
+    let on = state[mat].status == RUNNING && real_part(qb_get(bp, BW * BW)) != 0.0;
     if share(tid, select(0u, 1u, on)) == 0u {
         return;
     }
     let bij = circle_pair(NB2, params.round, bp);
     let row0 = wid.x * BW;
+    // The 32×32 tile of [X; V] rows goes to `gram`'s memory.
     for (var e = tid; e < BW * BW; e += BWG) {
         qmat[(e / BW) * TS + e % BW] = qb_get(bp, e);
-        tile[(e / BW) * TS + e % BW] = xv_get(slot_column(bij, e / BW), row0 + e % BW);
+        gram[(e / BW) * TS + e % BW] = xv_get(slot_column(bij, e / BW), row0 + e % BW);
     }
     workgroupBarrier();
     // Element (row a, slot b) of the tile times Q; consecutive invocations write consecutive
@@ -261,9 +279,9 @@ fn blocked_apply(@builtin(workgroup_id) wid: vec3<u32>,
         let e = tid + k * BWG;
         let a = e % BW;
         let b = e / BW;
-        var acc = real(0.0);
+        var acc = elem_of(0.0);
         for (var j = 0u; j < BW; j += 1u) {
-            acc = fma(tile[j * TS + a], qmat[b * TS + j], acc);
+            acc = add_mul(acc, gram[j * TS + a], qmat[b * TS + j]);
         }
         xv_set(slot_column(bij, b), row0 + a, acc);
     }

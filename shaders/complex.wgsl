@@ -42,6 +42,11 @@ fn conj_elem(x: elem) -> elem {
     return elem(x.x, -x.y);
 }
 
+// acc + x·y.
+fn add_mul(acc: elem, x: elem, y: elem) -> elem {
+    return elem(fma(-x.y, y.y, fma(x.x, y.x, acc.x)), fma(x.y, y.x, fma(x.x, y.y, acc.y)));
+}
+
 // a·b, 1/a (conj(a)/|a|², for |a| well inside the range), and c − v·s.
 fn elem_mul(a: elem, b: elem) -> elem {
     return cmul(a, b);

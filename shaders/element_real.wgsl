@@ -40,6 +40,11 @@ fn conj_elem(x: elem) -> elem {
     return x;
 }
 
+// acc + x·y.
+fn add_mul(acc: elem, x: elem, y: elem) -> elem {
+    return fma(x, y, acc);
+}
+
 // a·b, 1/a, and c − v·s.
 fn elem_mul(a: elem, b: elem) -> elem {
     return a * b;

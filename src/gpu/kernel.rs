@@ -403,6 +403,16 @@ impl JacobiKernel {
         }
     }
 
+    /// Workgroup memory the blocked kernels declare, in bytes (blocked_global.wgsl): two 32×33
+    /// arrays of elements, the rotation table (c real, s an element, the partner index), two
+    /// atomics and the broadcast slot: 8.8 KB for f32, 17 KB for f64 and complex64, 35 KB for
+    /// complex128.
+    pub(crate) fn blocked_workgroup_bytes(&self) -> u64 {
+        let s = self.scalar.size();
+        let parts = u64::from(self.parts());
+        (2 * 32 * 33 * parts + 32 * (1 + parts)) * s + 32 * 4 + 3 * 4
+    }
+
     /// Loop iterations one invocation of a single-dispatch kernel (per-invocation or workgroup
     /// family) runs for a solve of `sweeps` sweeps, counting every loop (the quantity
     /// llvmpipe limits; see [`LOOP_BUDGET`]).

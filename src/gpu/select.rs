@@ -51,9 +51,8 @@ pub(crate) const QR_ASPECT: u32 = 2;
 pub(crate) const BLOCKED_MIN_COLUMNS: u32 = 64;
 /// Rows of the swept matrix up to which its Gram pass fits the loop budget.
 const BLOCKED_MAX_ROWS: u32 = 16_384;
-/// Invocations per workgroup and workgroup memory of the blocked kernels.
+/// Invocations per workgroup of the blocked kernels.
 const BLOCKED_WORKGROUP: u32 = 256;
-const BLOCKED_WORKGROUP_BYTES: u32 = 16 << 10;
 
 /// What a solve asks of a kernel: the shape and layout of its matrices and its options.
 #[derive(Clone, Copy, Debug)]
@@ -214,25 +213,19 @@ pub(crate) fn select(
     };
     // Blocked sweeps: for at least BLOCKED_MIN_COLUMNS columns, a Gram pass down the swept
     // rows within the loop budget (JM/32 tiles of 36 iterations), and room for the 256
-    // invocations and ~13 KB of workgroup memory the blocked kernels declare.
+    // invocations and the workgroup memory the blocked kernels declare (35 KB for complex128).
     let swept_rows = if multi.qr { wn } else { wm };
-    if complex && sweep_pairs == SweepPairs::Blocks {
-        return Err(Error::InvalidOption(format!(
-            "blocked sweeps are not available for {} yet; use SweepPairs::Auto or Columns",
-            scalar.element_name(true)
-        )));
-    }
     let multi = JacobiKernel {
-        // Complex: no blocked kernels yet; column pairs.
         blocked: match sweep_pairs {
-            SweepPairs::Auto => adapter.device_type != wgpu::DeviceType::Cpu && !complex,
+            SweepPairs::Auto => adapter.device_type != wgpu::DeviceType::Cpu,
             SweepPairs::Blocks => true,
             SweepPairs::Columns => false,
         } && wn >= BLOCKED_MIN_COLUMNS
             && swept_rows <= BLOCKED_MAX_ROWS
             && limits.max_compute_invocations_per_workgroup >= BLOCKED_WORKGROUP
             && limits.max_compute_workgroup_size_x >= BLOCKED_WORKGROUP
-            && limits.max_compute_workgroup_storage_size >= BLOCKED_WORKGROUP_BYTES,
+            && u64::from(limits.max_compute_workgroup_storage_size)
+                >= multi.blocked_workgroup_bytes(),
         ..multi
     };
     // On CPU devices a column pair per invocation (no barriers) beats a workgroup per pair, as
@@ -303,7 +296,7 @@ pub(crate) fn select(
         KernelFamily::Workgroup => Ok(single),
         KernelFamily::Small => unreachable!("handled above"),
     }?;
-    debug_assert!(!complex || !(chosen.blocked || chosen.family == Family::Small));
+    debug_assert!(!complex || chosen.family != Family::Small);
     Ok(chosen)
 }
 
@@ -668,9 +661,8 @@ pub(crate) mod tests {
         assert_eq!((c24.family, c24.complex), (Family::MultiDispatch, true));
         let forced = complex(8, 8, Vectors::Thin, KernelFamily::PerInvocation, &gpu(32));
         assert_eq!(forced.unwrap().family, Family::PerInvocation);
-        // Tall and wide: the multi-dispatch family with (complex) Householder QR
-        // preconditioning as for real ones; past 64 columns without blocked sweeps, which are
-        // an error when asked for.
+        // Tall: the multi-dispatch family with (complex) Householder QR preconditioning as
+        // for real ones.
         let tall = complex(300, 20, Vectors::Thin, KernelFamily::Auto, &gpu(32)).unwrap();
         assert_eq!((tall.family, tall.qr), (Family::MultiDispatch, true));
         let real_tall = select(
@@ -687,22 +679,6 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert!(real_tall.qr);
-        let wide = complex(128, 128, Vectors::Thin, KernelFamily::Auto, &gpu(32)).unwrap();
-        assert_eq!((wide.family, wide.blocked), (Family::MultiDispatch, false));
-        let mut blocks = request(
-            128,
-            128,
-            Layout::RowMajor,
-            Vectors::Thin,
-            30,
-            KernelFamily::Auto,
-        );
-        blocks.complex = true;
-        blocks.sweep_pairs = SweepPairs::Blocks;
-        assert!(matches!(
-            select(&blocks, &limits, &gpu(32)),
-            Err(Error::InvalidOption(msg)) if msg.contains("complex64")
-        ));
         // Real requests are unchanged.
         let real = select(
             &request(
@@ -718,5 +694,64 @@ pub(crate) mod tests {
         )
         .unwrap();
         assert_eq!((real.family, real.complex), (Family::Small, false));
+    }
+
+    /// Blocked sweeps serve every element type where the workgroup memory they declare fits:
+    /// 8.8 KB for float32, 17 KB for float64 and complex64, 35 KB for complex128.
+    #[test]
+    fn blocked_sweeps_where_their_workgroup_memory_fits() {
+        let blocked = |scalar, complex, storage_kib: u32, pairs| {
+            let mut req = request(
+                128,
+                128,
+                Layout::RowMajor,
+                Vectors::Thin,
+                30,
+                KernelFamily::Auto,
+            );
+            (req.scalar, req.complex, req.sweep_pairs) = (scalar, complex, pairs);
+            let limits = wgpu::Limits {
+                max_compute_workgroup_storage_size: storage_kib << 10,
+                ..wgpu::Limits::default()
+            };
+            let k = select(&req, &limits, &gpu(32)).unwrap();
+            assert_eq!((k.family, k.complex), (Family::MultiDispatch, complex));
+            if k.blocked {
+                assert!(k.blocked_workgroup_bytes() <= u64::from(storage_kib) << 10);
+            }
+            k.blocked
+        };
+        let types = [
+            (Scalar::F32, false, 8_844),
+            (Scalar::F64, false, 17_548),
+            (Scalar::F32, true, 17_420),
+            (Scalar::F64, true, 34_700),
+        ];
+        for (scalar, complex, bytes) in types {
+            let k = JacobiKernel {
+                scalar,
+                complex,
+                ..select(
+                    &request(
+                        128,
+                        128,
+                        Layout::RowMajor,
+                        Vectors::Thin,
+                        30,
+                        KernelFamily::Auto,
+                    ),
+                    &wgpu::Limits::default(),
+                    &gpu(32),
+                )
+                .unwrap()
+            };
+            assert_eq!(k.blocked_workgroup_bytes(), bytes);
+            for kib in [16, 32, 48] {
+                let fits = bytes <= u64::from(kib) << 10;
+                assert_eq!(blocked(scalar, complex, kib, SweepPairs::Auto), fits);
+                assert_eq!(blocked(scalar, complex, kib, SweepPairs::Blocks), fits);
+                assert!(!blocked(scalar, complex, kib, SweepPairs::Columns));
+            }
+        }
     }
 }

@@ -290,7 +290,7 @@ mod tests {
     }
 
     /// The complex per-invocation, workgroup and multi-dispatch kernels (with and without QR
-    /// preconditioning) validate in both scalars, every layout and vector mode, and call only
+    /// preconditioning and blocked sweeps) validate in both scalars, every layout and vector mode, and call only
     /// the basic builtins (f32's inverse square root besides).
     #[test]
     fn complex_kernels_validate_and_use_only_basic_builtins() {
@@ -339,6 +339,14 @@ mod tests {
                             multi(true, false),
                             multi(false, true),
                             multi(true, true),
+                            JacobiKernel {
+                                blocked: true,
+                                ..multi(false, false)
+                            },
+                            JacobiKernel {
+                                blocked: true,
+                                ..multi(false, true)
+                            },
                         ] {
                             assert_builtins_within(&k, &allowed);
                         }
