@@ -58,8 +58,8 @@ pub enum Error {
     #[error("missing device feature: {0}")]
     MissingFeature(String),
     /// The GPU engine has no kernel for this element type in the kernel family the call
-    /// takes (for now: complex types in the dedicated 2×2/3×3 family, which is real only; the
-    /// CPU engine decomposes them, and `Backend::Auto` falls back to it).
+    /// takes; the CPU engine decomposes them, and `Backend::Auto` falls back to it. (Every
+    /// family serves float32, float64, complex64 and complex128; no call returns it today.)
     #[error(
         "the GPU engine has no {element} kernel in the {family:?} family yet; the CPU engine \
          decomposes {element} matrices"

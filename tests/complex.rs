@@ -1,16 +1,16 @@
 //! Complex matrices (complex64, complex128) on the CPU engine: the four bounds with the real
 //! type's ε against nalgebra's complex SVD in f64 (residuals in double-double through the
 //! real embedding), on the classes, shapes, layouts and vector modes; NaN isolation;
-//! the polar decomposition A = W·P; the same on the GPU engine in each kernel family that has
-//! complex kernels, and what it and `Auto` do where none has.
+//! the polar decomposition A = W·P; the same on the GPU engine in each kernel family (the
+//! dedicated 2×2 / 3×3 kernel included).
 
 mod common;
 
 use batched_svd::cpu::Cpu;
 use batched_svd::tuning::{KernelFamily, SweepPairs};
 use batched_svd::{
-    Backend, Element, Engine, Error, MatrixBatch, PolarOptions, PolarOutput, Real, SignConvention,
-    Solver, Status, SvdOptions, Vectors,
+    Element, Engine, Error, MatrixBatch, PolarOptions, PolarOutput, Real, SignConvention, Solver,
+    Status, SvdOptions, Vectors,
 };
 use bench_support::complex::{
     self as cx, C64, assert_accurate, batch_row_major, latms_sigma, reference_sigma,
@@ -82,14 +82,13 @@ fn classes(m: usize, n: usize, double: bool, seed: u64) -> Vec<(&'static str, Ve
 #[derive(Clone, Copy)]
 enum On {
     Cpu,
-    /// The GPU engine with this kernel family (a call without a kernel is counted, and must
-    /// be [`Error::NoKernel`] naming the dedicated family).
+    /// The GPU engine with this kernel family.
     Gpu(KernelFamily),
 }
 
-/// Checks every class of `m×n` in every layout and vector mode on `on`; returns how many
-/// vector modes had no kernel (always 0 on the CPU).
-fn check_type<R: Real>(m: usize, n: usize, on: On) -> usize
+/// Checks every class of `m×n` in every layout and vector mode on `on`; returns the worst
+/// error relative to its bound.
+fn check_type<R: Real>(m: usize, n: usize, on: On) -> f64
 where
     Complex<R>: Element<Real = R>,
 {
@@ -103,7 +102,6 @@ where
         ),
     };
     let mut worst = 0.0f64;
-    let mut missing = 0;
     for (label, matrices) in classes(m, n, double, (m * 31 + n) as u64) {
         let count = matrices.len();
         let row = batch_row_major::<R>(&matrices);
@@ -119,18 +117,10 @@ where
                     .with_vectors(vectors)
                     .with_kernel(family);
                 let out = match gpu {
-                    None => cpu.svd(&batch, &opts).unwrap(),
-                    Some(gpu) => match gpu.svd(&batch, &opts) {
-                        Ok(out) => out,
-                        Err(Error::NoKernel { element, family }) => {
-                            assert_eq!(element, Complex::<R>::NAME);
-                            assert_eq!(family, KernelFamily::Small);
-                            missing += 1;
-                            continue;
-                        }
-                        Err(e) => panic!("{m}×{n} {label} {vectors:?}: {e}"),
-                    },
-                };
+                    None => cpu.svd(&batch, &opts),
+                    Some(gpu) => gpu.svd(&batch, &opts),
+                }
+                .unwrap_or_else(|e| panic!("{m}×{n} {label} {vectors:?}: {e}"));
                 let engine = if gpu.is_some() {
                     Engine::Gpu
                 } else {
@@ -154,7 +144,7 @@ where
         "{} {m}×{n}: worst error/bound {worst:.3}",
         Complex::<R>::NAME
     );
-    missing
+    worst
 }
 
 /// The shapes: the Jacobi sizes (≤ 4), nalgebra's, tall, wide and vectors.
@@ -186,9 +176,10 @@ fn complex128_meets_the_bounds_on_every_class() {
     }
 }
 
-/// Every shape on the GPU engine: by default (the per-invocation family up to 512 real values
-/// per invocation on a CPU device, the workgroup family past it, the multi-dispatch family
-/// for the tall and wide shapes there), then each general family forced (the workgroup family
+/// Every shape on the GPU engine: by default (the dedicated kernel for 2×2 and 3×3, the
+/// per-invocation family up to 512 real values per invocation on a CPU device, the workgroup
+/// family past it, the multi-dispatch family for the tall and wide shapes there), then each
+/// general family forced (the workgroup family
 /// with teams of 2 and 4 lanes from 16 rows; the multi-dispatch one with its lanes rounds on
 /// a CPU device).
 fn check_gpu<R: Real>()
@@ -201,8 +192,7 @@ where
         KernelFamily::MultiDispatch,
     ] {
         for (m, n) in SHAPES {
-            let missing = check_type::<R>(m, n, On::Gpu(family));
-            assert_eq!(missing, 0, "{m}×{n} in the {family:?} family");
+            check_type::<R>(m, n, On::Gpu(family));
         }
     }
 }
@@ -221,9 +211,9 @@ fn complex128_meets_the_bounds_on_the_gpu() {
 fn complex_past_the_register_sizes_on_the_gpu() {
     // The multi-dispatch family by default on a CPU device: square, tall and wide.
     for (m, n) in [(64, 48), (200, 12), (12, 200)] {
-        assert_eq!(check_type::<f32>(m, n, On::Gpu(KernelFamily::Auto)), 0);
+        check_type::<f32>(m, n, On::Gpu(KernelFamily::Auto));
     }
-    assert_eq!(check_type::<f64>(64, 48, On::Gpu(KernelFamily::Auto)), 0);
+    check_type::<f64>(64, 48, On::Gpu(KernelFamily::Auto));
 }
 
 #[test]
@@ -375,8 +365,8 @@ fn complex_polar_gives_unitary_w_and_hermitian_psd_p() {
 
 #[test]
 fn complex_polar_on_the_gpu() {
-    // The dedicated 2×2 / 3×3 kernel is real only: every size is the SVD's, then W = U·Vᴴ
-    // and P = V·Σ·Vᴴ on the host.
+    // Every size takes the SVD from the GPU (2×2 and 3×3 from the dedicated kernel), then
+    // W = U·Vᴴ and P = V·Σ·Vᴴ on the host.
     let gpu = common::gpu().expect("a GPU adapter (BATCHED_SVD_REQUIRE_GPU)");
     check_polar(|b| {
         let out = gpu.polar(b, &PolarOptions::default()).unwrap();
@@ -446,33 +436,87 @@ fn auto_runs_complex_where_the_rule_says() {
     }
 }
 
-#[test]
-fn the_dedicated_family_is_no_kernel_for_complex_and_auto_falls_back() {
-    let Some(gpu) = common::gpu() else { return };
-    let mut rng = Rng::new(4);
-    let a = cx::gaussian(&mut rng, 3, 3);
-    let data = batch_row_major::<f32>(&[a]);
-    let small = MatrixBatch::row_major(&data, 1, 3, 3).unwrap();
-    // The dedicated 2×2 / 3×3 kernel is real only: forcing it is NoKernel naming it; Auto
-    // falls back to the CPU engine and says why.
-    let opts = SvdOptions::default().with_kernel(KernelFamily::Small);
-    match gpu.svd(&small, &opts) {
-        Err(Error::NoKernel { element, family }) => {
-            assert_eq!((element, family), ("complex64", KernelFamily::Small));
-        }
-        other => panic!("expected NoKernel, got {other:?}"),
+/// The dedicated kernel on complex 2×2 and 3×3, forced: every class, layout and vector
+/// mode within the bounds; then the per-invocation family on the same shapes.
+fn check_small<R: Real>()
+where
+    Complex<R>: Element<Real = R>,
+{
+    for n in [2, 3] {
+        let worst = check_type::<R>(n, n, On::Gpu(KernelFamily::Small));
+        assert!(worst <= 1.0);
+        check_type::<R>(n, n, On::Gpu(KernelFamily::PerInvocation));
     }
-    let forced = Solver::with_gpu(gpu.clone(), Backend::Gpu);
-    assert!(matches!(
-        forced.svd(&small, &opts),
-        Err(Error::NoKernel { .. })
-    ));
-    let out = Solver::with_gpu(gpu.clone(), Backend::Auto)
-        .svd(&small, &opts)
-        .unwrap();
-    assert_eq!(out.engine().kind, Engine::Cpu);
-    assert!(out.engine().reason.to_string().contains("complex64"));
-    assert_accurate("auto fallback", &small, &out);
+}
+
+#[test]
+fn complex64_dedicated_kernel_meets_the_bounds() {
+    check_small::<f32>();
+}
+
+#[test]
+fn complex128_dedicated_kernel_meets_the_bounds() {
+    check_small::<f64>();
+}
+
+#[test]
+fn the_dedicated_kernel_serves_complex_batches() {
+    // Batches that are not whole groups of four lanes (the last invocation's matrices are
+    // padding on a CPU device), a NaN in a real and an infinity in an imaginary part, and
+    // real data stored as complex: σ must be the real SVD's.
+    let gpu = common::gpu().expect("a GPU adapter (BATCHED_SVD_REQUIRE_GPU)");
+    let mut rng = Rng::new(31);
+    for n in [2, 3] {
+        for count in [1, 5, 11] {
+            let mut matrices: Vec<DMatrix<C64>> =
+                (0..count).map(|_| cx::gaussian(&mut rng, n, n)).collect();
+            let real = rng.gaussian(n, n);
+            matrices[0] = real.map(|x| C64::new(x, 0.0));
+            let mut data = batch_row_major::<f32>(&matrices);
+            let bad = [count - 1, count / 2].into_iter().filter(|&i| i > 0);
+            let bad: Vec<usize> = bad.collect();
+            for &i in &bad {
+                if i % 2 == 0 {
+                    data[i * n * n + 1].re = f32::NAN;
+                } else {
+                    data[i * n * n + n].im = f32::INFINITY;
+                }
+            }
+            let batch = MatrixBatch::row_major(&data, count, n, n).unwrap();
+            let opts = SvdOptions::default().with_vectors(Vectors::Full);
+            for kernel in [KernelFamily::Auto, KernelFamily::Small] {
+                let out = gpu.svd(&batch, &opts.clone().with_kernel(kernel)).unwrap();
+                assert_eq!(out.engine().kind, Engine::Gpu);
+                for i in 0..count {
+                    let info = out.info(i);
+                    if bad.contains(&i) {
+                        assert_eq!(info.status, Status::NonFinite, "{n}×{n} matrix {i}");
+                        assert!(out.singular_values(i).iter().all(|s| s.is_nan()));
+                        assert!(
+                            out.u(i)
+                                .unwrap()
+                                .iter()
+                                .all(|z| z.re.is_nan() && z.im.is_nan())
+                        );
+                        continue;
+                    }
+                    assert_eq!(info.status, Status::Converged, "{n}×{n} matrix {i}");
+                    // The dedicated kernel: one rotation for a 2×2, no off-diagonal report.
+                    assert_eq!(info.off_diagonal, 0.0);
+                    if n == 2 {
+                        assert_eq!(info.sweeps, 1);
+                    }
+                    let acc = cx::accuracy(&out, i, &to_dmatrix_c64(&batch, i));
+                    assert!(acc.worst() <= 1.0, "{n}×{n} matrix {i}: {acc:?}");
+                }
+                let sigma = common::reference_sigma(&real);
+                for (s, r) in out.singular_values(0).iter().zip(&sigma) {
+                    let bound = 16.0 * n as f64 * f64::from(f32::EPSILON) * sigma[0];
+                    assert!((f64::from(*s) - r).abs() <= bound, "{n}×{n}: {s} vs {r}");
+                }
+            }
+        }
+    }
 }
 
 /// Blocked sweeps (SweepPairs::Blocks; Auto takes column pairs on a CPU device) on one

@@ -82,7 +82,7 @@ pub(crate) enum Family {
     Small,
 }
 
-/// Layout codes of the dedicated kernel's matrices (see small_batch.wgsl).
+/// Layout codes of the dedicated kernel's matrices (see small_io.wgsl).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum SmallLayout {
     /// Row-major packed (numpy).
@@ -143,9 +143,8 @@ pub(crate) struct JacobiKernel {
     pub workgroup: u32,
     /// The real type of the elements (and of σ).
     pub scalar: Scalar,
-    /// Complex elements: `vec2<real>` (re, im), as numpy and nalgebra interleave them. Only
-    /// the per-invocation family is generated for them so far (`select` refuses the others
-    /// with [`Error::NoKernel`](crate::Error::NoKernel)).
+    /// Complex elements: `vec2<real>` (re, im), as numpy and nalgebra interleave them (the
+    /// dedicated kernel: two real lane values per entry, small_svd_complex.wgsl).
     pub complex: bool,
     /// Dedicated-kernel settings (`Family::Small` only).
     pub small: Option<SmallSpec>,

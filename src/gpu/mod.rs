@@ -194,8 +194,7 @@ impl Gpu {
     /// # Errors
     /// [`Error::InvalidOption`] for bad options; [`Error::LimitExceeded`] if one matrix does
     /// not fit the device; [`Error::MissingFeature`] for f64 or complex128 without
-    /// `SHADER_F64`; [`Error::NoKernel`] for complex input with the dedicated 2×2/3×3 family
-    /// forced (real only); [`Error::OutOfMemory`], [`Error::DeviceLost`],
+    /// `SHADER_F64`; [`Error::OutOfMemory`], [`Error::DeviceLost`],
     /// [`Error::BufferMap`], [`Error::Poll`] for device failures.
     pub fn svd<T: Element>(
         &self,

@@ -149,16 +149,17 @@ pub(crate) fn select(
     let needs_small = product != Product::Svd;
     if wanted == KernelFamily::Small
         || needs_small
-        || (wanted == KernelFamily::Auto && small_shape && !custom_tolerance && !complex)
+        || (wanted == KernelFamily::Auto && small_shape && !custom_tolerance)
     {
-        // Complex elements have every family but this one so far (and the multi-dispatch
-        // family without blocked sweeps): a typed error naming it, on which the engine's
-        // Auto runs the CPU engine.
-        if complex {
-            return Err(Error::NoKernel {
-                element: scalar.element_name(true),
-                family: KernelFamily::Small,
-            });
+        // Complex results have the non-negative convention only (options.rs refuses the
+        // rotation one), and complex polar decompositions are formed from the SVD on the host
+        // (polar.rs): the complex kernel computes the SVD alone.
+        if complex && (product != Product::Svd || signs == SignConvention::Rotation) {
+            return Err(Error::InvalidOption(format!(
+                "the dedicated kernel computes the SVD of {} matrices in the non-negative \
+                 convention only",
+                scalar.element_name(true)
+            )));
         }
         if !small_shape {
             return Err(Error::InvalidOption(format!(
@@ -296,7 +297,6 @@ pub(crate) fn select(
         KernelFamily::Workgroup => Ok(single),
         KernelFamily::Small => unreachable!("handled above"),
     }?;
-    debug_assert!(!complex || chosen.family != Family::Small);
     Ok(chosen)
 }
 
@@ -607,29 +607,46 @@ pub(crate) mod tests {
         assert_eq!(small_lanes(&gpu(32)), 1);
     }
 
-    /// Complex requests get complex kernels of every family but the dedicated one (a
-    /// `NoKernel` error naming it), never a real kernel.
+    /// Complex requests get complex kernels of every family, never a real kernel.
     #[test]
-    fn complex_requests_get_complex_kernels_or_name_the_family() {
+    fn complex_requests_get_complex_kernels() {
         let limits = wgpu::Limits::default();
         let complex = |m, n, vectors, wanted, adapter: &wgpu::AdapterInfo| {
             let mut req = request(m, n, Layout::RowMajor, vectors, 30, wanted);
             req.complex = true;
             select(&req, &limits, adapter)
         };
-        let no_kernel = |r: Result<JacobiKernel>| match r {
-            Err(Error::NoKernel { element, family }) => {
-                assert_eq!(element, "complex64");
-                family
-            }
-            other => panic!("expected NoKernel, got {other:?}"),
-        };
-        // 2×2 and 3×3 skip the (real-only) dedicated kernel.
+        // 2×2 and 3×3: the dedicated kernel, SVD in the non-negative convention only.
         for n in [2, 3] {
-            let k = complex(n, n, Vectors::Thin, KernelFamily::Auto, &cpu()).unwrap();
-            assert_eq!((k.family, k.complex), (Family::PerInvocation, true));
-            let forced = complex(n, n, Vectors::Thin, KernelFamily::Small, &cpu());
-            assert_eq!(no_kernel(forced), KernelFamily::Small);
+            for adapter in [cpu(), gpu(32)] {
+                let k = complex(n, n, Vectors::Thin, KernelFamily::Auto, &adapter).unwrap();
+                assert_eq!((k.family, k.complex), (Family::Small, true));
+                assert_eq!(k.parts(), 2);
+            }
+            let forced = complex(n, n, Vectors::Thin, KernelFamily::PerInvocation, &cpu());
+            assert_eq!(forced.unwrap().family, Family::PerInvocation);
+            let mut req = request(
+                n,
+                n,
+                Layout::RowMajor,
+                Vectors::Full,
+                30,
+                KernelFamily::Auto,
+            );
+            req.complex = true;
+            req.signs = SignConvention::Rotation;
+            let refused = select(&req, &limits, &cpu());
+            assert!(
+                matches!(refused, Err(Error::InvalidOption(_))),
+                "{refused:?}"
+            );
+            req.signs = SignConvention::NonNegative;
+            req.product = Product::Polar { with_s: true };
+            let refused = select(&req, &limits, &cpu());
+            assert!(
+                matches!(refused, Err(Error::InvalidOption(_))),
+                "{refused:?}"
+            );
         }
         // A complex element takes two registers: 8×8 fits a CPU device, 12×12 not; on a GPU
         // 4×4 fits and 8×8 not.

@@ -19,9 +19,15 @@ use std::fmt::Write as _;
 
 use super::kernel::{Product, Scalar, SmallLayout, SmallSpec};
 
-/// The generated WGSL of the dedicated kernel for `spec` and `n×n` matrices of `scalar`,
-/// writing U and V (or R and S) when `vectors`.
-pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool, scalar: Scalar) -> String {
+/// The generated WGSL of the dedicated kernel for `spec` and `n×n` matrices of `scalar`
+/// elements of `parts` floats (1 real, 2 complex), writing U and V (or R and S) when `vectors`.
+pub(crate) fn small_kernel_code(
+    spec: &SmallSpec,
+    n: u32,
+    vectors: bool,
+    scalar: Scalar,
+    parts: u32,
+) -> String {
     let lanes = spec.lanes;
     let real = scalar.wgsl_name();
     let ty = |scalar: &str| {
@@ -32,7 +38,7 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool, scalar:
         }
     };
     let component = if lanes == 1 { "" } else { "[l]" };
-    let mut s = format!("const LANES: u32 = {lanes}u;\n");
+    let mut s = format!("const LANES: u32 = {lanes}u;\nconst PARTS: u32 = {parts}u;\n");
     for (alias, scalar) in [("f", real), ("u", "u32"), ("i", "i32"), ("b", "bool")] {
         let _ = writeln!(s, "alias bsvd_{alias} = {};", ty(scalar));
     }
@@ -89,13 +95,13 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool, scalar:
 
     let loads: Vec<String> = (0..lanes)
         .map(|l| match l {
-            0 => "small_in(first, r, c)".to_string(),
-            _ => format!("small_in(min(first + {l}u, last), r, c)"),
+            0 => "small_in(first, r, c, part)".to_string(),
+            _ => format!("small_in(min(first + {l}u, last), r, c, part)"),
         })
         .collect();
     let _ = writeln!(
         s,
-        "fn small_in_lanes(first: u32, r: u32, c: u32) -> bsvd_f {{\n    \
+        "fn small_in_lanes(first: u32, r: u32, c: u32, part: u32) -> bsvd_f {{\n    \
          let last = params.count - 1u;\n    return bsvd_f({});\n}}",
         loads.join(", ")
     );
@@ -103,7 +109,7 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool, scalar:
     s.push_str("fn small_store_lanes(first: u32, x: SmallLanes) {\n");
     if spec.vector_stores {
         s.push_str("    let q = first / 4u;\n");
-        vector_stores(spec, n, vectors, real, &mut s);
+        vector_stores(spec, n, vectors, real, parts, &mut s);
     } else {
         s.push_str("    small_store(first, small_lane(x, 0u));\n");
         for l in 1..lanes {
@@ -119,11 +125,14 @@ pub(crate) fn small_kernel_code(spec: &SmallSpec, n: u32, vectors: bool, scalar:
 
 /// The `vec4` stores of four consecutive matrices (`q` = first matrix / 4, `x` their
 /// `SmallLanes`): word `k` of an output holds floats `4k … 4k+3` of the four matrices'
-/// `4·stride` consecutive floats, each a known element of a known lane.
-fn vector_stores(spec: &SmallSpec, n: u32, vectors: bool, real: &str, s: &mut String) {
+/// `4·stride` consecutive floats (`stride` = elements per matrix × `parts`), each a known
+/// part of a known element of a known lane.
+fn vector_stores(spec: &SmallSpec, n: u32, vectors: bool, real: &str, parts: u32, s: &mut String) {
     let polar = matches!(spec.product, Product::Polar { .. });
     let with_second = !matches!(spec.product, Product::Polar { with_s: false });
-    let stride = spec.output.stride(n);
+    let stride = spec.output.stride(n) * parts;
+    // A complex entry's real and imaginary lane values (small_svd_complex.wgsl's BsvdZ).
+    let part_names: &[&str] = if parts == 2 { &[".re", ".im"] } else { &[""] };
     // Element (r, c) (None: padding) at offset e of a matrix stored in `layout`.
     let element = |layout: SmallLayout, e: u32| -> Option<(u32, u32)> {
         match layout {
@@ -138,8 +147,12 @@ fn vector_stores(spec: &SmallSpec, n: u32, vectors: bool, real: &str, s: &mut St
                 .map(|j| {
                     let f = 4 * k + j;
                     let (lane, e) = (f / stride, f % stride);
-                    element(layout, e).map_or("0.0".to_string(), |(r, c)| {
-                        format!("x.{columns}{c}.{}[{lane}]", ["x", "y", "z"][r as usize])
+                    let part = part_names[(e % parts) as usize];
+                    element(layout, e / parts).map_or("0.0".to_string(), |(r, c)| {
+                        format!(
+                            "x.{columns}{c}.{}{part}[{lane}]",
+                            ["x", "y", "z"][r as usize]
+                        )
                     })
                 })
                 .collect();

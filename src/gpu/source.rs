@@ -26,7 +26,10 @@ const WORKGROUP_KERNEL: &str = include_str!("../../shaders/jacobi_workgroup.wgsl
 const SMALL_SVD_CORE: &str = include_str!("../../shaders/small_svd.wgsl");
 const SMALL_SCALAR_F32: &str = include_str!("../../shaders/small_scalar_f32.wgsl");
 const SMALL_SCALAR_F64: &str = include_str!("../../shaders/small_scalar_f64.wgsl");
+const SMALL_IO: &str = include_str!("../../shaders/small_io.wgsl");
 const SMALL_BATCH: &str = include_str!("../../shaders/small_batch.wgsl");
+const SMALL_SVD_COMPLEX: &str = include_str!("../../shaders/small_svd_complex.wgsl");
+const SMALL_BATCH_COMPLEX: &str = include_str!("../../shaders/small_batch_complex.wgsl");
 const MULTI_DISPATCH: &str = include_str!("../../shaders/jacobi_global.wgsl");
 const QR_PRECONDITION: &str = include_str!("../../shaders/qr_global.wgsl");
 const BLOCKED_SWEEPS: &str = include_str!("../../shaders/blocked_global.wgsl");
@@ -120,6 +123,7 @@ impl JacobiKernel {
         let generated;
         let multi_parts;
         let lane_code;
+        let small_parts;
         let parts: &[(&str, &str)] = match self.family {
             Family::Small => {
                 lane_code = super::small_code::small_kernel_code(
@@ -127,14 +131,28 @@ impl JacobiKernel {
                     self.a_n,
                     self.vectors.wanted(),
                     self.scalar,
+                    self.parts(),
                 );
-                &[
+                small_parts = [
                     ("shared", COMMON),
                     ("lanes (generated)", &lane_code),
                     ("small scalar", self.scalar.small_prelude()),
                     ("small_svd.wgsl", SMALL_SVD_CORE),
-                    ("kernel", SMALL_BATCH),
-                ]
+                    (
+                        "small_svd_complex.wgsl",
+                        if self.complex { SMALL_SVD_COMPLEX } else { "" },
+                    ),
+                    ("small_io.wgsl", SMALL_IO),
+                    (
+                        "kernel",
+                        if self.complex {
+                            SMALL_BATCH_COMPLEX
+                        } else {
+                            SMALL_BATCH
+                        },
+                    ),
+                ];
+                &small_parts
             }
             Family::PerInvocation => {
                 generated = super::unrolled::per_invocation_main(self);
@@ -289,8 +307,8 @@ mod tests {
         }
     }
 
-    /// The complex per-invocation, workgroup and multi-dispatch kernels (with and without QR
-    /// preconditioning and blocked sweeps) validate in both scalars, every layout and vector mode, and call only
+    /// The complex dedicated, per-invocation, workgroup and multi-dispatch kernels (with and
+    /// without QR preconditioning and blocked sweeps) validate in both scalars, every layout and vector mode, and call only
     /// the basic builtins (f32's inverse square root besides).
     #[test]
     fn complex_kernels_validate_and_use_only_basic_builtins() {
@@ -312,11 +330,35 @@ mod tests {
             ] {
                 for layout in [Layout::RowMajor, Layout::ColMajor] {
                     for vectors in [Vectors::None, Vectors::Thin, Vectors::Full] {
-                        let mut req = request(m, n, layout, vectors, 30, KernelFamily::Auto);
+                        let mut req =
+                            request(m, n, layout, vectors, 30, KernelFamily::PerInvocation);
                         req.scalar = scalar;
                         req.complex = true;
                         let k = select(&req, &limits, &cpu()).unwrap();
                         assert_eq!((k.family, k.complex), (Family::PerInvocation, true));
+                        // The dedicated kernel: one lane, four lanes with and without vec4
+                        // stores.
+                        req.wanted = KernelFamily::Auto;
+                        let small = select(&req, &limits, &cpu()).unwrap();
+                        assert_eq!(small.family == Family::Small, m == n && (m == 2 || m == 3));
+                        if small.family == Family::Small {
+                            // The real core's bsvd_clamp comes along, unused.
+                            let allowed = [allowed.as_slice(), &["Clamp"]].concat();
+                            let spec = small.small.unwrap();
+                            assert_eq!((spec.lanes, spec.vector_stores), (4, true));
+                            for (lanes, vector_stores) in [(1, false), (4, false)] {
+                                let v = JacobiKernel {
+                                    small: Some(SmallSpec {
+                                        lanes,
+                                        vector_stores,
+                                        ..spec
+                                    }),
+                                    ..small
+                                };
+                                assert_builtins_within(&v, &allowed);
+                            }
+                            assert_builtins_within(&small, &allowed);
+                        }
                         let workgroup = |team| JacobiKernel {
                             family: Family::Workgroup,
                             team,
