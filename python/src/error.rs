@@ -22,9 +22,9 @@ pub fn linalg_error(py: Python<'_>, message: String) -> PyErr {
 /// The exception for a library error: `ValueError` for option values and shapes that do not
 /// fit together, `numpy.linalg.LinAlgError` for shapes that are not batches of matrices,
 /// `MemoryError` when the device runs out of memory, `TypeError` for an element type the
-/// chosen engine has no kernel for (complex in a forced real-only family), `RuntimeError` for
-/// everything the device or the driver reports (no adapter, a lost device, a missing feature,
-/// an internal error).
+/// chosen engine has no kernel for (none today; kept for element types added later),
+/// `RuntimeError` for everything the device or the driver reports (no adapter, a lost
+/// device, a missing feature, an internal error).
 pub fn to_py(py: Python<'_>, e: Error) -> PyErr {
     let message = e.to_string();
     match e {
