@@ -133,11 +133,7 @@ fn small_lane(x: SmallLanes, l: u32) -> SmallResult {
 }
 
 fn small_store(mat: u32, x: SmallResult) {
-    if WANT_SIGMA {
-        for (var k = 0u; k < N; k += 1u) {
-            small_put_s_out(mat * N + k, x.s[k]);
-        }
-    }
+    small_store_sigma(mat, x.s);
     if WANT_VECTORS {
         for (var c = 0u; c < N; c += 1u) {
             for (var r = 0u; r < N; r += 1u) {

@@ -80,3 +80,11 @@ fn small_info(status: u32, sweeps: u32) -> vec4<u32> {
     return vec4<u32>(status, sweeps, select(0u, 0x7fc00000u, status == 2u), 0u);
 }
 
+// Writes σ of matrix `mat` (its first N components), where WANT_SIGMA.
+fn small_store_sigma(mat: u32, s: vec3<bsvd_s>) {
+    if WANT_SIGMA {
+        for (var k = 0u; k < N; k += 1u) {
+            small_put_s_out(mat * N + k, s[k]);
+        }
+    }
+}
